@@ -1,0 +1,69 @@
+// Context objects the host drives. A filter subclasses RootContext (one per plugin per VM) and
+// StreamContext (one per HTTP stream) and overrides only the callbacks it needs.
+import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus } from "./enums";
+
+export class RootContext {
+  constructor(readonly id: u32) {}
+
+  /** Once per VM, before any configuration. false fails the VM. */
+  onVmStart(vmConfigurationSize: i32): bool {
+    return true;
+  }
+
+  /** On every (re)configuration, on the main thread and on each worker. false rejects it. */
+  onConfigure(pluginConfigurationSize: i32): bool {
+    return true;
+  }
+
+  /** A stream of this plugin starts; null leaves the stream without a filter context. */
+  createStreamContext(id: u32): StreamContext | null {
+    return null;
+  }
+
+  /** The response to an http call started from this VM (numHeaders 0: the call failed). */
+  onHttpCallResponse(token: u32, numHeaders: i32, bodySize: i32, numTrailers: i32): void {}
+
+  onTick(): void {}
+
+  /** The plugin is being shut down. true: done now. */
+  onDone(): bool {
+    return true;
+  }
+}
+
+export class StreamContext {
+  constructor(readonly id: u32, readonly root: RootContext) {}
+
+  onRequestHeaders(numHeaders: i32, endOfStream: bool): FilterHeadersStatus {
+    return FilterHeadersStatus.Continue;
+  }
+
+  onRequestBody(bodySize: i32, endOfStream: bool): FilterDataStatus {
+    return FilterDataStatus.Continue;
+  }
+
+  onRequestTrailers(numTrailers: i32): FilterTrailersStatus {
+    return FilterTrailersStatus.Continue;
+  }
+
+  onResponseHeaders(numHeaders: i32, endOfStream: bool): FilterHeadersStatus {
+    return FilterHeadersStatus.Continue;
+  }
+
+  onResponseBody(bodySize: i32, endOfStream: bool): FilterDataStatus {
+    return FilterDataStatus.Continue;
+  }
+
+  onResponseTrailers(numTrailers: i32): FilterTrailersStatus {
+    return FilterTrailersStatus.Continue;
+  }
+
+  /** The stream is finished (access-log time); called before onDone. */
+  onLog(): void {}
+
+  /** The stream is gone; its context is deleted right after. */
+  onDone(): void {}
+}
+
+/** Makes the root context for a new root context id. */
+export type RootContextFactory = (id: u32) => RootContext;

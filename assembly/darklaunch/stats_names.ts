@@ -1,0 +1,46 @@
+// The one table of stats names (contract section 3). Written in the subset of TypeScript that is
+// also AssemblyScript, so the filter and the Node tooling (CLI, tests) import this same file.
+// Envoy shows every name with the prefix `wasmcustom.`; `/stats/prometheus` strips it.
+
+export const ENVOY_CUSTOM_PREFIX: string = "wasmcustom.";
+export const STATS_ROOT: string = "darklaunch";
+
+/** Skip reasons, in the order the filter checks them. */
+export const SKIP_REASONS: string[] = [
+  "disabled",
+  "method",
+  "sampled_out",
+  "body_too_large",
+  "in_flight_limit",
+  "rate_limited",
+  "breaker_open",
+  "aborted",
+  "dispatch_failed",
+];
+
+export const STATUS_CLASSES: string[] = ["2xx", "3xx", "4xx", "5xx"];
+
+/** Comparison parts, in the order a mismatch is attributed. */
+export const MISMATCH_PARTS: string[] = ["status", "headers", "body"];
+
+/** Every counter of a rule, as the suffix after `darklaunch.<rule>.`. */
+export function counterSuffixes(): string[] {
+  const out: string[] = ["requests", "mirrored"];
+  for (let i = 0; i < SKIP_REASONS.length; i++) out.push("skipped." + SKIP_REASONS[i]);
+  for (let i = 0; i < STATUS_CLASSES.length; i++) out.push("dark.status." + STATUS_CLASSES[i]);
+  out.push("dark.failed");
+  out.push("dark.timeout");
+  for (let i = 0; i < STATUS_CLASSES.length; i++) out.push("primary.status." + STATUS_CLASSES[i]);
+  out.push("compare.match");
+  for (let i = 0; i < MISMATCH_PARTS.length; i++) out.push("compare.mismatch." + MISMATCH_PARTS[i]);
+  out.push("compare.incomplete");
+  return out;
+}
+
+export const HISTOGRAM_SUFFIXES: string[] = ["primary.latency_ms", "dark.latency_ms"];
+export const GAUGE_SUFFIXES: string[] = ["in_flight"];
+
+/** A rule's stat as defined by the filter (without Envoy's `wasmcustom.`). */
+export function ruleStatName(rule: string, suffix: string): string {
+  return STATS_ROOT + "." + rule + "." + suffix;
+}
