@@ -1,45 +1,27 @@
-// Prototype entry (replaced by the filter): proves the ABI layer loads in Envoy.
-import { RootContext, StreamContext } from "./abi/context";
+// The dark-launch filter module (root_id "dark_launch"): the ABI exports and the filter's root.
+import { RootContext } from "./abi/context";
 import { setRootContextFactory } from "./abi/exports";
-import { BufferType, FilterHeadersStatus, LogLevel, MapType, MetricType } from "./abi/enums";
-import { defineMetric, getBufferBytes, getHeaderMap, httpCall, incrementMetric, log } from "./abi/hostcalls";
-import { HeaderMapWriter } from "./abi/headers";
+import { DarkLaunchRoot } from "./filter/root";
 
-export * from "./abi/exports";
-export { abortHandler as __abort_handler_kept } from "./abi/abort";
+export {
+  proxy_abi_version_0_2_1,
+  proxy_on_context_create,
+  proxy_on_vm_start,
+  proxy_on_configure,
+  proxy_on_tick,
+  proxy_on_http_call_response,
+  proxy_on_request_headers,
+  proxy_on_request_body,
+  proxy_on_request_trailers,
+  proxy_on_response_headers,
+  proxy_on_response_body,
+  proxy_on_response_trailers,
+  proxy_on_log,
+  proxy_on_done,
+  proxy_on_delete,
+} from "./abi/exports";
 export { malloc } from "./abi/memory";
+// Keeps the abort replacement (asconfig "use": abort=...) in the compilation.
+export { abortHandler as __darklaunch_abort } from "./abi/abort";
 
-let counter: u32 = 0;
-
-class ProtoRoot extends RootContext {
-  onConfigure(size: i32): bool {
-    const cfg = getBufferBytes(BufferType.PluginConfiguration, 0, size);
-    log(LogLevel.Info, "darklaunch: proto configured: " + (cfg !== null ? String.UTF8.decode(cfg) : "(none)"));
-    counter = <u32>defineMetric(MetricType.Counter, "darklaunch.proto.requests");
-    return true;
-  }
-  createStreamContext(id: u32): StreamContext | null {
-    return new ProtoStream(id, this);
-  }
-  onHttpCallResponse(token: u32, numHeaders: i32, bodySize: i32, numTrailers: i32): void {
-    const h = getHeaderMap(MapType.HttpCallResponseHeaders);
-    let s = "";
-    for (let i = 0; i < h.count; i++) s += h.nameString(i) + "=" + h.valueString(i) + " ";
-    log(LogLevel.Info, "darklaunch: proto response token=" + token.toString() + " headers=" + numHeaders.toString() + " body=" + bodySize.toString() + " " + s);
-  }
-}
-
-class ProtoStream extends StreamContext {
-  onRequestHeaders(n: i32, eos: bool): FilterHeadersStatus {
-    incrementMetric(counter, 1);
-    const h = getHeaderMap(MapType.RequestHeaders);
-    const w = new HeaderMapWriter();
-    for (let i = 0; i < h.count; i++) w.addPair(h, i);
-    const enc = w.encode();
-    const t = httpCall(String.UTF8.encode("dark"), enc, null, 1000);
-    log(LogLevel.Info, "darklaunch: proto call token=" + t.toString());
-    return FilterHeadersStatus.Continue;
-  }
-}
-
-setRootContextFactory((id: u32): RootContext => new ProtoRoot(id));
+setRootContextFactory((id: u32): RootContext => new DarkLaunchRoot(id));

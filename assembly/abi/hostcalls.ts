@@ -2,6 +2,7 @@
 import * as raw from "./imports";
 import { BufferType, LogLevel, MapType, MetricType, WasmResult } from "./enums";
 import { HeaderMap } from "./headers";
+import { ByteSink } from "./bytes";
 import { clearReturnSlots, freeHostBlock, retLen, retPtr, retU32, retU64, returnedLen, returnedPtr } from "./memory";
 
 export function log(level: LogLevel, message: string): void {
@@ -20,11 +21,6 @@ export function getBufferBytes(type: BufferType, start: i32, max: i32): ArrayBuf
   memory.copy(changetype<usize>(out), ptr, len);
   freeHostBlock(ptr);
   return out;
-}
-
-/** Receives bytes lent by the host; they are valid only during the call. */
-export abstract class ByteSink {
-  abstract write(ptr: usize, len: i32): void;
 }
 
 /**

@@ -1,0 +1,90 @@
+// The headers of the dark copy (contract section 2 "The copy"; details in docs/behaviour-decisions.md).
+import { HeaderMap, HeaderMapWriter, equalsIgnoreCase } from "../abi/headers";
+import { Rule } from "./config";
+
+const AUTHORITY: ArrayBuffer = String.UTF8.encode(":authority");
+const CONTENT_LENGTH: ArrayBuffer = String.UTF8.encode("content-length");
+export const DARK_LAUNCH_HEADER: ArrayBuffer = String.UTF8.encode("x-dark-launch");
+const SHADOW: ArrayBuffer = String.UTF8.encode("-shadow");
+
+/** Headers never copied: hop-by-hop ones, and content-length (re-added from the real body). */
+const DROPPED: ArrayBuffer[] = [
+  String.UTF8.encode("connection"),
+  String.UTF8.encode("keep-alive"),
+  String.UTF8.encode("proxy-connection"),
+  String.UTF8.encode("transfer-encoding"),
+  String.UTF8.encode("te"),
+  String.UTF8.encode("trailer"),
+  String.UTF8.encode("upgrade"),
+  String.UTF8.encode("proxy-authenticate"),
+  String.UTF8.encode("proxy-authorization"),
+  CONTENT_LENGTH,
+  DARK_LAUNCH_HEADER,
+];
+
+function inList(list: ArrayBuffer[], ptr: usize, len: i32): bool {
+  for (let k = 0; k < list.length; k++) {
+    const item = unchecked(list[k]);
+    if (equalsIgnoreCase(ptr, len, changetype<usize>(item), item.byteLength)) return true;
+  }
+  return false;
+}
+
+/** The default dark authority: "-shadow" added to the host, before any port (as Envoy's mirror does). */
+export function shadowAuthority(ptr: usize, len: i32): ArrayBuffer {
+  // The port starts at the last ':' unless that ':' is inside an IPv6 literal "[...]".
+  let split = len;
+  for (let i = len - 1; i >= 0; i--) {
+    const c = load<u8>(ptr + i);
+    if (c == 0x3a /* : */) {
+      split = i;
+      break;
+    }
+    if (c == 0x5d /* ] */ || c < 0x30 || c > 0x39) break;
+  }
+  const out = new ArrayBuffer(len + SHADOW.byteLength);
+  const base = changetype<usize>(out);
+  memory.copy(base, ptr, split);
+  memory.copy(base + split, changetype<usize>(SHADOW), SHADOW.byteLength);
+  memory.copy(base + split + SHADOW.byteLength, ptr + split, len - split);
+  return out;
+}
+
+/** Decimal ASCII of a non-negative integer. */
+function decimal(n: i32): ArrayBuffer {
+  return String.UTF8.encode(n.toString());
+}
+
+/**
+ * The wire-format header map of the copy of `headers` under `rule`: primary headers minus the
+ * dropped ones and `remove_headers`, `:authority` rewritten, `set_headers` applied, the
+ * `x-dark-launch` marker set to the rule name, and content-length for a non-empty body.
+ */
+export function darkCopyHeaders(rule: Rule, ruleName: ArrayBuffer, headers: HeaderMap, bodyLength: i32): ArrayBuffer {
+  const dark = rule.dark;
+  const w = new HeaderMapWriter();
+  let sawAuthority = false;
+  for (let i = 0; i < headers.count; i++) {
+    const np = headers.namePtr(i);
+    const nl = headers.nameLen(i);
+    if (equalsIgnoreCase(np, nl, changetype<usize>(AUTHORITY), AUTHORITY.byteLength)) {
+      if (sawAuthority) continue;
+      sawAuthority = true;
+      const explicit = dark.authorityBytes;
+      w.addBuffers(AUTHORITY, explicit !== null ? explicit : shadowAuthority(headers.valuePtr(i), headers.valueLen(i)));
+      continue;
+    }
+    if (inList(DROPPED, np, nl) || inList(dark.removeHeaders, np, nl) || inList(dark.setHeaderNames, np, nl)) continue;
+    w.addPair(headers, i);
+  }
+  if (!sawAuthority) {
+    const explicit = dark.authorityBytes;
+    w.addBuffers(AUTHORITY, explicit !== null ? explicit : dark.clusterBytes);
+  }
+  for (let k = 0; k < dark.setHeaderNames.length; k++) {
+    w.addBuffers(unchecked(dark.setHeaderNames[k]), unchecked(dark.setHeaderValues[k]));
+  }
+  w.addBuffers(DARK_LAUNCH_HEADER, ruleName);
+  if (bodyLength > 0) w.addBuffers(CONTENT_LENGTH, decimal(bodyLength));
+  return w.encode();
+}

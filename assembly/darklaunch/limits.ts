@@ -1,0 +1,61 @@
+// The arithmetic of the protections, on plain values; the glue keeps the state in Envoy's shared
+// data (one copy per Envoy process) and updates it with compare-and-swap.
+import { Breaker } from "./config";
+
+/** A token bucket: `milliTokens` left at `lastMs`; capacity and refill rate are `perSecond`. */
+export class TokenBucket {
+  constructor(
+    public milliTokens: i64,
+    public lastMs: i64,
+  ) {}
+
+  /** Refills for the time since `lastMs`, then takes one token if there is one. */
+  take(nowMs: i64, perSecond: i32): bool {
+    const capacity = <i64>perSecond * 1000;
+    if (this.lastMs == 0 && this.milliTokens == 0) {
+      this.milliTokens = capacity; // a fresh bucket starts full
+    } else if (nowMs > this.lastMs) {
+      this.milliTokens = min(capacity, this.milliTokens + (nowMs - this.lastMs) * <i64>perSecond);
+    }
+    this.lastMs = nowMs;
+    if (this.milliTokens < 1000) return false;
+    this.milliTokens -= 1000;
+    return true;
+  }
+}
+
+/**
+ * The breaker's window: calls and failures counted in a fixed window of `window_ms`; it opens
+ * when a window has at least `min_calls` calls and the failure ratio reaches `failure_ratio`,
+ * stays open for `open_ms`, then lets calls through again with a fresh window.
+ */
+export class BreakerWindow {
+  constructor(
+    public windowStartMs: i64,
+    public calls: i64,
+    public failures: i64,
+    public openUntilMs: i64,
+  ) {}
+
+  isOpen(nowMs: i64): bool {
+    return nowMs < this.openUntilMs;
+  }
+
+  /** Counts one finished dark call; returns true when this call opened the breaker. */
+  record(nowMs: i64, failed: bool, cfg: Breaker): bool {
+    if (this.isOpen(nowMs)) return false; // calls that finish while open do not count
+    if (this.openUntilMs != 0 || nowMs - this.windowStartMs >= <i64>cfg.windowMs) {
+      this.windowStartMs = nowMs;
+      this.calls = 0;
+      this.failures = 0;
+      this.openUntilMs = 0;
+    }
+    this.calls++;
+    if (failed) this.failures++;
+    if (this.calls >= <i64>cfg.minCalls && <f64>this.failures >= cfg.failureRatio * <f64>this.calls) {
+      this.openUntilMs = nowMs + <i64>cfg.openMs;
+      return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,170 @@
+// The root context: configuration, per-rule runtime, and the dark calls in flight on this VM.
+import { RootContext, StreamContext } from "../abi/context";
+import { BufferType, LogLevel, MapType, WasmResult } from "../abi/enums";
+import { getBufferBytes, getHeaderMap, getSharedData, log, randomU64, setSharedData, streamBufferBytes } from "../abi/hostcalls";
+import { HeaderMap } from "../abi/headers";
+import { Compare, Config } from "../darklaunch/config";
+import { parseConfig } from "../darklaunch/config_parse";
+import { compareResponses, Outcome, parseStatus, statusClass } from "../darklaunch/compare";
+import { hex64 } from "../darklaunch/hash";
+import { Xorshift64 } from "../darklaunch/sampling";
+import { MISMATCH_PARTS } from "../darklaunch/stats_names";
+import { DarkCall } from "./dark_call";
+import { RuleRuntime } from "./rule_runtime";
+import { breakerRecord, releaseSlot, takeToken } from "./shared_state";
+import { elapsedMs, nowMs } from "./clock";
+import { monotonicNanos } from "../abi/hostcalls";
+import { DarkLaunchStream } from "./stream";
+
+const STATUS: ArrayBuffer = String.UTF8.encode(":status");
+const UPSTREAM_SERVICE_TIME: ArrayBuffer = String.UTF8.encode("x-envoy-upstream-service-time");
+const MISMATCH_LOG_KEY: ArrayBuffer = String.UTF8.encode("darklaunch/mismatch_log");
+// @ts-ignore: decorator
+@inline const BODY_SLICE: i32 = 65536;
+
+export class DarkLaunchRoot extends RootContext {
+  config: Config | null = null;
+  rules: RuleRuntime[] = [];
+  needsRouteName: bool = false;
+  readonly random: Xorshift64 = new Xorshift64(randomU64());
+  private calls: Map<u32, DarkCall> = new Map<u32, DarkCall>();
+
+  onConfigure(size: i32): bool {
+    let bytes: ArrayBuffer | null = size > 0 ? getBufferBytes(BufferType.PluginConfiguration, 0, size) : null;
+    const result = parseConfig(bytes !== null ? bytes : new ArrayBuffer(0));
+    const config = result.config;
+    if (config === null) {
+      log(LogLevel.Error, "darklaunch: invalid configuration: " + result.errors.join("; "));
+      return false;
+    }
+    const rules = new Array<RuleRuntime>();
+    for (let i = 0; i < config.rules.length; i++) {
+      const runtime = new RuleRuntime(config.rules[i]);
+      if (!runtime.metrics.define(config.rules[i].name)) {
+        log(LogLevel.Error, "darklaunch: Envoy refused to define the stats of rule " + config.rules[i].name);
+        return false;
+      }
+      initSharedKey(runtime.inFlightKey, 8);
+      initSharedKey(runtime.rateKey, 16);
+      initSharedKey(runtime.breakerKey, 32);
+      rules.push(runtime);
+    }
+    initSharedKey(MISMATCH_LOG_KEY, 16);
+    this.config = config;
+    this.rules = rules;
+    this.needsRouteName = config.needsRouteName;
+    log(LogLevel.Info, "darklaunch: configured " + rules.length.toString() + " rule(s)" + (config.enabled ? "" : " (disabled)"));
+    return true;
+  }
+
+  createStreamContext(id: u32): StreamContext | null {
+    return new DarkLaunchStream(id, this);
+  }
+
+  /** Registers a call just dispatched. */
+  track(call: DarkCall): void {
+    this.calls.set(call.token, call);
+  }
+
+  onHttpCallResponse(token: u32, numHeaders: i32, bodySize: i32, numTrailers: i32): void {
+    if (!this.calls.has(token)) return;
+    const call = this.calls.get(token);
+    const runtime = call.runtime;
+    const metrics = runtime.metrics;
+    const compare = runtime.rule.compare;
+    const endNs = monotonicNanos();
+
+    let failed = true;
+    if (numHeaders == 0) {
+      metrics.darkFailed();
+    } else {
+      const headers = getHeaderMap(MapType.HttpCallResponseHeaders);
+      const s = headers.indexOf(STATUS);
+      const status = s >= 0 ? parseStatus(headers.valuePtr(s), headers.valueLen(s)) : -1;
+      if (status < 0) {
+        metrics.darkFailed();
+      } else if (headers.indexOf(UPSTREAM_SERVICE_TIME) < 0) {
+        // A local reply of Envoy's async client: nothing came from the dark service.
+        if (status == 504) metrics.darkTimeout();
+        else metrics.darkFailed();
+      } else {
+        const cls = statusClass(status);
+        metrics.darkStatus(cls);
+        failed = cls == 3;
+        recordDarkResponse(call, compare, headers, status, bodySize);
+      }
+    }
+    metrics.darkLatencyMs(elapsedMs(call.startNs, endNs));
+    metrics.inFlightAdd(-1);
+    releaseSlot(runtime.inFlightKey);
+    breakerRecord(runtime.breakerKey, <i64>(endNs / 1_000_000), failed, runtime.rule.breaker);
+    call.darkFinished = true;
+    this.settle(call);
+  }
+
+  /** Once both sides are finished: compares, counts, logs a sampled mismatch, forgets the call. */
+  settle(call: DarkCall): void {
+    if (!call.settled) return;
+    this.calls.delete(call.token);
+    const compare = call.runtime.rule.compare;
+    if (!compare.any) return;
+    const metrics = call.runtime.metrics;
+    if (!call.primary.complete || !call.dark.complete) {
+      metrics.compareIncomplete();
+      return;
+    }
+    const outcome = compareResponses(compare, call.primary, call.dark);
+    if (outcome == Outcome.Match) {
+      metrics.compareMatch();
+      return;
+    }
+    metrics.compareMismatch(outcome);
+    this.logMismatch(call, outcome);
+  }
+
+  private logMismatch(call: DarkCall, outcome: Outcome): void {
+    const config = this.config;
+    if (config === null || config.mismatchLogPerSecond <= 0) return;
+    if (!takeToken(MISMATCH_LOG_KEY, config.mismatchLogPerSecond, nowMs())) return;
+    log(
+      LogLevel.Info,
+      "darklaunch: mismatch rule=" + call.runtime.rule.name +
+        " part=" + MISMATCH_PARTS[<i32>outcome] +
+        " x-request-id=" + printableOrDash(call.requestId) +
+        " primary_status=" + call.primary.status.toString() +
+        " dark_status=" + call.dark.status.toString() +
+        " primary_body_hash=" + hex64(call.primary.body.hash) +
+        " dark_body_hash=" + hex64(call.dark.body.hash),
+    );
+  }
+}
+
+function recordDarkResponse(call: DarkCall, compare: Compare, headers: HeaderMap, status: i32, bodySize: i32): void {
+  const dark = call.dark;
+  dark.takeHeaders(compare, headers, status);
+  if (compare.body && bodySize > 0) {
+    const read = streamBufferBytes(BufferType.HttpCallResponseBody, 0, bodySize, BODY_SLICE, dark.body);
+    if (read != bodySize) return; // body not fully readable: the pair stays incomplete
+  }
+  dark.complete = true;
+}
+
+/** Creates a shared-data key with zeroed content if no worker has created it yet. */
+function initSharedKey(key: ArrayBuffer, size: i32): void {
+  const cur = getSharedData(key);
+  if (cur.bytes !== null && cur.bytes!.byteLength >= size) return;
+  // cas 0 = unconditional; a lost race here only means another VM initialised it first.
+  if (cur.bytes === null) setSharedData(key, new ArrayBuffer(size), 0);
+  else setSharedData(key, new ArrayBuffer(size), cur.cas);
+}
+
+/** The request id for a log line: printable ASCII only, else "-". */
+function printableOrDash(id: ArrayBuffer | null): string {
+  if (id === null || id.byteLength == 0) return "-";
+  const p = changetype<usize>(id);
+  for (let i = 0; i < id.byteLength; i++) {
+    const c = load<u8>(p + i);
+    if (c <= 0x20 || c >= 0x7f) return "-";
+  }
+  return String.UTF8.decode(id);
+}

@@ -1,0 +1,273 @@
+// One HTTP stream: gates on the request headers, collects the body for the copy, dispatches the
+// copy once the request is complete, and summarises the primary response for the comparison.
+// Every path returns Continue: the primary is never held, changed or failed.
+import { StreamContext } from "../abi/context";
+import { BufferType, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, LogLevel, MapType, WasmResult } from "../abi/enums";
+import { getBufferBytes, getHeaderMap, getHeaderValue, getProperty, httpCall, log, monotonicNanos, streamBufferBytes } from "../abi/hostcalls";
+import { HeaderMap } from "../abi/headers";
+import { BoundedBytes } from "../abi/bytes";
+import { ResponseSummary, parseStatus, statusClass } from "../darklaunch/compare";
+import { darkCopyHeaders } from "../darklaunch/copy";
+import { gateRequest, matchRule } from "../darklaunch/rules";
+import { Skip } from "../darklaunch/skip";
+import { DarkCall } from "./dark_call";
+import { DarkLaunchRoot } from "./root";
+import { RuleRuntime } from "./rule_runtime";
+import { acquireSlot, breakerOpen, releaseSlot, takeToken } from "./shared_state";
+import { elapsedMs } from "./clock";
+
+const ROUTE_NAME_PATH: ArrayBuffer = String.UTF8.encode("xds\0route_name");
+const CONTENT_LENGTH: ArrayBuffer = String.UTF8.encode("content-length");
+const REQUEST_ID: ArrayBuffer = String.UTF8.encode("x-request-id");
+const STATUS: ArrayBuffer = String.UTF8.encode(":status");
+// @ts-ignore: decorator
+@inline const MAX_LOGGED_REQUEST_ID: i32 = 128;
+// @ts-ignore: decorator
+@inline const DISPATCH_ERROR_LOG_INTERVAL_MS: i64 = 10000;
+
+enum Phase {
+  /** No rule matched, or the request was skipped: nothing more to do. */
+  Ignored,
+  /** Passed the gates; waiting for the rest of the request. */
+  Collecting,
+  /** The copy was sent. */
+  Mirrored,
+}
+
+export class DarkLaunchStream extends StreamContext {
+  private phase: Phase = Phase.Ignored;
+  private runtime: RuleRuntime | null = null;
+  private requestHeaders: HeaderMap | null = null;
+  private body: BoundedBytes | null = null;
+  private startNs: u64 = 0;
+  private primary: ResponseSummary | null = null;
+  private primaryEndNs: u64 = 0;
+  private call: DarkCall | null = null;
+
+  constructor(id: u32, readonly darkRoot: DarkLaunchRoot) {
+    super(id, darkRoot);
+  }
+
+  onRequestHeaders(numHeaders: i32, endOfStream: bool): FilterHeadersStatus {
+    const config = this.darkRoot.config;
+    if (config === null) return FilterHeadersStatus.Continue;
+    const headers = getHeaderMap(MapType.RequestHeaders);
+    const routeName = this.darkRoot.needsRouteName ? getProperty(ROUTE_NAME_PATH) : null;
+    const index = matchRule(config, headers, routeName);
+    if (index < 0) return FilterHeadersStatus.Continue;
+
+    const runtime = unchecked(this.darkRoot.rules[index]);
+    const rule = runtime.rule;
+    this.runtime = runtime;
+    runtime.metrics.requests();
+    const skip = gateRequest(config, rule, headers, this.darkRoot.random);
+    if (skip != Skip.None) {
+      runtime.metrics.skipped(skip);
+      return FilterHeadersStatus.Continue;
+    }
+    const cl = headers.indexOf(CONTENT_LENGTH);
+    if (cl >= 0 && declaredLength(headers, cl) > <i64>rule.dark.maxBodyBytes) {
+      runtime.metrics.skipped(Skip.BodyTooLarge);
+      return FilterHeadersStatus.Continue;
+    }
+    this.phase = Phase.Collecting;
+    this.startNs = monotonicNanos();
+    this.requestHeaders = headers;
+    this.primary = new ResponseSummary(rule.compare);
+    if (endOfStream) this.dispatch();
+    return FilterHeadersStatus.Continue;
+  }
+
+  onRequestBody(bodySize: i32, endOfStream: bool): FilterDataStatus {
+    if (this.phase != Phase.Collecting) return FilterDataStatus.Continue;
+    const runtime = this.runtime!;
+    if (bodySize > 0) {
+      let body = this.body;
+      if (body === null) {
+        body = new BoundedBytes(runtime.rule.dark.maxBodyBytes, min(bodySize, runtime.rule.dark.maxBodyBytes));
+        this.body = body;
+      }
+      if (<i64>body.length + <i64>bodySize > <i64>body.cap) {
+        this.skip(Skip.BodyTooLarge);
+        return FilterDataStatus.Continue;
+      }
+      const chunk = getBufferBytes(BufferType.HttpRequestBody, 0, bodySize);
+      if (chunk !== null) body.append(changetype<usize>(chunk), chunk.byteLength);
+    }
+    if (endOfStream) this.dispatch();
+    return FilterDataStatus.Continue;
+  }
+
+  onRequestTrailers(numTrailers: i32): FilterTrailersStatus {
+    if (this.phase == Phase.Collecting) this.dispatch();
+    return FilterTrailersStatus.Continue;
+  }
+
+  onResponseHeaders(numHeaders: i32, endOfStream: bool): FilterHeadersStatus {
+    const primary = this.primary;
+    if (primary === null || this.phase == Phase.Ignored) return FilterHeadersStatus.Continue;
+    const compare = this.runtime!.rule.compare;
+    if (compare.headers.length > 0) {
+      const headers = getHeaderMap(MapType.ResponseHeaders);
+      const s = headers.indexOf(STATUS);
+      primary.takeHeaders(compare, headers, s >= 0 ? parseStatus(headers.valuePtr(s), headers.valueLen(s)) : -1);
+    } else {
+      const value = getHeaderValue(MapType.ResponseHeaders, STATUS);
+      primary.status = value !== null ? parseStatus(changetype<usize>(value), value.byteLength) : -1;
+    }
+    if (this.phase == Phase.Mirrored) this.countPrimaryStatus();
+    if (endOfStream) this.primaryComplete();
+    return FilterHeadersStatus.Continue;
+  }
+
+  onResponseBody(bodySize: i32, endOfStream: bool): FilterDataStatus {
+    const primary = this.primary;
+    if (primary === null || this.phase == Phase.Ignored) return FilterDataStatus.Continue;
+    if (bodySize > 0 && this.runtime!.rule.compare.body) {
+      streamBufferBytes(BufferType.HttpResponseBody, 0, bodySize, bodySize, primary.body);
+    }
+    if (endOfStream) this.primaryComplete();
+    return FilterDataStatus.Continue;
+  }
+
+  onResponseTrailers(numTrailers: i32): FilterTrailersStatus {
+    if (this.primary !== null && this.phase != Phase.Ignored) this.primaryComplete();
+    return FilterTrailersStatus.Continue;
+  }
+
+  onLog(): void {
+    this.finish();
+  }
+
+  onDone(): void {
+    this.finish();
+  }
+
+  /** The stream is over: an unfinished request was aborted; an unfinished primary never completes. */
+  private finish(): void {
+    if (this.phase == Phase.Collecting) {
+      this.skip(Skip.Aborted);
+    } else if (this.phase == Phase.Mirrored) {
+      const call = this.call!;
+      if (!call.primaryFinished) {
+        call.primaryFinished = true;
+        this.darkRoot.settle(call);
+      }
+    }
+  }
+
+  private skip(reason: Skip): void {
+    this.runtime!.metrics.skipped(reason);
+    this.phase = Phase.Ignored;
+    this.requestHeaders = null;
+    this.body = null;
+    this.primary = null;
+  }
+
+  private countPrimaryStatus(): void {
+    const status = this.primary!.status;
+    if (status >= 0) this.runtime!.metrics.primaryStatus(statusClass(status));
+  }
+
+  private primaryComplete(): void {
+    const primary = this.primary!;
+    if (primary.complete) return;
+    primary.complete = true;
+    this.primaryEndNs = monotonicNanos();
+    if (this.phase == Phase.Mirrored) this.primaryFinishedMirrored();
+  }
+
+  private primaryFinishedMirrored(): void {
+    const call = this.call!;
+    this.runtime!.metrics.primaryLatencyMs(elapsedMs(this.startNs, this.primaryEndNs));
+    call.primaryFinished = true;
+    this.darkRoot.settle(call);
+  }
+
+  /** The request is complete: the remaining gates, then the copy. */
+  private dispatch(): void {
+    const runtime = this.runtime!;
+    const rule = runtime.rule;
+    const limits = rule.limits;
+    if (!acquireSlot(runtime.inFlightKey, limits.maxInFlight)) {
+      this.skip(Skip.InFlightLimit);
+      return;
+    }
+    const startNs = monotonicNanos();
+    const startMs = <i64>(startNs / 1_000_000);
+    if (limits.maxPerSecond > 0 && !takeToken(runtime.rateKey, limits.maxPerSecond, startMs)) {
+      releaseSlot(runtime.inFlightKey);
+      this.skip(Skip.RateLimited);
+      return;
+    }
+    if (breakerOpen(runtime.breakerKey, startMs)) {
+      releaseSlot(runtime.inFlightKey);
+      this.skip(Skip.BreakerOpen);
+      return;
+    }
+    const headers = this.requestHeaders!;
+    const body = this.body;
+    const bodyBytes: ArrayBuffer | null = body !== null && body.length > 0 ? body.toArrayBuffer() : null;
+    const copyHeaders = darkCopyHeaders(rule, runtime.nameBytes, headers, bodyBytes !== null ? bodyBytes.byteLength : 0);
+    const token = httpCall(rule.dark.clusterBytes, copyHeaders, bodyBytes, <u32>rule.dark.timeoutMs);
+    if (token < 0) {
+      releaseSlot(runtime.inFlightKey);
+      this.logDispatchFailure(runtime, <i32>-token, startMs);
+      this.skip(Skip.DispatchFailed);
+      return;
+    }
+    runtime.metrics.mirrored();
+    runtime.metrics.inFlightAdd(1);
+    const call = new DarkCall(<u32>token, runtime, this.primary!, startNs, requestIdOf(headers));
+    this.call = call;
+    this.darkRoot.track(call);
+    this.phase = Phase.Mirrored;
+    this.requestHeaders = null;
+    this.body = null;
+    // The primary may have answered before the request was complete.
+    if (this.primary!.status >= 0) this.countPrimaryStatus();
+    if (this.primary!.complete) this.primaryFinishedMirrored();
+  }
+
+  private logDispatchFailure(runtime: RuleRuntime, result: i32, nowMs: i64): void {
+    if (runtime.lastDispatchErrorLogMs >= 0 && nowMs - runtime.lastDispatchErrorLogMs < DISPATCH_ERROR_LOG_INTERVAL_MS) return;
+    runtime.lastDispatchErrorLogMs = nowMs;
+    log(
+      LogLevel.Error,
+      "darklaunch: dark call to cluster \"" + runtime.rule.dark.cluster + "\" refused by Envoy (rule " + runtime.rule.name + "): " + wasmResultName(result),
+    );
+  }
+}
+
+/** The value of a content-length header, or -1 when it is not a plain decimal. */
+function declaredLength(headers: HeaderMap, i: i32): i64 {
+  const p = headers.valuePtr(i);
+  const len = headers.valueLen(i);
+  if (len == 0 || len > 18) return -1;
+  let v: i64 = 0;
+  for (let k = 0; k < len; k++) {
+    const c = <i32>load<u8>(p + k) - 0x30;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+function requestIdOf(headers: HeaderMap): ArrayBuffer | null {
+  const i = headers.indexOf(REQUEST_ID);
+  if (i < 0) return null;
+  const len = min(headers.valueLen(i), MAX_LOGGED_REQUEST_ID);
+  const out = new ArrayBuffer(len);
+  memory.copy(changetype<usize>(out), headers.valuePtr(i), len);
+  return out;
+}
+
+function wasmResultName(result: i32): string {
+  switch (result) {
+    case WasmResult.BadArgument: return "BadArgument";
+    case WasmResult.NotFound: return "NotFound";
+    case WasmResult.InternalFailure: return "InternalFailure";
+    case WasmResult.Unimplemented: return "Unimplemented";
+    default: return "WasmResult " + result.toString();
+  }
+}
