@@ -3,7 +3,7 @@
 // Every path returns Continue: the primary is never held, changed or failed.
 import { StreamContext } from "../abi/context";
 import { BufferType, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, LogLevel, MapType, WasmResult } from "../abi/enums";
-import { getBufferBytes, getHeaderMap, getHeaderValue, getProperty, httpCall, log, monotonicNanos, streamBufferBytes } from "../abi/hostcalls";
+import { getHeaderMap, getHeaderValue, getProperty, httpCall, log, monotonicNanos, streamBufferBytes } from "../abi/hostcalls";
 import { HeaderMap } from "../abi/headers";
 import { BoundedBytes } from "../abi/bytes";
 import { ResponseSummary, parseStatus, statusClass } from "../darklaunch/compare";
@@ -91,8 +91,7 @@ export class DarkLaunchStream extends StreamContext {
         this.skip(Skip.BodyTooLarge);
         return FilterDataStatus.Continue;
       }
-      const chunk = getBufferBytes(BufferType.HttpRequestBody, 0, bodySize);
-      if (chunk !== null) body.append(changetype<usize>(chunk), chunk.byteLength);
+      streamBufferBytes(BufferType.HttpRequestBody, 0, bodySize, bodySize, body);
     }
     if (endOfStream) this.dispatch();
     return FilterDataStatus.Continue;
