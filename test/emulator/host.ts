@@ -1,0 +1,523 @@
+// A proxy-wasm 0.2.1 host in TypeScript: loads the compiled filter (build/dark-launch.wasm) in Node
+// and drives its contexts through request/response lifecycles, with a manual clock, scripted
+// http-call responses, shared data with compare-and-swap, and metrics read back by name.
+// It implements the host side as Envoy does (see ../../../shared/notes/proxy-wasm-facts.md); the
+// same scenarios run against the real Envoy tier, which stays the reference.
+import { readFileSync } from "node:fs";
+
+export enum WasmResult {
+  Ok = 0,
+  NotFound = 1,
+  BadArgument = 2,
+  InvalidMemoryAccess = 6,
+  Empty = 7,
+  CasMismatch = 8,
+  InternalFailure = 10,
+}
+export enum MapType {
+  RequestHeaders = 0,
+  RequestTrailers = 1,
+  ResponseHeaders = 2,
+  ResponseTrailers = 3,
+  HttpCallResponseHeaders = 6,
+  HttpCallResponseTrailers = 7,
+}
+export enum BufferType {
+  HttpRequestBody = 0,
+  HttpResponseBody = 1,
+  HttpCallResponseBody = 4,
+  VmConfiguration = 6,
+  PluginConfiguration = 7,
+}
+export enum MetricType {
+  Counter = 0,
+  Gauge = 1,
+  Histogram = 2,
+}
+
+export type Headers = Array<[string, string]>;
+
+export interface Metric {
+  name: string;
+  type: MetricType;
+  value: number;
+  samples: number[];
+}
+
+export interface HttpCall {
+  token: number;
+  rootId: number;
+  cluster: string;
+  headers: Headers;
+  body: Buffer;
+  timeoutMs: number;
+  done: boolean;
+}
+
+export interface LogLine {
+  level: number;
+  message: string;
+}
+
+const utf8 = new TextDecoder("utf-8");
+const NS_PER_MS = 1_000_000n;
+
+/** Header-map wire format: u32 N | N × {u32 klen, u32 vlen} | N × {key 0 value 0}. */
+export function encodeHeaderMap(headers: Headers): Buffer {
+  const parts = headers.map(([k, v]) => [Buffer.from(k, "utf8"), Buffer.from(v, "latin1")] as const);
+  let size = 4;
+  for (const [k, v] of parts) size += 8 + k.length + 1 + v.length + 1;
+  const out = Buffer.alloc(size);
+  out.writeUInt32LE(parts.length, 0);
+  let data = 4 + parts.length * 8;
+  parts.forEach(([k, v], i) => {
+    out.writeUInt32LE(k.length, 4 + i * 8);
+    out.writeUInt32LE(v.length, 8 + i * 8);
+    k.copy(out, data);
+    data += k.length + 1;
+    v.copy(out, data);
+    data += v.length + 1;
+  });
+  return out;
+}
+
+export function decodeHeaderMap(bytes: Uint8Array): Headers {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < 4) return [];
+  const n = buf.readUInt32LE(0);
+  const out: Headers = [];
+  let data = 4 + n * 8;
+  for (let i = 0; i < n; i++) {
+    const kl = buf.readUInt32LE(4 + i * 8);
+    const vl = buf.readUInt32LE(8 + i * 8);
+    const k = buf.subarray(data, data + kl).toString("utf8");
+    data += kl + 1;
+    const v = buf.subarray(data, data + vl).toString("latin1");
+    data += vl + 1;
+    out.push([k, v]);
+  }
+  return out;
+}
+
+/** A trap inside the module, with the host call or callback that was running. */
+export class FilterTrap extends Error {}
+
+export interface StreamState {
+  maps: Map<MapType, Headers>;
+  requestBody: Buffer;
+  responseBody: Buffer;
+}
+
+export interface HostOptions {
+  wasmPath?: string;
+  /** Seed of the host's random_get (deterministic runs). */
+  seed?: number;
+  /** Properties by dotted path, e.g. "xds.route_name". */
+  properties?: Record<string, string>;
+  /** Clusters the host knows; calls to others are refused with BadArgument, as Envoy does. */
+  clusters?: string[];
+}
+
+export class ProxyWasmHost {
+  readonly metrics = new Map<number, Metric>();
+  readonly logs: LogLine[] = [];
+  readonly calls = new Map<number, HttpCall>();
+  readonly shared = new Map<string, { value: Buffer; cas: number }>();
+  properties: Record<string, string>;
+  clusters: Set<string>;
+  /** Monotonic and wall clock, in nanoseconds; tests advance it. */
+  nowNs = 1_000_000_000_000n;
+
+  private instance!: WebAssembly.Instance;
+  private memory!: WebAssembly.Memory;
+  private exports!: Record<string, CallableFunction>;
+  private nextContextId = 1;
+  private nextToken = 1;
+  private nextCas = 1;
+  private rng: number;
+  private current: StreamState | null = null;
+  private callResponse: { headers: Headers; body: Buffer; trailers: Headers } | null = null;
+  private pluginConfig = Buffer.alloc(0);
+  private metricIdsByName = new Map<string, number>();
+  private nextMetricId = 1;
+  private rootId = 0;
+  private status = { code: 0, message: "" };
+
+  constructor(private readonly options: HostOptions = {}) {
+    this.properties = options.properties ?? {};
+    this.clusters = new Set(options.clusters ?? ["dark"]);
+    this.rng = options.seed ?? 12345;
+  }
+
+  async load(): Promise<void> {
+    const path = this.options.wasmPath ?? new URL("../../build/dark-launch.wasm", import.meta.url).pathname;
+    const module = await WebAssembly.compile(readFileSync(path));
+    this.instance = await WebAssembly.instantiate(module, { env: this.envImports(), wasi_snapshot_preview1: this.wasiImports() });
+    this.exports = this.instance.exports as unknown as Record<string, CallableFunction>;
+    this.memory = this.instance.exports.memory as WebAssembly.Memory;
+    this.guard("_initialize", () => this.exports._initialize());
+  }
+
+  /** Bytes of module memory now in use (linear memory never shrinks). */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  // ---- contexts -----------------------------------------------------------------------------
+
+  /** Creates the root context and configures it; returns whether the configuration was accepted. */
+  configure(config: string | Uint8Array | object): boolean {
+    this.pluginConfig =
+      typeof config === "string" ? Buffer.from(config, "utf8") : config instanceof Uint8Array ? Buffer.from(config) : Buffer.from(JSON.stringify(config));
+    if (this.rootId === 0) {
+      this.rootId = this.nextContextId++;
+      this.guard("proxy_on_context_create", () => this.exports.proxy_on_context_create(this.rootId, 0));
+      const started = this.guard("proxy_on_vm_start", () => this.exports.proxy_on_vm_start(this.rootId, 0)) as number;
+      if (started !== 1) return false;
+    }
+    return (this.guard("proxy_on_configure", () => this.exports.proxy_on_configure(this.rootId, this.pluginConfig.length)) as number) === 1;
+  }
+
+  /** Starts an HTTP stream; drive it with the returned object's methods. */
+  stream(): Stream {
+    const id = this.nextContextId++;
+    this.guard("proxy_on_context_create", () => this.exports.proxy_on_context_create(id, this.rootId));
+    return new Stream(this, id);
+  }
+
+  /** Runs the stream callback `name` with `state` as the current stream. */
+  callStream(state: StreamState, name: string, args: number[]): number {
+    const fn = this.exports[name] as (...a: number[]) => number | undefined;
+    this.current = state;
+    try {
+      return this.guard(name, () => fn(...args) ?? 0);
+    } finally {
+      this.current = null;
+    }
+  }
+
+  /** Answers a pending http call. */
+  respond(token: number, response: { status: number; headers?: Headers; body?: string | Buffer; fromUpstream?: boolean }): void {
+    const call = this.takeCall(token);
+    const headers: Headers = [[":status", String(response.status)], ...(response.headers ?? [])];
+    // Envoy's router marks answers that came from an upstream; its own local replies lack this.
+    if (response.fromUpstream !== false) headers.push(["x-envoy-upstream-service-time", "1"]);
+    const body = typeof response.body === "string" ? Buffer.from(response.body) : (response.body ?? Buffer.alloc(0));
+    this.deliver(call, headers, body);
+  }
+
+  /** The call failed without a response (reset, refused): num_headers 0, status BrokenConnection. */
+  fail(token: number): void {
+    const call = this.takeCall(token);
+    this.status = { code: 11, message: "reset" };
+    this.callResponse = { headers: [], body: Buffer.alloc(0), trailers: [] };
+    try {
+      this.guard("proxy_on_http_call_response", () => this.exports.proxy_on_http_call_response(call.rootId, call.token, 0, 0, 0));
+    } finally {
+      this.callResponse = null;
+    }
+  }
+
+  /** The call hit its timeout: Envoy's async client answers with a local 504. */
+  timeout(token: number): void {
+    const call = this.takeCall(token);
+    this.deliver(call, [[":status", "504"], ["content-length", "24"], ["content-type", "text/plain"]], Buffer.from("upstream request timeout"));
+  }
+
+  pendingCalls(): HttpCall[] {
+    return [...this.calls.values()].filter((c) => !c.done);
+  }
+
+  private takeCall(token: number): HttpCall {
+    const call = this.calls.get(token);
+    if (!call || call.done) throw new Error(`no pending call ${token}`);
+    call.done = true;
+    return call;
+  }
+
+  private deliver(call: HttpCall, headers: Headers, body: Buffer): void {
+    this.callResponse = { headers, body, trailers: [] };
+    try {
+      this.guard("proxy_on_http_call_response", () => this.exports.proxy_on_http_call_response(call.rootId, call.token, headers.length, body.length, 0));
+    } finally {
+      this.callResponse = null;
+    }
+  }
+
+  // ---- reading results ----------------------------------------------------------------------
+
+  /** A metric's value by its full name as Envoy shows it (with "wasmcustom."). */
+  stat(name: string): number {
+    const id = this.metricIdsByName.get(name.replace(/^wasmcustom\./, ""));
+    if (id === undefined) throw new Error(`metric ${name} is not defined`);
+    return this.metrics.get(id)!.value;
+  }
+
+  histogram(name: string): number[] {
+    const id = this.metricIdsByName.get(name.replace(/^wasmcustom\./, ""));
+    if (id === undefined) throw new Error(`metric ${name} is not defined`);
+    return this.metrics.get(id)!.samples;
+  }
+
+  /** All metrics as { "wasmcustom.<name>": value }. */
+  allStats(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const m of this.metrics.values()) out[`wasmcustom.${m.name}`] = m.value;
+    return out;
+  }
+
+  advanceMs(ms: number): void {
+    this.nowNs += BigInt(Math.round(ms)) * NS_PER_MS;
+  }
+
+  // ---- memory -------------------------------------------------------------------------------
+
+  private bytes(ptr: number, len: number): Uint8Array {
+    if (ptr < 0 || len < 0 || ptr + len > this.memory.buffer.byteLength) throw new FilterTrap(`filter passed out-of-range memory ${ptr}+${len}`);
+    return new Uint8Array(this.memory.buffer, ptr, len);
+  }
+
+  private string(ptr: number, len: number): string {
+    return utf8.decode(this.bytes(ptr, len));
+  }
+
+  private view(): DataView {
+    return new DataView(this.memory.buffer);
+  }
+
+  /** Copies `data` into a block from the module's malloc and writes its address and size to the return slots. */
+  private giveBack(data: Uint8Array, ptrPtr: number, lenPtr: number): number {
+    if (data.length === 0) {
+      this.view().setUint32(ptrPtr, 0, true);
+      this.view().setUint32(lenPtr, 0, true);
+      return WasmResult.Ok;
+    }
+    const ptr = (this.exports.malloc as (n: number) => number)(data.length) >>> 0;
+    new Uint8Array(this.memory.buffer, ptr, data.length).set(data);
+    this.view().setUint32(ptrPtr, ptr, true);
+    this.view().setUint32(lenPtr, data.length, true);
+    return WasmResult.Ok;
+  }
+
+  private guard<T>(name: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) {
+        const last = this.logs.at(-1)?.message ?? "";
+        throw new FilterTrap(`filter trapped in ${name}: ${e.message}${last ? ` (last log: ${last})` : ""}`);
+      }
+      throw e;
+    }
+  }
+
+  private random(): number {
+    // xorshift32: deterministic per seed.
+    let x = this.rng | 0;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x;
+    return (x >>> 0) & 0xff;
+  }
+
+  // ---- imports ------------------------------------------------------------------------------
+
+  private headerMap(type: MapType): Headers | null {
+    if (type === MapType.HttpCallResponseHeaders) return this.callResponse?.headers ?? null;
+    if (type === MapType.HttpCallResponseTrailers) return this.callResponse?.trailers ?? null;
+    return this.current?.maps.get(type) ?? null;
+  }
+
+  private buffer(type: BufferType): Buffer | null {
+    switch (type) {
+      case BufferType.PluginConfiguration:
+        return this.pluginConfig;
+      case BufferType.VmConfiguration:
+        return Buffer.alloc(0);
+      case BufferType.HttpCallResponseBody:
+        return this.callResponse?.body ?? null;
+      case BufferType.HttpRequestBody:
+        return this.current?.requestBody ?? null;
+      case BufferType.HttpResponseBody:
+        return this.current?.responseBody ?? null;
+      default:
+        return null;
+    }
+  }
+
+  private envImports(): Record<string, CallableFunction> {
+    return {
+      proxy_log: (level: number, ptr: number, len: number) => {
+        this.logs.push({ level, message: this.string(ptr, len) });
+        return WasmResult.Ok;
+      },
+      proxy_get_buffer_bytes: (type: number, start: number, max: number, ptrPtr: number, lenPtr: number) => {
+        const buf = this.buffer(type);
+        if (buf === null) return WasmResult.NotFound;
+        if (start < 0 || max < 0 || start > buf.length) return WasmResult.BadArgument;
+        return this.giveBack(buf.subarray(start, Math.min(buf.length, start + max)), ptrPtr, lenPtr);
+      },
+      proxy_get_header_map_pairs: (type: number, ptrPtr: number, lenPtr: number) => {
+        const map = this.headerMap(type);
+        if (map === null) return WasmResult.NotFound;
+        return this.giveBack(encodeHeaderMap(map), ptrPtr, lenPtr);
+      },
+      proxy_get_header_map_value: (type: number, kPtr: number, kLen: number, ptrPtr: number, lenPtr: number) => {
+        const map = this.headerMap(type);
+        if (map === null) return WasmResult.NotFound;
+        const key = this.string(kPtr, kLen).toLowerCase();
+        const hit = map.find(([k]) => k.toLowerCase() === key);
+        if (!hit) return WasmResult.NotFound;
+        return this.giveBack(Buffer.from(hit[1], "latin1"), ptrPtr, lenPtr);
+      },
+      proxy_http_call: (
+        upPtr: number, upLen: number, hPtr: number, hLen: number, bPtr: number, bLen: number,
+        _tPtr: number, _tLen: number, timeoutMs: number, tokenPtr: number,
+      ) => {
+        const cluster = this.string(upPtr, upLen);
+        const headers = decodeHeaderMap(this.bytes(hPtr, hLen).slice());
+        const has = (n: string) => headers.some(([k]) => k === n);
+        if (!this.clusters.has(cluster)) return WasmResult.BadArgument;
+        if (!has(":method") || !has(":path") || !has(":authority")) return WasmResult.BadArgument;
+        if (timeoutMs < 0) return WasmResult.BadArgument;
+        const token = this.nextToken++;
+        this.calls.set(token, { token, rootId: this.rootId, cluster, headers, body: Buffer.from(this.bytes(bPtr, bLen)), timeoutMs, done: false });
+        this.view().setUint32(tokenPtr, token, true);
+        return WasmResult.Ok;
+      },
+      proxy_define_metric: (type: number, nPtr: number, nLen: number, idPtr: number) => {
+        const name = this.string(nPtr, nLen);
+        let id = this.metricIdsByName.get(name);
+        if (id === undefined) {
+          id = this.nextMetricId++;
+          this.metricIdsByName.set(name, id);
+          this.metrics.set(id, { name, type, value: 0, samples: [] });
+        }
+        this.view().setUint32(idPtr, id, true);
+        return WasmResult.Ok;
+      },
+      proxy_increment_metric: (id: number, offset: bigint) => {
+        const m = this.metrics.get(id);
+        if (!m) return WasmResult.NotFound;
+        if (m.type === MetricType.Histogram) return WasmResult.BadArgument;
+        if (m.type === MetricType.Counter && offset <= 0n) return WasmResult.BadArgument;
+        m.value += Number(offset);
+        return WasmResult.Ok;
+      },
+      proxy_record_metric: (id: number, value: bigint) => {
+        const m = this.metrics.get(id);
+        if (!m) return WasmResult.NotFound;
+        if (m.type === MetricType.Histogram) m.samples.push(Number(value));
+        else m.value = Number(value);
+        return WasmResult.Ok;
+      },
+      proxy_get_metric: (id: number, resultPtr: number) => {
+        const m = this.metrics.get(id);
+        if (!m) return WasmResult.NotFound;
+        this.view().setBigUint64(resultPtr, BigInt(m.value), true);
+        return WasmResult.Ok;
+      },
+      proxy_get_property: (pPtr: number, pLen: number, ptrPtr: number, lenPtr: number) => {
+        const path = this.string(pPtr, pLen).split("\0").join(".");
+        const value = this.properties[path];
+        if (value === undefined) return WasmResult.NotFound;
+        return this.giveBack(Buffer.from(value, "utf8"), ptrPtr, lenPtr);
+      },
+      proxy_get_shared_data: (kPtr: number, kLen: number, ptrPtr: number, lenPtr: number, casPtr: number) => {
+        const entry = this.shared.get(this.string(kPtr, kLen));
+        if (!entry) return WasmResult.NotFound;
+        this.view().setUint32(casPtr, entry.cas, true);
+        return this.giveBack(entry.value, ptrPtr, lenPtr);
+      },
+      proxy_set_shared_data: (kPtr: number, kLen: number, vPtr: number, vLen: number, cas: number) => {
+        const key = this.string(kPtr, kLen);
+        const entry = this.shared.get(key);
+        if (cas !== 0 && entry && entry.cas !== cas) return WasmResult.CasMismatch;
+        this.shared.set(key, { value: Buffer.from(this.bytes(vPtr, vLen)), cas: this.nextCas++ });
+        return WasmResult.Ok;
+      },
+      proxy_get_status: (codePtr: number, ptrPtr: number, lenPtr: number) => {
+        this.view().setUint32(codePtr, this.status.code, true);
+        return this.giveBack(Buffer.from(this.status.message), ptrPtr, lenPtr);
+      },
+      proxy_set_tick_period_milliseconds: () => WasmResult.Ok,
+      proxy_get_current_time_nanoseconds: (resultPtr: number) => {
+        this.view().setBigUint64(resultPtr, this.nowNs, true);
+        return WasmResult.Ok;
+      },
+    };
+  }
+
+  private wasiImports(): Record<string, CallableFunction> {
+    return {
+      clock_time_get: (_id: number, _precision: bigint, resultPtr: number) => {
+        this.view().setBigUint64(resultPtr, this.nowNs, true);
+        return 0;
+      },
+      random_get: (ptr: number, len: number) => {
+        const out = this.bytes(ptr, len);
+        for (let i = 0; i < len; i++) out[i] = this.random();
+        return 0;
+      },
+      fd_write: () => 0,
+      proc_exit: (code: number) => {
+        throw new FilterTrap(`filter called proc_exit(${code})`);
+      },
+    };
+  }
+}
+
+/** One HTTP stream of the emulated host. */
+export class Stream {
+  private state: StreamState = { maps: new Map(), requestBody: Buffer.alloc(0), responseBody: Buffer.alloc(0) };
+  private ended = false;
+
+  constructor(
+    private readonly host: ProxyWasmHost,
+    readonly id: number,
+  ) {}
+
+  private call(name: string, ...args: number[]): number {
+    return this.host.callStream(this.state, name, [this.id, ...args]);
+  }
+
+  requestHeaders(headers: Headers, endOfStream = true): number {
+    this.state.maps.set(MapType.RequestHeaders, headers);
+    return this.call("proxy_on_request_headers", headers.length, endOfStream ? 1 : 0);
+  }
+
+  requestBody(chunk: string | Buffer, endOfStream = true): number {
+    this.state.requestBody = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    return this.call("proxy_on_request_body", this.state.requestBody.length, endOfStream ? 1 : 0);
+  }
+
+  requestTrailers(trailers: Headers): number {
+    this.state.maps.set(MapType.RequestTrailers, trailers);
+    return this.call("proxy_on_request_trailers", trailers.length);
+  }
+
+  responseHeaders(headers: Headers, endOfStream = false): number {
+    this.state.maps.set(MapType.ResponseHeaders, headers);
+    return this.call("proxy_on_response_headers", headers.length, endOfStream ? 1 : 0);
+  }
+
+  responseBody(chunk: string | Buffer, endOfStream = true): number {
+    this.state.responseBody = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    return this.call("proxy_on_response_body", this.state.responseBody.length, endOfStream ? 1 : 0);
+  }
+
+  responseTrailers(trailers: Headers): number {
+    this.state.maps.set(MapType.ResponseTrailers, trailers);
+    return this.call("proxy_on_response_trailers", trailers.length);
+  }
+
+  /** The stream ends (normally or not): on_log, on_done, on_delete, as Envoy calls them. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.call("proxy_on_log");
+    this.call("proxy_on_done");
+    this.call("proxy_on_delete");
+  }
+}
