@@ -1,7 +1,7 @@
 // The compiled filter under the emulated host: each gate, the copy, the comparison outcomes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost } from "./host.ts";
+import { ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
 import { assertInvariants, get, post, ruleStat } from "./scenarios.ts";
 
 async function hostWith(config: object, clusters = ["dark"]): Promise<ProxyWasmHost> {

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { ProxyWasmHost, type Headers, type Stream } from "./host.ts";
+import { ProxyWasmHost, type Headers, type Stream } from "../../tools/lib/wasm-host.ts";
 import { Rng } from "./random.ts";
 import { garbageConfig, nearValidConfig, oddHeaderName, oddHeaderValue, validConfig } from "./fuzz-gen.ts";
 import { assertInvariants } from "./scenarios.ts";

@@ -1,7 +1,7 @@
 // Shared helpers for emulator tests: request shapes, rule stats and the contract's invariants.
 import assert from "node:assert/strict";
 import { SKIP_REASONS, STATUS_CLASSES, MISMATCH_PARTS, ENVOY_CUSTOM_PREFIX, ruleStatName } from "../../assembly/darklaunch/stats_names.ts";
-import type { Headers, ProxyWasmHost } from "./host.ts";
+import type { Headers, ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
 
 export function get(path: string, extra: Headers = []): Headers {
   return [[":method", "GET"], [":path", path], [":authority", "shop.example"], [":scheme", "http"], ...extra];

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost } from "./host.ts";
+import { ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
 
 test("emulator: a GET is mirrored, compared and counted", async () => {
   const host = new ProxyWasmHost();

@@ -1,7 +1,7 @@
 // A proxy-wasm 0.2.1 host in TypeScript: loads the compiled filter (build/dark-launch.wasm) in Node
 // and drives its contexts through request/response lifecycles, with a manual clock, scripted
 // http-call responses, shared data with compare-and-swap, and metrics read back by name.
-// It implements the host side as Envoy does (see ../../../shared/notes/proxy-wasm-facts.md); the
+// It implements the host side as Envoy does (see the project notes on the proxy-wasm ABI); the
 // same scenarios run against the real Envoy tier, which stays the reference.
 import { readFileSync } from "node:fs";
 
