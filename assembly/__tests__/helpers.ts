@@ -1,0 +1,50 @@
+// Test-only builders: header maps through the real wire codec, configs through the real parser.
+import { HeaderMap, HeaderMapWriter } from "../abi/headers";
+import { Config, Rule } from "../darklaunch/config";
+import { parseConfig } from "../darklaunch/config_parse";
+
+/** A decoded header map of `pairs` given flat: name, value, name, value, ... */
+export function headerMap(pairs: string[]): HeaderMap {
+  assert(pairs.length % 2 == 0, "headerMap: pairs must be name, value, ...");
+  const w = new HeaderMapWriter();
+  for (let i = 0; i < pairs.length; i += 2) {
+    w.addBuffers(String.UTF8.encode(pairs[i]), String.UTF8.encode(pairs[i + 1]));
+  }
+  return decodeMap(w.encode());
+}
+
+/** Decodes wire bytes, failing the test when they are not a well-formed map. */
+export function decodeMap(wire: ArrayBuffer): HeaderMap {
+  const map = HeaderMap.decode(changetype<usize>(wire), wire.byteLength);
+  assert(map !== null, "not a well-formed header map");
+  return map!;
+}
+
+/** The pairs of wire-format header bytes as "name: value" strings, in order. */
+export function pairsOf(wire: ArrayBuffer): string[] {
+  const map = decodeMap(wire);
+  const out = new Array<string>();
+  for (let i = 0; i < map.count; i++) out.push(map.nameString(i) + ": " + map.valueString(i));
+  return out;
+}
+
+/** The configuration of `json`, failing the test with every problem when it does not parse. */
+export function configOf(json: string): Config {
+  const result = parseConfig(String.UTF8.encode(json));
+  const config = result.config;
+  if (config === null) {
+    assert(false, "config did not parse: " + result.errors.join("; "));
+    unreachable();
+  }
+  return config!;
+}
+
+/** The single rule of a config `{"rules":[<ruleJson>]}`. */
+export function ruleOf(ruleJson: string): Rule {
+  return configOf('{"rules":[' + ruleJson + "]}").rules[0];
+}
+
+/** The UTF-8 bytes of a string, as a pointer/length pair's owner. */
+export function utf8(s: string): ArrayBuffer {
+  return String.UTF8.encode(s);
+}

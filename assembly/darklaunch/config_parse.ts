@@ -1,0 +1,710 @@
+// Parses and validates the plugin configuration (contract section 2) into the shapes of config.ts.
+// The bytes are syntax-checked by json_check.ts first, so assemblyscript-json (which asserts,
+// i.e. traps, on bad input) only ever sees valid JSON. Validation then collects every problem,
+// each as `<json path>: <message>`, e.g. `rules[0].sample.percent: must be a number from 0 to
+// 100 (got 150)`; problems of the whole document use the path `(root)`.
+import { JSON } from "assemblyscript-json/assembly";
+import {
+  Breaker,
+  Compare,
+  Config,
+  ConfigResult,
+  Dark,
+  HeaderCondition,
+  HeaderConditionKind,
+  Limits,
+  MAX_RULES,
+  Rule,
+  RuleMatch,
+  Sample,
+  StickyKeySource,
+} from "./config";
+import {
+  MAX_SHOWN_CHARS,
+  elementPath,
+  findJsonProblemInBuffer,
+  memberPath,
+  quoteForMessage,
+  shownPath,
+} from "./json_check";
+
+/** At most this many problems are listed; the rest are counted in a final line. */
+export const MAX_LISTED_PROBLEMS: i32 = 50;
+/** The header the filter always sets on the copy itself. */
+export const DARK_LAUNCH_HEADER: string = "x-dark-launch";
+/** Headers whose value on the copy the filter decides (from the body, or dropped as hop-by-hop). */
+const COPY_MANAGED_HEADERS: string[] = [
+  "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "host",
+];
+
+// @ts-ignore: decorator
+@inline const MAX_DARK_TIMEOUT_MS: i64 = 60000;
+// @ts-ignore: decorator
+@inline const MAX_DARK_BODY_BYTES: i64 = 16777216;
+// @ts-ignore: decorator
+@inline const MAX_LIMIT: i64 = 1000000;
+// @ts-ignore: decorator
+@inline const MAX_MISMATCH_LOG_PER_SECOND: i64 = 1000;
+// @ts-ignore: decorator
+@inline const MAX_RULE_NAME_CHARS: i32 = 48;
+
+// The schema's keys, per object.
+const TOP_KEYS: string[] = ["enabled", "mismatch_log_per_second", "rules"];
+const RULE_KEYS: string[] = ["name", "enabled", "match", "methods", "sample", "dark", "compare", "limits", "breaker"];
+const MATCH_KEYS: string[] = ["route", "path_prefix", "headers"];
+const HEADER_CONDITION_KEYS: string[] = ["name", "exact", "prefix", "present", "absent"];
+const SAMPLE_KEYS: string[] = ["percent", "by"];
+const DARK_KEYS: string[] = ["cluster", "authority", "timeout_ms", "max_body_bytes", "set_headers", "remove_headers"];
+const COMPARE_KEYS: string[] = ["status", "headers", "body"];
+const LIMITS_KEYS: string[] = ["max_in_flight", "max_per_second"];
+const BREAKER_KEYS: string[] = ["failure_ratio", "min_calls", "window_ms", "open_ms"];
+
+const RULE_NAME_RULE = "a string matching ^[a-z0-9_-]{1,48}$";
+const HEADER_NAME_RULE = "an HTTP header name";
+const SAFE_STRING_RULE = "a string without CR, LF or NUL";
+
+/** Parses the plugin configuration. Never traps, whatever the bytes. */
+export function parseConfig(bytes: ArrayBuffer): ConfigResult {
+  const problems = new Problems();
+  if (isBlank(bytes)) {
+    problems.add("", "configuration is empty");
+    return new ConfigResult(null, problems.list());
+  }
+  const syntax = findJsonProblemInBuffer(bytes);
+  if (syntax !== null) {
+    const path = syntax.path;
+    if (path !== null) problems.add(path, syntax.message);
+    else problems.add("", syntax.toString());
+    return new ConfigResult(null, problems.list());
+  }
+  const root = JSON.parse<Uint8Array>(Uint8Array.wrap(bytes));
+  const config = new ConfigReader(problems).read(root);
+  if (problems.total > 0) return new ConfigResult(null, problems.list());
+  return new ConfigResult(config, []);
+}
+
+/** `parseConfig` over a string (tests, tools). */
+export function parseConfigString(text: string): ConfigResult {
+  return parseConfig(String.UTF8.encode(text));
+}
+
+function isBlank(bytes: ArrayBuffer): bool {
+  const p = changetype<usize>(bytes);
+  const n = bytes.byteLength;
+  for (let i = 0; i < n; i++) {
+    const c = load<u8>(p + <usize>i);
+    if (c != 0x20 && c != 0x0a && c != 0x0d && c != 0x09) return false;
+  }
+  return true;
+}
+
+/** Every problem found, the first MAX_LISTED_PROBLEMS kept. */
+class Problems {
+  total: i32 = 0;
+  private kept: string[] = [];
+
+  /** Whether further problems are only counted (callers may skip building their message). */
+  get full(): bool {
+    return this.kept.length >= MAX_LISTED_PROBLEMS;
+  }
+
+  add(path: string, message: string): void {
+    this.total++;
+    if (this.kept.length < MAX_LISTED_PROBLEMS) this.kept.push(shownPath(path) + ": " + message);
+  }
+
+  list(): string[] {
+    const out = this.kept.slice(0);
+    if (this.total > out.length) {
+      out.push(shownPath("") + ": … and " + (this.total - out.length).toString() + " more problems");
+    }
+    return out;
+  }
+}
+
+// ---- Rendering a value for "(got ...)" ----
+
+/** `v` as compact JSON-ish text, cut after about MAX_SHOWN_CHARS characters with "…". */
+export function describeValue(v: JSON.Value): string {
+  if (v instanceof JSON.Str) return quoteForMessage((<JSON.Str>v)._str); // cut inside the quotes
+  const out = new Array<string>();
+  const used = appendValue(out, v, 0);
+  const text = out.join("");
+  if (used <= MAX_SHOWN_CHARS) return text;
+  return cutText(text, MAX_SHOWN_CHARS) + "…";
+}
+
+function cutText(text: string, n: i32): string {
+  if (text.length <= n) return text;
+  const last = text.charCodeAt(n - 1);
+  if (last >= 0xd800 && last <= 0xdbff) n--; // keep surrogate pairs whole
+  return text.substring(0, n);
+}
+
+// Appends the rendering of `v` while fewer than MAX_SHOWN_CHARS characters are out; returns the
+// number out afterwards (once over the limit, the rest is not rendered).
+function appendValue(out: string[], v: JSON.Value, used: i32): i32 {
+  if (used > MAX_SHOWN_CHARS) return used;
+  let piece: string;
+  if (v instanceof JSON.Str) {
+    piece = quoteForMessage((<JSON.Str>v)._str);
+  } else if (v instanceof JSON.Integer) {
+    // assemblyscript-json saturates integers beyond the i64 range.
+    const n = (<JSON.Integer>v)._num;
+    piece = n.toString();
+    if (n == i64.MAX_VALUE) piece += " or more";
+    else if (n == i64.MIN_VALUE) piece += " or less";
+  } else if (v instanceof JSON.Num) {
+    piece = formatNumber((<JSON.Num>v)._num);
+  } else if (v instanceof JSON.Bool) {
+    piece = (<JSON.Bool>v)._bool ? "true" : "false";
+  } else if (v instanceof JSON.Arr) {
+    const items = (<JSON.Arr>v)._arr;
+    out.push("[");
+    used++;
+    for (let i = 0; i < items.length && used <= MAX_SHOWN_CHARS; i++) {
+      if (i > 0) {
+        out.push(",");
+        used++;
+      }
+      used = appendValue(out, items[i], used);
+    }
+    out.push("]");
+    return used + 1;
+  } else if (v instanceof JSON.Obj) {
+    const map = (<JSON.Obj>v)._obj;
+    const keys = map.keys();
+    out.push("{");
+    used++;
+    for (let i = 0; i < keys.length && used <= MAX_SHOWN_CHARS; i++) {
+      if (i > 0) {
+        out.push(",");
+        used++;
+      }
+      const k = quoteForMessage(keys[i]) + ":";
+      out.push(k);
+      used = appendValue(out, map.get(keys[i]), used + k.length);
+    }
+    out.push("}");
+    return used + 1;
+  } else {
+    piece = "null";
+  }
+  out.push(piece);
+  return used + piece.length;
+}
+
+function formatNumber(x: f64): string {
+  if (isFinite(x) && x == Math.floor(x) && Math.abs(x) < 1e15) return (<i64>x).toString();
+  return x.toString();
+}
+
+// ---- Character classes ----
+
+// RFC 9110 tchar.
+function isTokenChar(c: i32): bool {
+  if (c >= 0x61 && c <= 0x7a) return true; // a-z
+  if (c >= 0x41 && c <= 0x5a) return true; // A-Z
+  if (c >= 0x30 && c <= 0x39) return true; // 0-9
+  switch (c) {
+    case 0x21: case 0x23: case 0x24: case 0x25: case 0x26: case 0x27: case 0x2a: case 0x2b:
+    case 0x2d: case 0x2e: case 0x5e: case 0x5f: case 0x60: case 0x7c: case 0x7e:
+      return true;
+  }
+  return false;
+}
+
+function isToken(s: string, from: i32 = 0): bool {
+  if (s.length <= from) return false;
+  for (let i = from; i < s.length; i++) {
+    if (!isTokenChar(s.charCodeAt(i))) return false;
+  }
+  return true;
+}
+
+function isMethodToken(s: string): bool {
+  if (!isToken(s)) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) return false;
+  }
+  return true;
+}
+
+function isRuleName(s: string): bool {
+  const n = s.length;
+  if (n < 1 || n > MAX_RULE_NAME_CHARS) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x5f || c == 0x2d)) return false;
+  }
+  return true;
+}
+
+function hasCrLfNul(s: string): bool {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c == 0x0d || c == 0x0a || c == 0) return true;
+  }
+  return false;
+}
+
+function lowerAscii(s: string): string {
+  let out = s;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) {
+      out = s.toLowerCase(); // header names are ASCII tokens here
+      break;
+    }
+  }
+  return out;
+}
+
+function encodeAll(list: string[]): ArrayBuffer[] {
+  const out = new Array<ArrayBuffer>(list.length);
+  for (let i = 0; i < list.length; i++) out[i] = String.UTF8.encode(list[i]);
+  return out;
+}
+
+// ---- The reader: walks the document, fills a Config and reports into Problems ----
+
+class ConfigReader {
+  // Results of the typed readers below (AssemblyScript has no tuples).
+  private intValue: i64 = 0;
+  private numberValue: f64 = 0;
+
+  constructor(private problems: Problems) {}
+
+  read(root: JSON.Value): Config {
+    const config = new Config();
+    if (!(root instanceof JSON.Obj)) {
+      this.mustBe("", "an object", root);
+      return config;
+    }
+    const obj = <JSON.Obj>root;
+    this.unknownKeys(obj, "", TOP_KEYS);
+    config.enabled = this.bool(obj, "", "enabled", true);
+    config.mismatchLogPerSecond = <i32>this.int(obj, "", "mismatch_log_per_second", 0, MAX_MISMATCH_LOG_PER_SECOND, 1);
+    const rules = obj.get("rules");
+    if (rules === null) {
+      this.problems.add("rules", "is required");
+    } else if (!(rules instanceof JSON.Arr)) {
+      this.mustBe("rules", "an array", rules);
+    } else {
+      const items = (<JSON.Arr>rules)._arr;
+      if (items.length < 1 || items.length > MAX_RULES) {
+        const got = items.length.toString();
+        this.problems.add("rules", "must have 1 to " + MAX_RULES.toString() + " rules (got " + got + ")");
+      }
+      // rule name -> path of its first use
+      const firstUse = new Map<string, string>();
+      for (let i = 0; i < items.length; i++) {
+        const rule = this.rule(items[i], elementPath("rules", i), firstUse);
+        if (rule !== null) config.rules.push(rule);
+      }
+    }
+    return config;
+  }
+
+  // ---- generic readers ----
+
+  private mustBe(path: string, what: string, got: JSON.Value): void {
+    if (this.problems.full) {
+      this.problems.add(path, "");
+      return;
+    }
+    this.problems.add(path, "must be " + what + " (got " + describeValue(got) + ")");
+  }
+
+  private unknownKeys(obj: JSON.Obj, path: string, allowed: string[]): void {
+    const keys = obj._obj.keys();
+    for (let i = 0; i < keys.length; i++) {
+      if (!allowed.includes(keys[i])) this.problems.add(memberPath(path, keys[i]), "unknown key");
+    }
+  }
+
+  /** The object at `obj[key]`, or null if absent (or of the wrong type: reported). */
+  private object(obj: JSON.Obj, path: string, key: string, allowed: string[] | null): JSON.Obj | null {
+    const v = obj.get(key);
+    if (v === null) return null;
+    const p = memberPath(path, key);
+    if (!(v instanceof JSON.Obj)) {
+      this.mustBe(p, "an object", v);
+      return null;
+    }
+    if (allowed !== null) this.unknownKeys(<JSON.Obj>v, p, allowed);
+    return <JSON.Obj>v;
+  }
+
+  /** The array at `obj[key]`, or null if absent (or of the wrong type: reported). */
+  private array(obj: JSON.Obj, path: string, key: string, what: string): JSON.Value[] | null {
+    const v = obj.get(key);
+    if (v === null) return null;
+    if (!(v instanceof JSON.Arr)) {
+      this.mustBe(memberPath(path, key), what, v);
+      return null;
+    }
+    return (<JSON.Arr>v)._arr;
+  }
+
+  private bool(obj: JSON.Obj, path: string, key: string, fallback: bool): bool {
+    const v = obj.get(key);
+    if (v === null) return fallback;
+    if (v instanceof JSON.Bool) return (<JSON.Bool>v)._bool;
+    this.mustBe(memberPath(path, key), "a boolean", v);
+    return fallback;
+  }
+
+  /** Whether `v` is an integral number in [min, max]; if so, it is left in `intValue`. */
+  private isIntIn(v: JSON.Value, min: i64, max: i64): bool {
+    let n: i64;
+    if (v instanceof JSON.Integer) {
+      n = (<JSON.Integer>v)._num;
+    } else if (v instanceof JSON.Num) {
+      const x = (<JSON.Num>v)._num;
+      if (!isFinite(x) || x != Math.floor(x) || x < <f64>min || x > <f64>max) return false;
+      n = <i64>x;
+    } else {
+      return false;
+    }
+    if (n < min || n > max) return false;
+    this.intValue = n;
+    return true;
+  }
+
+  private int(obj: JSON.Obj, path: string, key: string, min: i64, max: i64, fallback: i64): i64 {
+    const v = obj.get(key);
+    if (v === null) return fallback;
+    if (this.isIntIn(v, min, max)) return this.intValue;
+    this.mustBe(memberPath(path, key), "an integer from " + min.toString() + " to " + max.toString(), v);
+    return fallback;
+  }
+
+  /** Whether `v` is a number; if so, it is left in `numberValue`. */
+  private isNumber(v: JSON.Value): bool {
+    if (v instanceof JSON.Integer) this.numberValue = <f64>(<JSON.Integer>v)._num;
+    else if (v instanceof JSON.Num) this.numberValue = (<JSON.Num>v)._num;
+    else return false;
+    return true;
+  }
+
+  /** The string at `obj[key]` if it passes `valid`, else null (absent: silently; else reported). */
+  private string(obj: JSON.Obj, path: string, key: string, what: string, valid: (s: string) => bool): string | null {
+    const v = obj.get(key);
+    if (v === null) return null;
+    if (v instanceof JSON.Str) {
+      const s = (<JSON.Str>v)._str;
+      if (valid(s)) return s;
+    }
+    this.mustBe(memberPath(path, key), what, v);
+    return null;
+  }
+
+  /** The header name in `v`, lower-cased, or null (reported). `pseudo`: also `:name`. */
+  private headerName(v: JSON.Value, path: string, pseudo: bool): string | null {
+    if (v instanceof JSON.Str) {
+      const s = (<JSON.Str>v)._str;
+      if (isToken(s) || (pseudo && s.startsWith(":") && isToken(s, 1))) return lowerAscii(s);
+    }
+    this.mustBe(path, HEADER_NAME_RULE, v);
+    return null;
+  }
+
+  /** An array of header names (lower-cased), or null if absent or wrong (reported). */
+  private headerNames(obj: JSON.Obj, path: string, key: string): string[] | null {
+    const items = this.array(obj, path, key, "an array of HTTP header names");
+    if (items === null) return null;
+    const p = memberPath(path, key);
+    const out = new Array<string>();
+    for (let i = 0; i < items.length; i++) {
+      const itemPath = elementPath(p, i);
+      const name = this.headerName(items[i], itemPath, false);
+      if (name === null) continue;
+      if (name == DARK_LAUNCH_HEADER) {
+        this.problems.add(itemPath, "x-dark-launch is set by the filter itself");
+        continue;
+      }
+      out.push(name);
+    }
+    return out;
+  }
+
+  // ---- the schema ----
+
+  private rule(v: JSON.Value, path: string, firstUse: Map<string, string>): Rule | null {
+    if (!(v instanceof JSON.Obj)) {
+      this.mustBe(path, "an object", v);
+      return null;
+    }
+    const obj = <JSON.Obj>v;
+    const rule = new Rule();
+    this.unknownKeys(obj, path, RULE_KEYS);
+
+    const namePath = memberPath(path, "name");
+    const name = this.string(obj, path, "name", RULE_NAME_RULE, isRuleName);
+    if (name !== null) {
+      rule.name = name;
+      if (firstUse.has(name)) {
+        const first = firstUse.get(name);
+        this.problems.add(namePath, "duplicate rule name " + quoteForMessage(name) + " (first at " + first + ")");
+      } else {
+        firstUse.set(name, namePath);
+      }
+    } else if (!obj.has("name")) {
+      this.problems.add(namePath, "is required");
+    }
+
+    rule.enabled = this.bool(obj, path, "enabled", true);
+    this.match(obj, path, rule.match);
+    this.methods(obj, path, rule);
+    this.sample(obj, path, rule.sample);
+
+    const darkObj = this.object(obj, path, "dark", DARK_KEYS);
+    if (darkObj !== null) this.dark(darkObj, memberPath(path, "dark"), rule.dark);
+    else if (!obj.has("dark")) this.problems.add(memberPath(path, "dark"), "is required");
+
+    this.compare(obj, path, rule.compare);
+    this.limits(obj, path, rule.limits);
+    this.breaker(obj, path, rule.breaker);
+    return rule;
+  }
+
+  private match(ruleObj: JSON.Obj, rulePath: string, match: RuleMatch): void {
+    const obj = this.object(ruleObj, rulePath, "match", MATCH_KEYS);
+    if (obj === null) return;
+    const path = memberPath(rulePath, "match");
+    const route = this.string(obj, path, "route", "a non-empty string", (s: string): bool => s.length > 0);
+    if (route !== null) {
+      match.route = route;
+      match.routeBytes = String.UTF8.encode(route);
+    }
+    const prefix = this.string(obj, path, "path_prefix", "a string starting with \"/\"",
+      (s: string): bool => s.startsWith("/"));
+    if (prefix !== null) {
+      match.pathPrefix = prefix;
+      match.pathPrefixBytes = String.UTF8.encode(prefix);
+    }
+    const items = this.array(obj, path, "headers", "an array");
+    if (items === null) return;
+    const headersPath = memberPath(path, "headers");
+    for (let i = 0; i < items.length; i++) {
+      const condition = this.headerCondition(items[i], elementPath(headersPath, i));
+      if (condition !== null) match.headers.push(condition);
+    }
+  }
+
+  private headerCondition(v: JSON.Value, path: string): HeaderCondition | null {
+    if (!(v instanceof JSON.Obj)) {
+      this.mustBe(path, "an object", v);
+      return null;
+    }
+    const obj = <JSON.Obj>v;
+    this.unknownKeys(obj, path, HEADER_CONDITION_KEYS);
+    let name: string | null = null;
+    const nameValue = obj.get("name");
+    if (nameValue === null) this.problems.add(memberPath(path, "name"), "is required");
+    else name = this.headerName(nameValue, memberPath(path, "name"), true);
+
+    // Exactly one of the four conditions.
+    const given = new Array<string>();
+    for (let i = 1; i < HEADER_CONDITION_KEYS.length; i++) {
+      if (obj.has(HEADER_CONDITION_KEYS[i])) given.push(HEADER_CONDITION_KEYS[i]);
+    }
+    if (given.length != 1) {
+      this.problems.add(path, "must have exactly one of exact, prefix, present, absent (got " +
+        (given.length == 0 ? "none" : given.join(", ")) + ")");
+      return null;
+    }
+    const which = given[0];
+    const value = <JSON.Value>obj.get(which);
+    const valuePath = memberPath(path, which);
+    let kind = HeaderConditionKind.Exact;
+    let text = "";
+    if (which == "exact" || which == "prefix") {
+      if (!(value instanceof JSON.Str)) {
+        this.mustBe(valuePath, "a string", value);
+        return null;
+      }
+      text = (<JSON.Str>value)._str;
+      kind = which == "exact" ? HeaderConditionKind.Exact : HeaderConditionKind.Prefix;
+    } else {
+      if (!(value instanceof JSON.Bool) || !(<JSON.Bool>value)._bool) {
+        this.mustBe(valuePath, "true", value);
+        return null;
+      }
+      kind = which == "present" ? HeaderConditionKind.Present : HeaderConditionKind.Absent;
+    }
+    if (name === null) return null;
+    return new HeaderCondition(name, kind, text);
+  }
+
+  private methods(ruleObj: JSON.Obj, rulePath: string, rule: Rule): void {
+    const what = "a non-empty array of HTTP methods";
+    const items = this.array(ruleObj, rulePath, "methods", what);
+    if (items !== null) {
+      const path = memberPath(rulePath, "methods");
+      if (items.length == 0) {
+        this.mustBe(path, what, <JSON.Value>ruleObj.get("methods"));
+      } else {
+        const methods = new Array<string>();
+        for (let i = 0; i < items.length; i++) {
+          const item = items[i];
+          const itemPath = elementPath(path, i);
+          if (!(item instanceof JSON.Str) || !isMethodToken((<JSON.Str>item)._str)) {
+            this.mustBe(itemPath, "an upper-case HTTP method", item);
+            continue;
+          }
+          const method = (<JSON.Str>item)._str;
+          if (methods.includes(method)) {
+            this.problems.add(itemPath, "duplicate method " + quoteForMessage(method));
+            continue;
+          }
+          methods.push(method);
+        }
+        rule.methods = methods;
+      }
+    }
+    rule.methodBytes = encodeAll(rule.methods);
+  }
+
+  private sample(ruleObj: JSON.Obj, rulePath: string, sample: Sample): void {
+    const obj = this.object(ruleObj, rulePath, "sample", SAMPLE_KEYS);
+    if (obj === null) return;
+    const path = memberPath(rulePath, "sample");
+    const percent = obj.get("percent");
+    if (percent !== null) {
+      if (this.isNumber(percent) && this.numberValue >= 0 && this.numberValue <= 100) {
+        sample.percent = this.numberValue;
+        sample.threshold = <i32>Math.round(this.numberValue * 100);
+      } else {
+        this.mustBe(memberPath(path, "percent"), "a number from 0 to 100", percent);
+      }
+    }
+    const by = obj.get("by");
+    if (by !== null) {
+      let ok = false;
+      if (by instanceof JSON.Str) {
+        const s = (<JSON.Str>by)._str;
+        if (s.startsWith("header:") && isToken(s, 7)) {
+          sample.by = StickyKeySource.Header;
+          sample.key = lowerAscii(s.substring(7));
+          ok = true;
+        } else if (s.startsWith("cookie:") && isToken(s, 7)) {
+          sample.by = StickyKeySource.Cookie;
+          sample.key = s.substring(7);
+          ok = true;
+        }
+      }
+      if (ok) sample.keyBytes = String.UTF8.encode(sample.key);
+      else this.mustBe(memberPath(path, "by"), "\"header:<name>\" or \"cookie:<name>\" with a valid name", by);
+    }
+  }
+
+  private dark(obj: JSON.Obj, path: string, dark: Dark): void {
+    const clusterValue = obj.get("cluster");
+    if (clusterValue === null) {
+      this.problems.add(memberPath(path, "cluster"), "is required");
+    } else {
+      const cluster = this.string(obj, path, "cluster", "a non-empty string", (s: string): bool => s.length > 0);
+      if (cluster !== null) {
+        dark.cluster = cluster;
+        dark.clusterBytes = String.UTF8.encode(cluster);
+      }
+    }
+    const authority = this.string(obj, path, "authority", "a non-empty string without CR, LF or NUL",
+      (s: string): bool => s.length > 0 && !hasCrLfNul(s));
+    if (authority !== null) {
+      dark.authority = authority;
+      dark.authorityBytes = String.UTF8.encode(authority);
+    }
+    dark.timeoutMs = <i32>this.int(obj, path, "timeout_ms", 1, MAX_DARK_TIMEOUT_MS, dark.timeoutMs);
+    dark.maxBodyBytes = <i32>this.int(obj, path, "max_body_bytes", 0, MAX_DARK_BODY_BYTES, dark.maxBodyBytes);
+
+    // The keys of set_headers are header names, not schema keys.
+    const setObj = this.object(obj, path, "set_headers", null);
+    if (setObj !== null) this.setHeaders(setObj, memberPath(path, "set_headers"), dark);
+    const removed = this.headerNames(obj, path, "remove_headers");
+    if (removed !== null) dark.removeHeaders = encodeAll(removed);
+  }
+
+  private setHeaders(obj: JSON.Obj, path: string, dark: Dark): void {
+    const keys = obj._obj.keys();
+    const names = new Array<string>();
+    const values = new Array<ArrayBuffer>();
+    const firstAt = new Map<string, string>();
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const keyPath = memberPath(path, key);
+      const value = <JSON.Value>obj.get(key);
+      let name: string | null = null;
+      if (key.startsWith(":")) {
+        this.problems.add(keyPath, "pseudo-headers cannot be set");
+      } else if (!isToken(key)) {
+        this.problems.add(keyPath, "must be " + HEADER_NAME_RULE);
+      } else {
+        name = lowerAscii(key);
+        if (name == DARK_LAUNCH_HEADER) {
+          this.problems.add(keyPath, "x-dark-launch is set by the filter itself");
+          name = null;
+        } else if (COPY_MANAGED_HEADERS.includes(name)) {
+          this.problems.add(keyPath, name + " is managed by the filter on the copy (body length, hop-by-hop); use dark.authority for the host");
+          name = null;
+        } else if (firstAt.has(name)) {
+          const first = firstAt.get(name);
+          this.problems.add(keyPath, "duplicate header " + quoteForMessage(name) + " (first at " + first + ")");
+          name = null;
+        } else {
+          firstAt.set(name, keyPath);
+        }
+      }
+      if (!(value instanceof JSON.Str) || hasCrLfNul((<JSON.Str>value)._str)) {
+        this.mustBe(keyPath, SAFE_STRING_RULE, value);
+        continue;
+      }
+      if (name === null) continue;
+      names.push(name);
+      values.push(String.UTF8.encode((<JSON.Str>value)._str));
+    }
+    dark.setHeaderNames = encodeAll(names);
+    dark.setHeaderValues = values;
+  }
+
+  private compare(ruleObj: JSON.Obj, rulePath: string, compare: Compare): void {
+    const obj = this.object(ruleObj, rulePath, "compare", COMPARE_KEYS);
+    if (obj === null) return;
+    const path = memberPath(rulePath, "compare");
+    compare.status = this.bool(obj, path, "status", true);
+    const headers = this.headerNames(obj, path, "headers");
+    if (headers !== null) {
+      compare.headers = headers;
+      compare.headerBytes = encodeAll(headers);
+    }
+    compare.body = this.bool(obj, path, "body", true);
+  }
+
+  private limits(ruleObj: JSON.Obj, rulePath: string, limits: Limits): void {
+    const obj = this.object(ruleObj, rulePath, "limits", LIMITS_KEYS);
+    if (obj === null) return;
+    const path = memberPath(rulePath, "limits");
+    limits.maxInFlight = <i32>this.int(obj, path, "max_in_flight", 0, MAX_LIMIT, limits.maxInFlight);
+    limits.maxPerSecond = <i32>this.int(obj, path, "max_per_second", 0, MAX_LIMIT, limits.maxPerSecond);
+  }
+
+  private breaker(ruleObj: JSON.Obj, rulePath: string, breaker: Breaker): void {
+    const obj = this.object(ruleObj, rulePath, "breaker", BREAKER_KEYS);
+    if (obj === null) return;
+    const path = memberPath(rulePath, "breaker");
+    const ratio = obj.get("failure_ratio");
+    if (ratio !== null) {
+      if (this.isNumber(ratio) && this.numberValue > 0 && this.numberValue <= 1) {
+        breaker.failureRatio = this.numberValue;
+      } else {
+        this.mustBe(memberPath(path, "failure_ratio"), "a number greater than 0 and at most 1", ratio);
+      }
+    }
+    breaker.minCalls = <i32>this.int(obj, path, "min_calls", 1, MAX_LIMIT, breaker.minCalls);
+    breaker.windowMs = <i32>this.int(obj, path, "window_ms", 100, 3600000, breaker.windowMs);
+    breaker.openMs = <i32>this.int(obj, path, "open_ms", 100, 3600000, breaker.openMs);
+  }
+}
