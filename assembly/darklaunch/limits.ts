@@ -17,7 +17,9 @@ export class TokenBucket {
     } else if (nowMs > this.lastMs) {
       this.milliTokens = min(capacity, this.milliTokens + (nowMs - this.lastMs) * <i64>perSecond);
     }
-    this.lastMs = nowMs;
+    // A worker that read the clock before another worker's update must not move time back
+    // (the interval since would be credited twice).
+    this.lastMs = max(this.lastMs, nowMs);
     if (this.milliTokens < 1000) return false;
     this.milliTokens -= 1000;
     return true;
