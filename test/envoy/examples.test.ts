@@ -28,6 +28,7 @@ interface WasmFilterConfig {
   name?: string;
   root_id?: string;
   failure_policy?: string;
+  fail_open?: boolean;
   vm_config?: { runtime?: string; code?: { local?: { filename?: string } } };
   configuration?: { "@type"?: string; value?: string };
 }
@@ -83,7 +84,8 @@ for (const file of EXAMPLES) {
       assert.ok(filters.length > 0, "no envoy.filters.http.wasm filter in the config");
       for (const config of filters) {
         assert.equal(config.root_id, "dark_launch");
-        assert.equal(config.failure_policy, "FAIL_OPEN");
+        assert.equal(config.fail_open, true, "fail_open: true (see test/faults/failure-policy.test.ts)");
+        assert.equal(config.failure_policy, undefined);
         assert.equal(config.vm_config?.runtime, "envoy.wasm.runtime.v8");
         assert.equal(config.vm_config?.code?.local?.filename, "build/dark-launch.wasm");
         assert.equal(config.configuration?.["@type"], "type.googleapis.com/google.protobuf.StringValue");
