@@ -4,6 +4,7 @@
 // It implements the host side as Envoy does (see the project notes on the proxy-wasm ABI); the
 // same scenarios run against the real Envoy tier, which stays the reference.
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 export enum WasmResult {
   Ok = 0,
@@ -150,7 +151,7 @@ export class ProxyWasmHost {
   }
 
   async load(): Promise<void> {
-    const path = this.options.wasmPath ?? new URL("../../build/dark-launch.wasm", import.meta.url).pathname;
+    const path = this.options.wasmPath ?? fileURLToPath(new URL("../../build/dark-launch.wasm", import.meta.url));
     const module = await WebAssembly.compile(readFileSync(path));
     this.instance = await WebAssembly.instantiate(module, { env: this.envImports(), wasi_snapshot_preview1: this.wasiImports() });
     this.exports = this.instance.exports as unknown as Record<string, CallableFunction>;

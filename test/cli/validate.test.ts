@@ -1,0 +1,119 @@
+// `darklaunch validate`: the filter's own validation run in Node must print exactly the problems
+// that the same filter logs in a real Envoy refusing the same configuration.
+
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { renderBootstrap, startEnvoyExpectingFailure } from "../../tools/lib/envoy.js";
+import { problemsOfLogLine } from "../../tools/darklaunch/src/validation.js";
+import { cli, cliProcess } from "./helpers.js";
+
+/** Bad configurations: the file the user writes, and the JSON text Envoy gets for it. */
+const BAD: { file: string; text: string; json: string }[] = [
+  {
+    file: "several-problems.yaml",
+    text: [
+      "enabled: yes",
+      "rules:",
+      "  - name: Checkout Rule",
+      "    sample: { percent: 150, by: 'query:x' }",
+      "    dark: { timeout_ms: 0 }",
+      "    methods: [GET, FETCH]",
+      "    extra: true",
+      "",
+    ].join("\n"),
+    json: JSON.stringify({
+      enabled: "yes",
+      rules: [{ name: "Checkout Rule", sample: { percent: 150, by: "query:x" }, dark: { timeout_ms: 0 }, methods: ["GET", "FETCH"], extra: true }],
+    }),
+  },
+  {
+    file: "raw.json",
+    // A .json file goes to the filter byte for byte.
+    text: '{ "rules": [], "mismatch_log_per_second": -1, "typo": 1 }\n',
+    json: '{ "rules": [], "mismatch_log_per_second": -1, "typo": 1 }\n',
+  },
+];
+
+const GOOD = [
+  "rules:",
+  "  - name: checkout",
+  "    match: { path_prefix: /api/checkout }",
+  "    sample: { percent: 12.5, by: header:x-user-id }",
+  "    dark: { cluster: checkout_v2 }",
+  "",
+].join("\n");
+
+describe("darklaunch validate", () => {
+  let dir: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "darklaunch-validate-"));
+    for (const bad of BAD) writeFileSync(join(dir, bad.file), bad.text);
+    writeFileSync(join(dir, "good.yaml"), GOOD);
+    writeFileSync(join(dir, "broken.yaml"), "rules: [ { name: a\n");
+    writeFileSync(join(dir, "broken.json"), '{ "rules": [ }');
+  });
+
+  after(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const bad of BAD) {
+    test(`${bad.file}: the same problems as Envoy logs when it refuses the configuration`, async () => {
+      const run = await cli(["validate", join(dir, bad.file)]);
+      assert.equal(run.code, 1, run.stderr);
+      const printed = run.stdout.trimEnd().split("\n");
+      assert.ok(printed.length >= 2, `several problems expected: ${run.stdout}`);
+
+      const envoy = await startEnvoyExpectingFailure({
+        bootstrap: renderBootstrap({ primaryPort: 9, filterConfig: null, filterConfigText: bad.json, clusters: { checkout_v2: 9 } }),
+      });
+      assert.equal(envoy.started, false, "Envoy must refuse the configuration");
+      const line = envoy.log.split("\n").find((l) => problemsOfLogLine(l) !== null);
+      assert.ok(line, `no "darklaunch: invalid configuration:" line in Envoy's log:\n${envoy.log.slice(-3000)}`);
+      assert.deepEqual(printed, problemsOfLogLine(line));
+    });
+  }
+
+  test("the real command: problems on stdout one per line, a summary on stderr, exit code 1", async () => {
+    const run = await cliProcess(["validate", join(dir, BAD[0]!.file)]);
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /^rules\[0\]\.sample\.percent: must be a number from 0 to 100 \(got 150\)$/m);
+    assert.match(run.stderr, /several-problems\.yaml: invalid configuration \(\d+ problems\):/);
+  });
+
+  test("a valid configuration: exit code 0", async () => {
+    const run = await cli(["validate", join(dir, "good.yaml")]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.equal(run.stdout, `${join(dir, "good.yaml")}: valid\n`);
+  });
+
+  test("--json: { file, valid, problems }", async () => {
+    const bad = await cli(["validate", join(dir, "raw.json"), "--json"]);
+    const doc = JSON.parse(bad.stdout) as { file: string; valid: boolean; problems: string[] };
+    assert.deepEqual(Object.keys(doc), ["file", "valid", "problems"]);
+    assert.equal(doc.valid, false);
+    assert.ok(doc.problems.some((p) => p.startsWith("typo:")), doc.problems.join(" | "));
+    const good = JSON.parse((await cli(["validate", join(dir, "good.yaml"), "--json"])).stdout) as { valid: boolean; problems: string[] };
+    assert.deepEqual([good.valid, good.problems], [true, []]);
+  });
+
+  test("unreadable file, YAML or JSON syntax error, missing filter binary: exit code 2 with a clear message", async () => {
+    const missing = await cli(["validate", join(dir, "missing.yaml")]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read .*missing\.yaml: ENOENT/);
+    const yaml = await cli(["validate", join(dir, "broken.yaml")]);
+    assert.equal(yaml.code, 2);
+    assert.match(yaml.stderr, /broken\.yaml: not valid YAML: /);
+    const json = await cli(["validate", join(dir, "broken.json")]);
+    assert.equal(json.code, 2);
+    assert.match(json.stderr, /broken\.json: not valid JSON: /);
+    const noWasm = await cli(["validate", join(dir, "good.yaml"), "--wasm", join(dir, "none.wasm")]);
+    assert.equal(noWasm.code, 2);
+    assert.match(noWasm.stderr, /none\.wasm does not exist: run "npm run build" or pass --wasm FILE/);
+    assert.equal((await cli(["validate"])).code, 2);
+  });
+});
