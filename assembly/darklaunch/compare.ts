@@ -44,6 +44,8 @@ export class ResponseSummary {
   body: BodyHasher = new BodyHasher();
   /** Whether the whole response (headers and body) was seen. */
   complete: bool = false;
+  /** False when Envoy answered itself (upstream reset, refused, timed out): no service answered. */
+  fromUpstream: bool = true;
 
   constructor(compare: Compare) {
     this.headerDigests = new StaticArray<u64>(compare.headers.length);

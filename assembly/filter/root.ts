@@ -109,7 +109,7 @@ export class DarkLaunchRoot extends RootContext {
     const compare = call.runtime.rule.compare;
     if (!compare.any) return;
     const metrics = call.runtime.metrics;
-    if (!call.primary.complete || !call.dark.complete) {
+    if (!call.primary.complete || !call.primary.fromUpstream || !call.dark.complete) {
       metrics.compareIncomplete();
       return;
     }

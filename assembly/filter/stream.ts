@@ -4,7 +4,7 @@
 import { StreamContext } from "../abi/context";
 import { BufferType, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, LogLevel, MapType, WasmResult } from "../abi/enums";
 import { getHeaderMap, getHeaderValue, getProperty, httpCall, log, monotonicNanos, streamBufferBytes } from "../abi/hostcalls";
-import { HeaderMap } from "../abi/headers";
+import { HeaderMap, equalsBytes } from "../abi/headers";
 import { BoundedBytes } from "../abi/bytes";
 import { ResponseSummary, parseStatus, statusClass } from "../darklaunch/compare";
 import { darkCopyHeaders } from "../darklaunch/copy";
@@ -20,6 +20,8 @@ const ROUTE_NAME_PATH: ArrayBuffer = String.UTF8.encode("xds\0route_name");
 const CONTENT_LENGTH: ArrayBuffer = String.UTF8.encode("content-length");
 const REQUEST_ID: ArrayBuffer = String.UTF8.encode("x-request-id");
 const STATUS: ArrayBuffer = String.UTF8.encode(":status");
+const CODE_DETAILS_PATH: ArrayBuffer = String.UTF8.encode("response\0code_details");
+const VIA_UPSTREAM: ArrayBuffer = String.UTF8.encode("via_upstream");
 // @ts-ignore: decorator
 @inline const MAX_LOGGED_REQUEST_ID: i32 = 128;
 // @ts-ignore: decorator
@@ -114,6 +116,7 @@ export class DarkLaunchStream extends StreamContext {
       const value = getHeaderValue(MapType.ResponseHeaders, STATUS);
       primary.status = value !== null ? parseStatus(changetype<usize>(value), value.byteLength) : -1;
     }
+    if (compare.any) primary.fromUpstream = answeredByUpstream();
     if (this.phase == Phase.Mirrored) this.countPrimaryStatus();
     if (endOfStream) this.primaryComplete();
     return FilterHeadersStatus.Continue;
@@ -236,6 +239,17 @@ export class DarkLaunchStream extends StreamContext {
       "darklaunch: dark call to cluster \"" + runtime.rule.dark.cluster + "\" refused by Envoy (rule " + runtime.rule.name + "): " + wasmResultName(result),
     );
   }
+}
+
+/**
+ * Whether the response being sent came from the upstream service (Envoy's code details
+ * "via_upstream"), not from Envoy itself (an upstream reset, refusal or timeout turned into a
+ * local reply). Unknown details count as from the upstream.
+ */
+function answeredByUpstream(): bool {
+  const details = getProperty(CODE_DETAILS_PATH);
+  if (details === null || details.byteLength == 0) return true;
+  return equalsBytes(changetype<usize>(details), details.byteLength, changetype<usize>(VIA_UPSTREAM), VIA_UPSTREAM.byteLength);
 }
 
 /** The value of a content-length header, or -1 when it is not a plain decimal. */

@@ -199,3 +199,21 @@ test("emulator: a primary reset after mirroring makes the pair incomplete", asyn
   assert.equal(ruleStat(host, "r", "compare.incomplete"), 1);
   assertInvariants(host, "r");
 });
+
+test("emulator: a primary answer Envoy made itself (upstream reset) leaves the pair incomplete", async () => {
+  const host = await hostWith({ rules: [{ name: "l", dark: { cluster: "dark" } }] });
+  host.properties["response.code_details"] = "upstream_reset_before_response_started{connection_termination}";
+  const s = host.stream();
+  s.requestHeaders(get("/"));
+  primaryAnswers(s, 503, "upstream connect error");
+  host.respond(host.pendingCalls()[0].token, { status: 200, body: "x" });
+  host.properties["response.code_details"] = "via_upstream";
+  const t = host.stream();
+  t.requestHeaders(get("/"));
+  primaryAnswers(t, 200, "x");
+  host.respond(host.pendingCalls()[0].token, { status: 200, body: "x" });
+  assert.equal(ruleStat(host, "l", "compare.incomplete"), 1);
+  assert.equal(ruleStat(host, "l", "compare.match"), 1);
+  assert.equal(ruleStat(host, "l", "primary.status.5xx"), 1, "the user-visible status is still counted");
+  assertInvariants(host, "l");
+});
