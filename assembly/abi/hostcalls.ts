@@ -5,6 +5,18 @@ import { HeaderMap } from "./headers";
 import { ByteSink } from "./bytes";
 import { clearReturnSlots, freeHostBlock, retLen, retPtr, retU32, retU64, returnedLen, returnedPtr } from "./memory";
 
+/** Copies the block the host just returned (return slots) into managed memory and frees it. */
+function takeReturnedBytes(): ArrayBuffer {
+  const ptr = returnedPtr();
+  const len = <i32>returnedLen();
+  const out = new ArrayBuffer(len);
+  if (ptr != 0) {
+    memory.copy(changetype<usize>(out), ptr, len);
+    freeHostBlock(ptr);
+  }
+  return out;
+}
+
 export function log(level: LogLevel, message: string): void {
   const bytes = String.UTF8.encode(message);
   raw.proxy_log(level, changetype<usize>(bytes), <usize>bytes.byteLength);
@@ -14,13 +26,8 @@ export function log(level: LogLevel, message: string): void {
 export function getBufferBytes(type: BufferType, start: i32, max: i32): ArrayBuffer | null {
   clearReturnSlots();
   if (raw.proxy_get_buffer_bytes(type, start, max, retPtr, retLen) != WasmResult.Ok) return null;
-  const ptr = returnedPtr();
-  const len = returnedLen();
-  if (ptr == 0) return null;
-  const out = new ArrayBuffer(<i32>len);
-  memory.copy(changetype<usize>(out), ptr, len);
-  freeHostBlock(ptr);
-  return out;
+  if (returnedPtr() == 0) return null;
+  return takeReturnedBytes();
 }
 
 /**
@@ -60,28 +67,14 @@ export function getHeaderValue(map: MapType, name: ArrayBuffer): ArrayBuffer | n
   clearReturnSlots();
   const r = raw.proxy_get_header_map_value(map, changetype<usize>(name), name.byteLength, retPtr, retLen);
   if (r != WasmResult.Ok) return null;
-  const ptr = returnedPtr();
-  const len = <i32>returnedLen();
-  const out = new ArrayBuffer(len);
-  if (ptr != 0) {
-    memory.copy(changetype<usize>(out), ptr, len);
-    freeHostBlock(ptr);
-  }
-  return out;
+  return takeReturnedBytes();
 }
 
 /** A property's raw bytes (path segments joined by NUL, e.g. "xds\0route_name"), or null. */
 export function getProperty(path: ArrayBuffer): ArrayBuffer | null {
   clearReturnSlots();
   if (raw.proxy_get_property(changetype<usize>(path), path.byteLength, retPtr, retLen) != WasmResult.Ok) return null;
-  const ptr = returnedPtr();
-  const len = <i32>returnedLen();
-  const out = new ArrayBuffer(len);
-  if (ptr != 0) {
-    memory.copy(changetype<usize>(out), ptr, len);
-    freeHostBlock(ptr);
-  }
-  return out;
+  return takeReturnedBytes();
 }
 
 /** Defines a metric (Envoy names it `wasmcustom.<name>`); returns its id, or -1 when refused. */
@@ -134,14 +127,7 @@ export function getSharedData(key: ArrayBuffer): SharedValue {
   store<u32>(retU32, 0);
   const r = raw.proxy_get_shared_data(changetype<usize>(key), key.byteLength, retPtr, retLen, retU32);
   if (r != WasmResult.Ok) return new SharedValue(null, 0);
-  const ptr = returnedPtr();
-  const len = <i32>returnedLen();
-  const out = new ArrayBuffer(len);
-  if (ptr != 0) {
-    memory.copy(changetype<usize>(out), ptr, len);
-    freeHostBlock(ptr);
-  }
-  return new SharedValue(out, load<u32>(retU32));
+  return new SharedValue(takeReturnedBytes(), load<u32>(retU32));
 }
 
 /** Writes a shared-data key if its version is still `cas` (0: unconditionally). */

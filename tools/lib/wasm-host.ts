@@ -6,35 +6,9 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export enum WasmResult {
-  Ok = 0,
-  NotFound = 1,
-  BadArgument = 2,
-  InvalidMemoryAccess = 6,
-  Empty = 7,
-  CasMismatch = 8,
-  InternalFailure = 10,
-}
-export enum MapType {
-  RequestHeaders = 0,
-  RequestTrailers = 1,
-  ResponseHeaders = 2,
-  ResponseTrailers = 3,
-  HttpCallResponseHeaders = 6,
-  HttpCallResponseTrailers = 7,
-}
-export enum BufferType {
-  HttpRequestBody = 0,
-  HttpResponseBody = 1,
-  HttpCallResponseBody = 4,
-  VmConfiguration = 6,
-  PluginConfiguration = 7,
-}
-export enum MetricType {
-  Counter = 0,
-  Gauge = 1,
-  Histogram = 2,
-}
+// The ABI's enums, from the filter's own source (plain enums: the same file is valid TypeScript).
+export { WasmResult, MapType, BufferType, MetricType } from "../../assembly/abi/enums.ts";
+import { WasmResult, MapType, BufferType, MetricType } from "../../assembly/abi/enums.ts";
 
 export type Headers = Array<[string, string]>;
 
