@@ -2,11 +2,11 @@
 // differing part in the order status, headers, body, incomplete pairs, and the mismatch log line.
 
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { freePort, send } from "../support/client.js";
 import { prefixRule, startStack, type Stack } from "../support/stack.js";
 import { assertInvariants, nonZero, waitForRuleStats } from "../support/stats.js";
-import { connect } from "node:net";
 
 const BIG = Buffer.from(Array.from({ length: 300_000 }, (_, i) => String.fromCharCode(65 + (i % 26))).join(""));
 const BIG_LAST_BYTE_CHANGED = Buffer.concat([BIG.subarray(0, BIG.length - 1), Buffer.from("!")]);

@@ -4,11 +4,33 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { inBatches, send } from "../support/client.js";
+import { abortMidBody, inBatches, send } from "../support/client.js";
 import { stickyIn } from "../support/sampling.js";
 import { prefixRule, startStack, type Stack } from "../support/stack.js";
 import { assertInvariants, nonZero, statsValues, waitForRuleStats } from "../support/stats.js";
-import { headerValues, type RecordedRequest } from "../support/upstream.js";
+import { headerValues, type RecordedRequest, type Reply } from "../support/upstream.js";
+
+/** Mixed load: the dark answer depends on the request number n (path /w/mixed/<kind>/<n>). */
+const MIXED_KINDS = ["reset", "timeout", "error", "match", "body", "headers"] as const;
+type MixedKind = (typeof MIXED_KINDS)[number];
+const mixedKind = (path: string): MixedKind => path.split("/")[3] as MixedKind;
+const mixedBody = (path: string): string => `answer for ${path.replace(/^\/w\/mixed\/[a-z]+\//, "")}`;
+
+function mixedPrimaryReply(req: RecordedRequest): Reply {
+  return { body: mixedBody(req.path), chunked: req.path.endsWith("0") };
+}
+
+function mixedDarkReply(req: RecordedRequest): Reply {
+  const body = mixedBody(req.path);
+  switch (mixedKind(req.path)) {
+    case "reset": return { reset: true };
+    case "timeout": return { delayMs: 700, body };
+    case "error": return { status: 500, body };
+    case "match": return { body };
+    case "body": return { body: body + "!" };
+    case "headers": return { body, headers: { "content-type": "application/json" } };
+  }
+}
 
 const KEYS = Array.from({ length: 120 }, (_, i) => `user-${i * 7919}`);
 const COPIES_PER_KEY = 3;
@@ -28,7 +50,8 @@ describe("two workers", () => {
   before(async () => {
     stack = await startStack({
       concurrency: 2,
-      darkScripts: { "/w/inflight": { delayMs: 1500 } },
+      darkScripts: { "/w/inflight": { delayMs: 1500 }, "/w/mixed": mixedDarkReply },
+      primaryScripts: { "/w/mixed": mixedPrimaryReply },
       filterConfig: {
         rules: [
           prefixRule("w-sticky", "/w/sticky", { sample: { percent: 37.5, by: "header:x-user-id" } }),
@@ -37,6 +60,11 @@ describe("two workers", () => {
           prefixRule("w-cookie", "/w/cookie", { sample: { percent: 50, by: "cookie:uid" } }),
           prefixRule("w-rate", "/w/rate", { limits: { max_per_second: 5 } }),
           prefixRule("w-inflight", "/w/inflight", { dark: { timeout_ms: 5000 }, limits: { max_in_flight: 3 } }),
+          prefixRule("w-mixed", "/w/mixed", {
+            methods: ["GET", "POST"],
+            dark: { timeout_ms: 300, max_body_bytes: 1000 },
+            compare: { headers: ["content-type"] },
+          }),
         ],
       },
     });
@@ -116,5 +144,60 @@ describe("two workers", () => {
     assert.equal(during["mirrored"], 3, JSON.stringify(nonZero(during)));
     assert.equal(during["skipped.in_flight_limit"], 21);
     await assertInvariants(stack.envoy.adminUrl, "w-inflight");
+  });
+
+  test("mixed load on both workers (bodies, chunked, resets, timeouts, errors, mismatches, aborts): exact counts and invariants", async () => {
+    const jobs = Array.from({ length: 180 }, (_, n) => {
+      const kind = MIXED_KINDS[n % MIXED_KINDS.length]!;
+      const size = [0, 10, 999, 1000, 1001, 5000][Math.floor(n / MIXED_KINDS.length) % 6]!;
+      return { n, kind, size, chunked: n % 4 === 1, path: `/w/mixed/${kind}/${n}` };
+    });
+    const aborts = Array.from({ length: 10 }, (_, i) => `/w/mixed/match/abort-${i}`);
+    await Promise.all([
+      inBatches(jobs, 16, async (j) => {
+        const res = await send(stack.envoy.url, {
+          method: j.size === 0 ? "GET" : "POST",
+          path: j.path,
+          body: j.size === 0 ? undefined : "b".repeat(j.size),
+          chunked: j.chunked && j.size > 0,
+        });
+        assert.equal(res.status, 200, j.path);
+        assert.equal(res.body.toString(), mixedBody(j.path), j.path);
+      }),
+      inBatches(aborts, 4, (path) => abortMidBody(stack.envoy.port, path, 500, 100, 100)),
+    ]);
+    const s = await assertInvariants(stack.envoy.adminUrl, "w-mixed", { timeoutMs: 15000 });
+    const mirroredJobs = jobs.filter((j) => j.size <= 1000);
+    const count = (kind: MixedKind): number => mirroredJobs.filter((j) => j.kind === kind).length;
+    assert.deepEqual(
+      {
+        requests: s["requests"],
+        mirrored: s["mirrored"],
+        body_too_large: s["skipped.body_too_large"],
+        aborted: s["skipped.aborted"],
+        failed: s["dark.failed"],
+        timeout: s["dark.timeout"],
+        status5xx: s["dark.status.5xx"],
+        match: s["compare.match"],
+        mismatchStatus: s["compare.mismatch.status"],
+        mismatchBody: s["compare.mismatch.body"],
+        mismatchHeaders: s["compare.mismatch.headers"],
+        incomplete: s["compare.incomplete"],
+      },
+      {
+        requests: jobs.length + aborts.length,
+        mirrored: mirroredJobs.length,
+        body_too_large: jobs.length - mirroredJobs.length,
+        aborted: aborts.length,
+        failed: count("reset"),
+        timeout: count("timeout"),
+        status5xx: count("error"),
+        match: count("match"),
+        mismatchStatus: count("error"),
+        mismatchBody: count("body"),
+        mismatchHeaders: count("headers"),
+        incomplete: count("reset") + count("timeout"),
+      },
+    );
   });
 });

@@ -131,7 +131,8 @@ export function wasmFilter(filterConfig: unknown, wasmPath: string = FILTER_WASM
           "@type": "type.googleapis.com/google.protobuf.StringValue",
           value: configText ?? JSON.stringify(filterConfig),
         },
-        failure_policy: "FAIL_OPEN",
+        // As the shipped configs: see envoy/dark-launch.yaml and test/faults/failure-policy.test.ts.
+        fail_open: true,
       },
     },
   };
