@@ -1,62 +1,57 @@
-// The demo (`npm start`): two demo services, Envoy with the dark-launch filter in front of them
-// (envoy/demo.yaml), some traffic, then the filter's per-rule stats as a table.
+// The demo (`npm start`): a demo primary and a demo dark service, Envoy with the dark-launch filter
+// in front of them (envoy/demo.yaml, the filter's configuration by ECDS from a file), steady
+// traffic, and `darklaunch watch` until Ctrl-C.
 //
-//   npm start                       a short burst of traffic
-//   npm start -- --duration 30      steady traffic for 30 seconds
+//   npm start                       traffic and the live view until Ctrl-C
+//   npm start -- --duration 20      20 s of traffic, then the per-rule stats and `darklaunch verdict`
 //
+// While it runs, `npx darklaunch set <rule> ... --ecds build/demo/dark-launch-filter.yaml` in
+// another terminal changes the filter's configuration without a restart.
 // Every process the demo starts is stopped when it ends, fails or is interrupted (Ctrl-C).
 
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { runCli, type CliIO } from "../tools/darklaunch/src/cli.js";
+import { renderVerdict, type VerdictDocument } from "../tools/darklaunch/src/commands/verdict.js";
+import type { CheckName, Verdict } from "../tools/darklaunch/src/judge.js";
+import { colourWanted, Painter } from "../tools/darklaunch/src/table.js";
 import { FILTER_WASM_PATH, PROJECT_ROOT } from "../tools/lib/envoy.js";
-import { startEnvoyFromFile, type EnvoyFromFile } from "./envoy.js";
+import { busyPorts, DEMO_THRESHOLDS, readDemoConfig, writeDemoRunFiles } from "./demo-config.js";
+import { startEnvoyFromFile } from "./envoy.js";
 import { startDemoService } from "./services.js";
 import { brokenInvariants, darkCallsPending, readDarkLaunchStats, renderStatsTable } from "./stats.js";
+import { describeStatuses, newTally, sendSteadyTraffic, type ClientTally } from "./traffic.js";
 
-// Fixed demo ports, as documented in envoy/demo.yaml (Envoy's listener 10000, admin 9901).
-const PRIMARY_PORT = 8081;
-const DARK_PORT = 8082;
-
-const BURST_REQUESTS = 400;
-const CONCURRENCY = 16;
-const STEADY_RATE_PER_SECOND = 100;
-/** Longest dark timeout in demo.yaml is the default 1000 ms; wait a bit longer than that. */
+/** Bounded, to keep the demo light on a small machine. */
+const RATE_PER_SECOND = 80;
+/** The longest dark timeout in the demo rules is 1000 ms (the default); wait a bit longer. */
 const SETTLE_TIMEOUT_MS = 5000;
 
-interface PlannedRequest {
-  method: string;
-  path: string;
-  weight: number;
-}
+/** What each demo rule should come to after `--duration 20`, and the check that should fail. */
+const EXPECTED: Record<string, { verdict: Verdict; failing?: CheckName }> = {
+  same: { verdict: "PASS" },
+  differs: { verdict: "FAIL", failing: "divergence" },
+  slow: { verdict: "FAIL", failing: "latency_p95" },
+  flaky: { verdict: "FAIL", failing: "error_rate" },
+};
 
-// The traffic mix. POST is in no rule's `methods` (skipped.method); /about matches no rule.
-const TRAFFIC_MIX: PlannedRequest[] = [
-  { method: "GET", path: "/api/same", weight: 3 },
-  { method: "GET", path: "/api/differs", weight: 3 },
-  { method: "GET", path: "/api/slow", weight: 2 },
-  { method: "GET", path: "/api/flaky", weight: 3 },
-  { method: "POST", path: "/api/same", weight: 1 },
-  { method: "GET", path: "/about", weight: 1 },
-];
-const MIX_SLOTS = TRAFFIC_MIX.flatMap((planned) => Array<PlannedRequest>(planned.weight).fill(planned));
+const USAGE = `usage: npm start [-- --duration SECONDS]
 
-interface ClientTally {
-  sent: number;
-  byStatus: Map<number, number>;
-  notFromPrimary: number;
-  errors: number;
-}
+  (no option)          steady traffic and \`darklaunch watch\` until Ctrl-C
+  --duration SECONDS   traffic for SECONDS, then the per-rule stats and \`darklaunch verdict\`; stops by itself
+`;
 
+// Stopping: steps pushed as things start, run in reverse order, once.
 const cleanups: Array<{ what: string; run: () => Promise<void> }> = [];
 let cleaningUp: Promise<void> | null = null;
+/** Aborted on Ctrl-C (or SIGTERM): the traffic and the watch stop. */
+const interrupt = new AbortController();
+let endlessMode = false;
 
-/** Stops everything started so far, in reverse order; safe to call more than once. */
 function cleanUp(): Promise<void> {
   cleaningUp ??= (async () => {
-    while (cleanups.length > 0) {
-      const step = cleanups.pop();
-      if (step === undefined) break;
+    for (let step = cleanups.pop(); step !== undefined; step = cleanups.pop()) {
       try {
         await step.run();
       } catch (error) {
@@ -67,149 +62,190 @@ function cleanUp(): Promise<void> {
   return cleaningUp;
 }
 
-function onSignal(signal: NodeJS.Signals): void {
-  if (cleaningUp !== null) {
-    console.error(`\ndemo: ${signal} again, exiting now`);
-    process.exit(130);
+/** Stops the traffic and the watch, then everything else, and exits with `code`. */
+function stopAndExit(why: string, code: number): void {
+  if (interrupt.signal.aborted) {
+    console.error(`\ndemo: ${why} again, exiting now`);
+    process.exit(code);
   }
-  console.error(`\ndemo: ${signal}, stopping everything...`);
-  void cleanUp().then(() => process.exit(130));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function sendOne(envoyUrl: string, index: number, tally: ClientTally): Promise<void> {
-  const planned = MIX_SLOTS[index % MIX_SLOTS.length] ?? TRAFFIC_MIX[0]!;
-  tally.sent++;
-  try {
-    const response = await fetch(`${envoyUrl}${planned.path}?item=${index % 97}`, {
-      method: planned.method,
-      headers: { "x-user-id": `user-${(index * 7) % 40}` },
-      body: planned.method === "POST" ? JSON.stringify({ item: index }) : undefined,
-    });
-    await response.arrayBuffer();
-    tally.byStatus.set(response.status, (tally.byStatus.get(response.status) ?? 0) + 1);
-    // The dark response must never reach the client.
-    if (response.headers.get("x-demo-side") !== "primary") tally.notFromPrimary++;
-  } catch {
-    tally.errors++;
-  }
-}
-
-/** A burst of `count` requests, `CONCURRENCY` at a time. */
-async function sendBurst(envoyUrl: string, count: number, tally: ClientTally): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count && cleaningUp === null) await sendOne(envoyUrl, next++, tally);
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-}
-
-/** Steady traffic at about `STEADY_RATE_PER_SECOND` for `seconds`, with a progress line. */
-async function sendSteady(envoyUrl: string, seconds: number, tally: ClientTally): Promise<void> {
-  const started = Date.now();
-  const end = started + seconds * 1000;
-  const inFlight = new Set<Promise<void>>();
-  let index = 0;
-  let lastReport = started;
-  while (Date.now() < end && cleaningUp === null) {
-    const due = Math.floor(((Date.now() - started) / 1000) * STEADY_RATE_PER_SECOND);
-    while (index < due && inFlight.size < CONCURRENCY * 4) {
-      const request = sendOne(envoyUrl, index++, tally).finally(() => inFlight.delete(request));
-      inFlight.add(request);
-    }
-    if (Date.now() - lastReport >= 5000) {
-      lastReport = Date.now();
-      const elapsed = Math.round((lastReport - started) / 1000);
-      console.log(`demo: ${elapsed}/${seconds} s, ${tally.sent} requests sent`);
-    }
-    await sleep(10);
-  }
-  await Promise.all(inFlight);
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { duration: { type: "string" }, help: { type: "boolean", short: "h" } },
+  interrupt.abort();
+  console.error(`\ndemo: ${why}, stopping everything...`);
+  void cleanUp().then(() => {
+    console.error("demo: stopped everything it started");
+    process.exit(code);
   });
-  if (values.help) {
-    console.log("usage: npm start [-- --duration <seconds>]");
-    return;
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  // Ctrl-C is how the endless demo ends: that is a normal end (like `darklaunch watch`).
+  stopAndExit(signal, signal === "SIGINT" ? (endlessMode ? 0 : 130) : 143);
+}
+
+/** Dark calls outlive the client's requests: wait until each has an outcome, then one stats flush. */
+async function settle(adminUrl: string): Promise<void> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const stats = await readDarkLaunchStats(adminUrl);
+    const pending = stats.rules.reduce((total, rule) => total + darkCallsPending(stats.byRule.get(rule)!), 0);
+    if (pending === 0) break;
+    if (Date.now() > deadline) {
+      console.log(`demo: ${pending} dark calls still pending after ${SETTLE_TIMEOUT_MS} ms`);
+      break;
+    }
+    await sleep(200);
+  }
+  await sleep(1200); // one stats flush (stats_flush_interval: 1s): the latency histograms catch up
+}
+
+function clientSummary(tally: ClientTally): string[] {
+  return [
+    `client: ${tally.sent} requests sent; responses ${describeStatuses(tally)}; ${tally.errors} without a response`,
+    tally.notFromPrimary === 0
+      ? "client: every response came from the primary service"
+      : `client: ${tally.notFromPrimary} responses did NOT come from the primary service`,
+  ];
+}
+
+/** One line per demo rule: the verdict it got against the one the demo is built to show. */
+function expectationLines(doc: VerdictDocument, seconds: number): string[] {
+  const lines: string[] = [];
+  for (const report of doc.rules) {
+    const expected = EXPECTED[report.rule];
+    if (expected === undefined) continue;
+    const failing = report.checks.filter((c) => c.verdict === "FAIL").map((c) => c.check);
+    const got = `${report.rule}: ${report.verdict}${failing.length > 0 ? ` (${failing.join(", ")})` : ""}`;
+    const asBuilt = report.verdict === expected.verdict && (expected.failing === undefined || failing.includes(expected.failing));
+    if (asBuilt) lines.push(`  ${got}, as the demo is built to show`);
+    else if (report.verdict === "NOT_ENOUGH_DATA") lines.push(`  ${got}: ${seconds} s of traffic is too short for it; try --duration 20`);
+    else lines.push(`  ${got}: the demo expects ${expected.verdict}${expected.failing ? ` (${expected.failing})` : ""}`);
+  }
+  return lines;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { duration: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
   }
   const duration = values.duration === undefined ? null : Number(values.duration);
   if (duration !== null && !(Number.isFinite(duration) && duration > 0)) {
     throw new Error(`--duration must be a positive number of seconds (got ${values.duration})`);
   }
-  if (!existsSync(FILTER_WASM_PATH)) {
-    throw new Error("build/dark-launch.wasm is missing: run `npm run build`");
+  endlessMode = duration === null;
+  if (!existsSync(FILTER_WASM_PATH)) throw new Error("build/dark-launch.wasm is missing: run `npm run build` (npm start does)");
+
+  const config = readDemoConfig();
+  const busy = await busyPorts(config);
+  if (busy.length > 0) {
+    throw new Error(
+      `demo port${busy.length > 1 ? "s" : ""} in use on 127.0.0.1: ${busy.map((p) => `${p.port} (${p.what})`).join(", ")}. ` +
+        `Is another demo or Envoy running? \`ss -ltnp\` shows which process holds a port.`,
+    );
   }
 
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // Whoever reads the output went away (`npm start | head`, a killed parent): stop, do not run on.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE" && !interrupt.signal.aborted) stopAndExit("output closed", 141);
+  });
 
-  const primary = await startDemoService("primary", PRIMARY_PORT);
+  const primary = await startDemoService("primary", config.primary.port);
   cleanups.push({ what: "the primary service", run: () => primary.close() });
-  const dark = await startDemoService("dark", DARK_PORT);
+  const dark = await startDemoService("dark", config.dark.port);
   cleanups.push({ what: "the dark service", run: () => dark.close() });
   console.log(`demo: primary service on 127.0.0.1:${primary.port}, dark service on 127.0.0.1:${dark.port}`);
 
-  const envoy: EnvoyFromFile = await startEnvoyFromFile({
-    projectRoot: PROJECT_ROOT,
-    configPath: join("envoy", "demo.yaml"),
-  });
+  const files = writeDemoRunFiles(config);
+  const envoy = await startEnvoyFromFile({ projectRoot: PROJECT_ROOT, configPath: files.bootstrap });
   cleanups.push({ what: "Envoy", run: () => envoy.stop() });
   console.log(`demo: Envoy (pid ${envoy.pid}) listening on ${envoy.url.slice(7)}, admin on ${envoy.adminUrl.slice(7)}`);
+  console.log(`demo: Envoy runs ${files.bootstrap}; the filter's configuration comes by ECDS from ${files.ecds}`);
 
-  const before = await readDarkLaunchStats(envoy.adminUrl);
-  if (before.rules.length === 0) {
+  const initial = await readDarkLaunchStats(envoy.adminUrl);
+  if (initial.rules.length === 0) {
     throw new Error(
-      "Envoy shows no wasmcustom.darklaunch.<rule>.* stats: is build/dark-launch.wasm the filter " +
-        "(not a prototype)? Rebuild with `npm run build`.",
+      "Envoy shows no wasmcustom.darklaunch.<rule>.* stats: is build/dark-launch.wasm the filter? Rebuild with `npm run build`.",
     );
   }
-  console.log(`demo: rules ${before.rules.join(", ")}`);
+  console.log(`demo: rules ${initial.rules.join(", ")}; ${RATE_PER_SECOND} requests/s${duration === null ? " until Ctrl-C" : ` for ${duration} s`}`);
 
-  const tally: ClientTally = { sent: 0, byStatus: new Map(), notFromPrimary: 0, errors: 0 };
+  const tryLines = [
+    "try, in another terminal from the project root (applied without a restart, in about a second):",
+    `  npx darklaunch set differs --disable --ecds ${files.ecds}     kill switch for one rule`,
+    `  npx darklaunch set differs --enable --ecds ${files.ecds}`,
+    `  npx darklaunch set same --percent 10 --ecds ${files.ecds}     ramp`,
+    `  npx darklaunch verdict --admin ${envoy.adminUrl} --thresholds ${DEMO_THRESHOLDS}`,
+  ];
+  console.log("\n" + tryLines.join("\n") + "\n");
+
+  // The traffic, until the duration is over or Ctrl-C.
+  const stopTraffic = new AbortController();
+  interrupt.signal.addEventListener("abort", () => stopTraffic.abort(), { once: true });
+  const tally = newTally();
+  const startedAt = Date.now();
+  const traffic = sendSteadyTraffic(envoy.url, RATE_PER_SECOND, tally, stopTraffic.signal);
+  cleanups.push({
+    what: "the traffic",
+    run: async () => {
+      stopTraffic.abort();
+      await traffic;
+    },
+  });
+
+  // `darklaunch watch`, in this process, with the demo's thresholds for its "so far" column. On a
+  // terminal it redraws the screen each second; the demo keeps its own lines below each redraw.
+  const stopWatch = new AbortController();
+  interrupt.signal.addEventListener("abort", () => stopWatch.abort(), { once: true });
+  const isTTY = process.stdout.isTTY === true;
+  const footer = (): string =>
+    `\ndemo: ${Math.round((Date.now() - startedAt) / 1000)}${duration === null ? "" : `/${duration}`} s, ` +
+    `${tally.sent} requests sent, responses ${describeStatuses(tally)}\n` +
+    `${tryLines.slice(0, 4).join("\n")}\n` +
+    (duration === null ? "Ctrl-C stops the demo.\n" : "");
+  const watchIO: CliIO = {
+    out: (text) => void process.stdout.write(isTTY ? text + footer() : text),
+    err: (text) => void process.stderr.write(text),
+    isTTY,
+    colour: colourWanted(isTTY, process.env),
+    env: process.env,
+    signal: stopWatch.signal,
+  };
+  const watch = runCli(["watch", "--admin", envoy.adminUrl, "--thresholds", DEMO_THRESHOLDS], watchIO);
+  cleanups.push({
+    what: "darklaunch watch",
+    run: async () => {
+      stopWatch.abort();
+      await watch;
+    },
+  });
+
   if (duration === null) {
-    console.log(`demo: sending ${BURST_REQUESTS} requests, ${CONCURRENCY} at a time...`);
-    await sendBurst(envoy.url, BURST_REQUESTS, tally);
-  } else {
-    console.log(`demo: sending about ${STEADY_RATE_PER_SECOND} requests/s for ${duration} s...`);
-    await sendSteady(envoy.url, duration, tally);
+    await new Promise<void>((resolve) => interrupt.signal.addEventListener("abort", () => resolve(), { once: true }));
+    return 0; // onSignal stops everything and exits
   }
 
-  // Dark calls outlive the client's requests: wait until each has an outcome.
-  const settleDeadline = Date.now() + SETTLE_TIMEOUT_MS;
-  let stats = await readDarkLaunchStats(envoy.adminUrl);
-  const pending = (): number =>
-    stats.rules.reduce((total, rule) => total + darkCallsPending(stats.byRule.get(rule)!), 0);
-  while (pending() > 0 && Date.now() < settleDeadline) {
-    await sleep(200);
-    stats = await readDarkLaunchStats(envoy.adminUrl);
-  }
-  if (pending() > 0) console.log(`demo: ${pending()} dark calls still pending after ${SETTLE_TIMEOUT_MS} ms`);
-  await sleep(1200); // one stats flush (stats_flush_interval: 1s) so the latency histograms show
-  stats = await readDarkLaunchStats(envoy.adminUrl);
+  await Promise.race([
+    sleep(duration * 1000),
+    new Promise<void>((resolve) => interrupt.signal.addEventListener("abort", () => resolve(), { once: true })),
+  ]);
+  stopTraffic.abort();
+  await traffic;
+  stopWatch.abort();
+  await watch;
+  if (interrupt.signal.aborted) return 130;
 
-  const statuses = [...tally.byStatus.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([status, count]) => `${count} × ${status}`)
-    .join(", ");
-  console.log(`\nclient: ${tally.sent} requests sent; responses ${statuses || "none"}; ${tally.errors} errors`);
-  console.log(
-    tally.notFromPrimary === 0
-      ? "client: every response came from the primary service"
-      : `client: ${tally.notFromPrimary} responses did not come from the primary service`,
-  );
+  console.log(`\ndemo: traffic stopped after ${duration} s; waiting for the dark calls to finish...`);
+  await settle(envoy.adminUrl);
+  const stats = await readDarkLaunchStats(envoy.adminUrl);
 
+  console.log("");
+  for (const line of clientSummary(tally)) console.log(line);
   console.log(`\nper-rule stats (wasmcustom.darklaunch.<rule>.<stat> at ${envoy.adminUrl}/stats):\n`);
   console.log(renderStatsTable(stats));
-
-  for (const rule of stats.rules) {
-    for (const problem of brokenInvariants(stats.byRule.get(rule)!)) console.log(`invariant broken, rule ${rule}: ${problem}`);
-  }
+  const broken = stats.rules.flatMap((rule) => brokenInvariants(stats.byRule.get(rule)!).map((problem) => `rule ${rule}: ${problem}`));
+  for (const problem of broken) console.log(`invariant broken, ${problem}`);
 
   const prometheus = await (await fetch(`${envoy.adminUrl}/stats/prometheus`)).text();
   const mirroredLines = prometheus.split("\n").filter((line) => line.startsWith("darklaunch_mirrored{"));
@@ -218,26 +254,36 @@ async function main(): Promise<void> {
     for (const line of mirroredLines) console.log(`  ${line}`);
   }
 
-  const filterLog = envoy
-    .logs()
-    .split("\n")
-    .filter((line) => line.includes("darklaunch:"))
-    .map((line) => line.replace(/^.*?darklaunch:/, "darklaunch:"));
-  // Start-up lines ("configured ...") say little; show what the filter noticed.
-  const notable = filterLog.filter((line) => !line.startsWith("darklaunch: configured"));
-  const mismatches = notable.filter((line) => line.startsWith("darklaunch: mismatch")).length;
-  if (notable.length > 0) {
-    console.log(`\nthe filter's log (${notable.length} lines, ${mismatches} mismatches, sampled; first lines):`);
-    for (const line of notable.slice(0, 4)) console.log(`  ${line}`);
+  // `darklaunch verdict`, in this process: read once as JSON, shown as the CLI shows it.
+  const verdictArgs = ["verdict", "--admin", envoy.adminUrl, "--thresholds", DEMO_THRESHOLDS];
+  let json = "";
+  const verdictIO: CliIO = { ...watchIO, out: (text) => void (json += text), signal: interrupt.signal };
+  const verdictCode = await runCli([...verdictArgs, "--json"], verdictIO);
+  if (json === "") throw new Error(`darklaunch verdict printed nothing (exit code ${verdictCode})`);
+  const doc = JSON.parse(json) as VerdictDocument;
+  console.log(`\n$ npx darklaunch ${verdictArgs.join(" ")}`);
+  console.log(`(${DEMO_THRESHOLDS}: the default limits, with minimum samples of 50 so that a short demo can reach a verdict)\n`);
+  process.stdout.write(renderVerdict(doc, new Painter(watchIO.colour)));
+  console.log(`\ndemo: the verdicts against what the demo is built to show:`);
+  for (const line of expectationLines(doc, duration)) console.log(line);
+
+  if (broken.length > 0 || tally.notFromPrimary > 0) {
+    console.error("demo: FAILED: the filter broke an invariant or let a dark response through (see above)");
+    return 1;
   }
+  return 0;
 }
 
+let exitCode: number;
 try {
-  await main();
-  await cleanUp();
+  exitCode = await main();
 } catch (error) {
-  const interrupted = cleaningUp !== null; // the failure is the interruption's doing
-  if (!interrupted) console.error(`demo: ${error instanceof Error ? error.message : String(error)}`);
-  await cleanUp();
-  process.exit(interrupted ? 130 : 1);
+  exitCode = interrupt.signal.aborted ? 130 : 1; // a failure caused by the interruption is not one
+  if (!interrupt.signal.aborted) console.error(`demo: ${error instanceof Error ? error.message : String(error)}`);
 }
+if (!interrupt.signal.aborted) {
+  await cleanUp();
+  console.log("demo: stopped everything it started");
+  process.exit(exitCode);
+}
+// Interrupted: onSignal finishes the clean-up and exits.

@@ -2,7 +2,7 @@
 // Both answer the same four endpoints; the dark side differs on purpose on three of them:
 //   /api/same     identical on both sides
 //   /api/differs  the dark body has an extra field
-//   /api/slow     the dark side takes 100-300 ms (the demo rule's timeout is 250 ms)
+//   /api/slow     the dark side takes 60-120 ms, the primary 2-10 ms
 //   /api/flaky    the dark side answers 500 on about one call in five
 // Anything else is 404 on both sides.
 
@@ -56,7 +56,7 @@ async function answer(side: Side, req: IncomingMessage, res: ServerResponse): Pr
       return sendJson(res, side, 200, body);
     }
     case "/api/slow":
-      await delay(side === "dark" ? randomBetween(100, 300) : randomBetween(2, 10));
+      await delay(side === "dark" ? randomBetween(60, 120) : randomBetween(2, 10));
       return sendJson(res, side, 200, { item, report: "ready" });
     case "/api/flaky":
       if (side === "dark" && Math.random() < DARK_FAILURE_RATE) {

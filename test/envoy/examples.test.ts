@@ -34,13 +34,18 @@ interface WasmFilterConfig {
 }
 
 /** Every `envoy.filters.http.wasm` filter's `config` in an admin /config_dump. */
+const WASM_TYPE = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
+
 function wasmFilterConfigs(node: unknown, found: WasmFilterConfig[] = []): WasmFilterConfig[] {
   if (Array.isArray(node)) {
     for (const item of node) wasmFilterConfigs(item, found);
   } else if (node !== null && typeof node === "object") {
     const record = node as Record<string, unknown>;
-    const typed = record["typed_config"] as { config?: WasmFilterConfig } | undefined;
-    if (record["name"] === "envoy.filters.http.wasm" && typed?.config !== undefined) found.push(typed.config);
+    const typed = record["typed_config"] as { "@type"?: string; config?: WasmFilterConfig } | undefined;
+    // Inline (`name: envoy.filters.http.wasm`) or delivered by ECDS (a TypedExtensionConfig in
+    // the dump's EcdsConfigDump, named after its http_filters entry).
+    const isWasm = record["name"] === "envoy.filters.http.wasm" || typed?.["@type"] === WASM_TYPE;
+    if (isWasm && typed?.config !== undefined) found.push(typed.config);
     for (const value of Object.values(record)) wasmFilterConfigs(value, found);
   }
   return found;

@@ -55,7 +55,7 @@ async function crashScenario(t: import("node:test").TestContext, failureSetting:
   return { primary, dark, crashed, slow, after };
 }
 
-for (const file of ["envoy/dark-launch.yaml", "envoy/demo.yaml"]) {
+for (const file of ["envoy/dark-launch.yaml", "envoy/demo/dark-launch-filter.yaml", "envoy/ecds/dark-launch-filter.yaml"]) {
   test(`${file}: a VM crash fails no request — not the one that crashed, not those in flight, not later ones`, async (t) => {
     const { primary, dark, crashed, slow, after } = await crashScenario(t, shippedFailureSetting(file));
     assert.equal(crashed.status, 200, "the request whose callback trapped still reaches the primary");

@@ -40,7 +40,9 @@ export function wasmFilterConfig(d: Deployment, format: string): Record<string, 
       },
       configuration: { "@type": STRING_VALUE_TYPE, value: filterConfigText(d) },
       // A dark launch must never take traffic down: a crashed VM lets requests through unfiltered.
-      failure_policy: "FAIL_OPEN",
+      // `fail_open`, not `failure_policy: FAIL_OPEN`, which in Envoy 1.40 answers 503 to the
+      // streams the crashed VM still had (test/faults/failure-policy.test.ts).
+      fail_open: true,
     },
   };
 }

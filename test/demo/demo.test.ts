@@ -1,0 +1,202 @@
+// The demo (`npm start`, demo/run.ts) as a user runs it: a child process on the demo's fixed ports.
+// A short `--duration` run stops by itself with the verdict; the endless run obeys a live
+// `darklaunch set` through the ECDS file and stops on Ctrl-C; a busy port fails at once. After each
+// run, the demo's Envoy is gone and every demo port is free again.
+// Needs `npm run build` first (npm test does it) and the demo ports free (see envoy/demo.yaml).
+
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { before, test } from "node:test";
+import { busyPorts, readDemoConfig, type DemoConfig } from "../../demo/demo-config.js";
+import { runCli, type CliIO } from "../../tools/darklaunch/src/cli.js";
+import { FILTER_WASM_PATH, PROJECT_ROOT } from "../../tools/lib/envoy.js";
+
+const RULES = ["same", "differs", "slow", "flaky"] as const;
+/** A demo run of `--duration 8` takes about 12 s; allow a slow, shared machine plenty more. */
+const RUN_TIMEOUT_MS = 90_000;
+
+let config: DemoConfig;
+
+interface DemoRun {
+  /** Everything the demo wrote so far, stdout and stderr interleaved. */
+  output(): string;
+  pid: number;
+  interrupt(): void;
+  /** Resolves with the exit code once the demo exits; rejects (after killing it) on the timeout. */
+  exited: Promise<number | null>;
+}
+
+function startDemo(args: string[]): DemoRun {
+  const child = spawn(process.execPath, ["--import", "tsx", join("demo", "run.ts"), ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGTERM"); // the demo stops what it started on SIGTERM too
+      setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+      reject(new Error(`the demo did not exit within ${RUN_TIMEOUT_MS / 1000} s; its output:\n${output.slice(-4000)}`));
+    }, RUN_TIMEOUT_MS);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  return { output: () => output, pid: child.pid ?? -1, interrupt: () => child.kill("SIGINT"), exited };
+}
+
+async function waitForOutput(run: DemoRun, pattern: RegExp, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(run.output())) {
+    if (Date.now() > deadline) assert.fail(`no ${pattern} in the demo's output within ${timeoutMs} ms:\n${run.output().slice(-4000)}`);
+    await sleep(100);
+  }
+}
+
+/** The pid of the Envoy the demo started, from its output. */
+function envoyPid(output: string): number {
+  const match = /Envoy \(pid (\d+)\)/.exec(output);
+  assert.ok(match, `the demo names its Envoy's pid:\n${output.slice(0, 2000)}`);
+  return Number(match[1]);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    // A zombie (exited, not yet reaped by its new parent) does not count.
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** Who holds the demo's ports, for the failure message. */
+function portHolders(ports: number[]): string {
+  try {
+    const lines = execFileSync("ss", ["-ltnp"], { encoding: "utf8" }).split("\n");
+    return lines.filter((line) => ports.some((port) => line.includes(`:${port} `))).join("\n") || "(ss shows none)";
+  } catch {
+    return "(ss not available)";
+  }
+}
+
+async function assertNothingLeft(pid: number): Promise<void> {
+  // Envoy is stopped before the demo exits; allow the kernel a moment to release the ports.
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const busy = await busyPorts(config);
+    const envoyAlive = isRunning(pid);
+    if (busy.length === 0 && !envoyAlive) return;
+    if (Date.now() > deadline) {
+      assert.ok(!envoyAlive, `the demo's Envoy (pid ${pid}) is still running`);
+      assert.deepEqual(busy, [], `demo ports still in use:\n${portHolders(busy.map((p) => p.port))}`);
+    }
+    await sleep(200);
+  }
+}
+
+function quietIO(): CliIO & { text(): string } {
+  let text = "";
+  return {
+    out: (t) => void (text += t),
+    err: (t) => void (text += t),
+    isTTY: false,
+    colour: false,
+    env: process.env,
+    signal: new AbortController().signal,
+    text: () => text,
+  };
+}
+
+async function counter(adminUrl: string, name: string): Promise<number> {
+  const escaped = name.replace(/\./g, "\\.");
+  const text = await (await fetch(`${adminUrl}/stats?filter=${encodeURIComponent(`^${escaped}$`)}`)).text();
+  const match = new RegExp(`^${escaped}: (\\d+)$`, "m").exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+before(async () => {
+  assert.ok(existsSync(FILTER_WASM_PATH), "build/dark-launch.wasm is missing: run `npm run build` first");
+  config = readDemoConfig();
+  const busy = await busyPorts(config);
+  assert.deepEqual(
+    busy,
+    [],
+    `the demo's fixed ports must be free for this test (is a demo running?):\n${portHolders(busy.map((p) => p.port))}`,
+  );
+});
+
+test("--duration 8: watch while the traffic runs, then the stats and the verdict; exits 0 by itself", async () => {
+  const run = startDemo(["--duration", "8"]);
+  const code = await run.exited;
+  const out = run.output();
+  assert.equal(code, 0, out.slice(-4000));
+
+  assert.match(out, /darklaunch set differs --disable --ecds build\/demo\/dark-launch-filter\.yaml/, "the hint for the kill switch");
+  assert.match(out, /darklaunch watch {2}Envoy admin/, "darklaunch watch ran");
+  assert.match(out, /client: every response came from the primary service/);
+  assert.match(out, /^invariants\s+ok\s+ok\s+ok\s+ok$/m, "the per-rule stats table, every invariant holding");
+
+  assert.match(out, /darklaunch verdict {2}Envoy admin/, "the verdict is printed");
+  const verdicts = new Map<string, string>();
+  for (const match of out.matchAll(/^(\w+)\s+(PASS|FAIL|NOT ENOUGH DATA)\s+\d+\s+\d+/gm)) verdicts.set(match[1]!, match[2]!);
+  assert.deepEqual([...verdicts.keys()].sort(), [...RULES].sort(), `one verdict row per demo rule:\n${out.slice(-3000)}`);
+  assert.equal(verdicts.get("differs"), "FAIL");
+  assert.equal(verdicts.get("slow"), "FAIL");
+  assert.equal(verdicts.get("flaky"), "FAIL");
+  // 8 s gives `same` fewer than the 381 clean pairs a PASS at 1% divergence needs, but timing varies.
+  assert.ok(["PASS", "NOT ENOUGH DATA"].includes(verdicts.get("same")!), `same: ${verdicts.get("same")}`);
+  assert.match(out, /^differs: FAIL\n {2}divergence {3}FAIL/m, "differs fails on divergence");
+  assert.match(out, /^slow: FAIL\n(?: .*\n)*? {2}latency p95 {2}FAIL/m, "slow fails on latency");
+  assert.match(out, /^flaky: FAIL\n(?: .*\n)*? {2}error rate {3}FAIL/m, "flaky fails on its error rate");
+  assert.match(out, /^verdict: FAIL .*exit code 1$/m);
+
+  assert.match(out, /demo: stopped everything it started/);
+  await assertNothingLeft(envoyPid(out));
+});
+
+test("no --duration: `darklaunch set` on the ECDS copy takes effect while it runs; Ctrl-C stops everything", async () => {
+  const run = startDemo([]);
+  try {
+    await waitForOutput(run, /darklaunch watch {2}Envoy admin/, 30_000);
+    const adminUrl = `http://127.0.0.1:${config.admin.port}`;
+    assert.equal(await counter(adminUrl, "wasmcustom.darklaunch.differs.skipped.disabled"), 0);
+
+    const io = quietIO();
+    const setCode = await runCli(["set", "differs", "--disable", "--ecds", join(PROJECT_ROOT, "build", "demo", "dark-launch-filter.yaml")], io);
+    assert.equal(setCode, 0, io.text());
+    const deadline = Date.now() + 10_000;
+    while ((await counter(adminUrl, "wasmcustom.darklaunch.differs.skipped.disabled")) === 0) {
+      assert.ok(Date.now() < deadline, "the disabled rule shows skipped.disabled within 10 s");
+      await sleep(200);
+    }
+    await waitForOutput(run, /differs: disabled [\d.]+\/s/, 5000); // and watch shows it
+  } finally {
+    run.interrupt();
+  }
+  const code = await run.exited;
+  const out = run.output();
+  assert.equal(code, 0, `Ctrl-C is the endless demo's normal end:\n${out.slice(-3000)}`);
+  assert.match(out, /demo: SIGINT, stopping everything/);
+  assert.match(out, /demo: stopped everything it started/);
+  await assertNothingLeft(envoyPid(out));
+});
+
+test("a demo port in use: the demo says which and exits 1 at once, starting nothing", async (t) => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(config.dark.port, "127.0.0.1", resolve));
+  t.after(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+  const run = startDemo(["--duration", "1"]);
+  const code = await run.exited;
+  const out = run.output();
+  assert.equal(code, 1, out);
+  assert.match(out, new RegExp(`port.* in use on 127\\.0\\.0\\.1: ${config.dark.port} \\(demo dark service\\)`));
+  assert.doesNotMatch(out, /Envoy \(pid/);
+});
