@@ -127,10 +127,27 @@ export class ProxyWasmHost {
   async load(): Promise<void> {
     const path = this.options.wasmPath ?? fileURLToPath(new URL("../../build/dark-launch.wasm", import.meta.url));
     const module = await WebAssembly.compile(readFileSync(path));
-    this.instance = await WebAssembly.instantiate(module, { env: this.envImports(), wasi_snapshot_preview1: this.wasiImports() });
+    this.instance = await WebAssembly.instantiate(module, {
+      env: this.counted(this.envImports()),
+      wasi_snapshot_preview1: this.counted(this.wasiImports()),
+    });
     this.exports = this.instance.exports as unknown as Record<string, CallableFunction>;
     this.memory = this.instance.exports.memory as WebAssembly.Memory;
     this.guard("_initialize", () => this.exports._initialize());
+  }
+
+  /** How often the module called each host function (for measuring the cost of a request). */
+  readonly hostCalls = new Map<string, number>();
+
+  private counted(imports: Record<string, CallableFunction>): Record<string, CallableFunction> {
+    const out: Record<string, CallableFunction> = {};
+    for (const [name, fn] of Object.entries(imports)) {
+      out[name] = (...args: unknown[]) => {
+        this.hostCalls.set(name, (this.hostCalls.get(name) ?? 0) + 1);
+        return fn(...args);
+      };
+    }
+    return out;
   }
 
   /** Bytes of module memory now in use (linear memory never shrinks). */
