@@ -64,7 +64,8 @@ const USAGE = `usage: tsx bench/run.ts [options]
   --no-pin                do not pin with taskset
   --no-setup              do not check/install wrk and vegeta first
   --keep-raw              keep vegeta's raw results in bench/results/raw/
-  --out FILE              results file (default bench/results/bench-<date>[-quick].json)`;
+  --out FILE              results file (default bench/results/bench-<date>[-quick].json)
+  --wasm FILE             the module C and D load instead of build/dark-launch.wasm (e.g. build/noop.wasm)`;
 
 interface Options {
   quick: boolean;
@@ -83,6 +84,8 @@ interface Options {
   setup: boolean;
   keepRaw: boolean;
   out: string | null;
+  /** Another filter module for C and D (e.g. build/noop.wasm), or null for build/dark-launch.wasm. */
+  wasm: string | null;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -104,7 +107,7 @@ function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   const known = ["--repetitions", "--configs", "--concurrency", "--upstream-concurrency", "--connections", "--wrk-threads",
-    "--warmup-seconds", "--closed-seconds", "--open-seconds", "--rate", "--rate-fraction", "--out"];
+    "--warmup-seconds", "--closed-seconds", "--open-seconds", "--rate", "--rate-fraction", "--out", "--wasm"];
   for (const k of values.keys()) if (!known.includes(k)) throw new Error(`unknown option ${k}\n${USAGE}`);
   const quick = seen.has("--quick");
   const num = (name: string, fallback: number, min: number): number => {
@@ -133,6 +136,7 @@ function parseOptions(argv: string[]): Options {
     setup: !seen.has("--no-setup"),
     keepRaw: seen.has("--keep-raw"),
     out: values.get("--out") ?? null,
+    wasm: values.get("--wasm") ?? null,
   };
 }
 
@@ -144,7 +148,7 @@ const BENCH_PATH = "/bench";
 const RULE = "bench";
 
 /** What each configuration adds to the bootstrap; the dark cluster is always defined. */
-function configurationExtras(id: ConfigId): Pick<BootstrapOptions, "filterConfig" | "mirrorPolicies"> {
+function configurationExtras(id: ConfigId, wasm: string | null = null): Pick<BootstrapOptions, "filterConfig" | "mirrorPolicies" | "wasmPath"> {
   // Limits high enough that no mirror is skipped for in-flight or rate reasons at these loads.
   const rule = {
     name: RULE,
@@ -158,9 +162,9 @@ function configurationExtras(id: ConfigId): Pick<BootstrapOptions, "filterConfig
     case "B":
       return { filterConfig: null, mirrorPolicies: [{ cluster: "dark", percent: 100 }] };
     case "C":
-      return { filterConfig: { rules: [{ ...rule, sample: { percent: 100 } }] } };
+      return { filterConfig: { rules: [{ ...rule, sample: { percent: 100 } }] }, ...(wasm ? { wasmPath: wasm } : {}) };
     case "D":
-      return { filterConfig: { rules: [{ ...rule, sample: { percent: 0 } }] } };
+      return { filterConfig: { rules: [{ ...rule, sample: { percent: 0 } }] }, ...(wasm ? { wasmPath: wasm } : {}) };
   }
 }
 
@@ -240,7 +244,7 @@ async function startUnderTest(ctx: Context, id: ConfigId): Promise<EnvoyProcess>
   const envoy = await tracked(startEnvoy({
     // The dark cluster points at the same direct-response listener as the primary, so that the
     // dark response equals the primary one and C counts matches (the common case).
-    bootstrap: renderBootstrap({ primaryPort: port, clusters: { dark: port }, ...configurationExtras(id) }),
+    bootstrap: renderBootstrap({ primaryPort: port, clusters: { dark: port }, ...configurationExtras(id, ctx.opts.wasm) }),
     concurrency: ctx.opts.concurrency,
     logLevel: "warn",
   }));
@@ -536,7 +540,7 @@ async function main(): Promise<void> {
       closed: `wrk -t${opts.wrkThreads} -c${opts.connections} -d${opts.closedSeconds}s --latency -s bench/lib/wrk-report.lua <url>`,
       open: `vegeta attack -rate=${rate}/1s -duration=${opts.openSeconds}s -keepalive=true -max-body=0 -workers=${VEGETA_WORKERS} -max-workers=${VEGETA_MAX_WORKERS}`,
     },
-    configurations: Object.fromEntries(opts.configs.map((id) => [id, { title: CONFIG_TITLES[id], bootstrapExtras: configurationExtras(id) }])),
+    configurations: Object.fromEntries(opts.configs.map((id) => [id, { title: CONFIG_TITLES[id], bootstrapExtras: configurationExtras(id, opts.wasm) }])),
     runs,
     medians,
     goals: evaluateGoals(medians),

@@ -11,7 +11,7 @@ import { Xorshift64 } from "../darklaunch/sampling";
 import { MISMATCH_PARTS } from "../darklaunch/stats_names";
 import { DarkCall } from "./dark_call";
 import { RuleRuntime } from "./rule_runtime";
-import { breakerRecord, releaseSlot, takeToken } from "./shared_state";
+import { releaseSlot, takeToken } from "./shared_state";
 import { elapsedMs, nowMs } from "./clock";
 import { monotonicNanos } from "../abi/hostcalls";
 import { DarkLaunchStream } from "./stream";
@@ -97,7 +97,7 @@ export class DarkLaunchRoot extends RootContext {
     metrics.darkLatencyMs(elapsedMs(call.startNs, endNs));
     metrics.inFlightAdd(-1);
     releaseSlot(runtime.inFlightKey);
-    breakerRecord(runtime.breakerKey, <i64>(endNs / 1_000_000), failed, runtime.rule.breaker);
+    runtime.breaker.record(<i64>(endNs / 1_000_000), failed);
     call.darkFinished = true;
     this.settle(call);
   }

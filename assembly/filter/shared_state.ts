@@ -59,19 +59,22 @@ function readBreaker(bytes: ArrayBuffer | null): BreakerWindow {
   return new BreakerWindow(readI64(bytes, 0), readI64(bytes, 1), readI64(bytes, 2), readI64(bytes, 3));
 }
 
-/** Whether the breaker at `key` is open now. */
-export function breakerOpen(key: ArrayBuffer, nowMs: i64): bool {
-  return readBreaker(getSharedData(key).bytes).isOpen(nowMs);
+/** Until when (ms) the breaker at `key` is open; 0 or a past time when closed. */
+export function breakerOpenUntil(key: ArrayBuffer): i64 {
+  return readBreaker(getSharedData(key).bytes).openUntilMs;
 }
 
-/** Counts one finished dark call in the breaker at `key`; true when it opened the breaker. */
-export function breakerRecord(key: ArrayBuffer, nowMs: i64, failed: bool, cfg: Breaker): bool {
+/**
+ * Counts `calls` finished dark calls (`failures` of them failed) in the breaker at `key`.
+ * Returns until when the breaker is open afterwards (0 or a past time when closed).
+ */
+export function breakerRecord(key: ArrayBuffer, nowMs: i64, calls: i64, failures: i64, cfg: Breaker): i64 {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const cur = getSharedData(key);
     const w = readBreaker(cur.bytes);
-    const opened = w.record(nowMs, failed, cfg);
+    w.recordMany(nowMs, calls, failures, cfg);
     const next = words(w.windowStartMs, w.calls, w.failures, w.openUntilMs, 4);
-    if (setSharedData(key, next, cur.cas) == WasmResult.Ok) return opened;
+    if (setSharedData(key, next, cur.cas) == WasmResult.Ok) return w.openUntilMs;
   }
-  return false;
+  return 0;
 }

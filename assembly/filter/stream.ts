@@ -13,7 +13,7 @@ import { Skip } from "../darklaunch/skip";
 import { DarkCall } from "./dark_call";
 import { DarkLaunchRoot } from "./root";
 import { RuleRuntime } from "./rule_runtime";
-import { acquireSlot, breakerOpen, releaseSlot, takeToken } from "./shared_state";
+import { acquireSlot, releaseSlot, takeToken } from "./shared_state";
 import { elapsedMs } from "./clock";
 
 const ROUTE_NAME_PATH: ArrayBuffer = String.UTF8.encode("xds\0route_name");
@@ -76,7 +76,7 @@ export class DarkLaunchStream extends StreamContext {
     this.startNs = monotonicNanos();
     this.requestHeaders = headers;
     this.primary = new ResponseSummary(rule.compare);
-    if (endOfStream) this.dispatch();
+    if (endOfStream) this.dispatch(this.startNs);
     return FilterHeadersStatus.Continue;
   }
 
@@ -95,12 +95,12 @@ export class DarkLaunchStream extends StreamContext {
       }
       streamBufferBytes(BufferType.HttpRequestBody, 0, bodySize, bodySize, body);
     }
-    if (endOfStream) this.dispatch();
+    if (endOfStream) this.dispatch(monotonicNanos());
     return FilterDataStatus.Continue;
   }
 
   onRequestTrailers(numTrailers: i32): FilterTrailersStatus {
-    if (this.phase == Phase.Collecting) this.dispatch();
+    if (this.phase == Phase.Collecting) this.dispatch(monotonicNanos());
     return FilterTrailersStatus.Continue;
   }
 
@@ -186,8 +186,8 @@ export class DarkLaunchStream extends StreamContext {
     this.darkRoot.settle(call);
   }
 
-  /** The request is complete: the remaining gates, then the copy. */
-  private dispatch(): void {
+  /** The request is complete (at `startNs`): the remaining gates, then the copy. */
+  private dispatch(startNs: u64): void {
     const runtime = this.runtime!;
     const rule = runtime.rule;
     const limits = rule.limits;
@@ -195,14 +195,13 @@ export class DarkLaunchStream extends StreamContext {
       this.skip(Skip.InFlightLimit);
       return;
     }
-    const startNs = monotonicNanos();
     const startMs = <i64>(startNs / 1_000_000);
     if (limits.maxPerSecond > 0 && !takeToken(runtime.rateKey, limits.maxPerSecond, startMs)) {
       releaseSlot(runtime.inFlightKey);
       this.skip(Skip.RateLimited);
       return;
     }
-    if (breakerOpen(runtime.breakerKey, startMs)) {
+    if (runtime.breaker.isOpen(startMs)) {
       releaseSlot(runtime.inFlightKey);
       this.skip(Skip.BreakerOpen);
       return;
