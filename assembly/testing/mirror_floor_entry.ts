@@ -9,25 +9,7 @@ import { FilterHeadersStatus, MapType, WasmResult } from "../abi/enums";
 import * as raw from "../abi/imports";
 import { clearReturnSlots, freeHostBlock, retLen, retPtr, retU32, returnedLen, returnedPtr } from "../abi/memory";
 
-export {
-  proxy_abi_version_0_2_1,
-  proxy_on_context_create,
-  proxy_on_vm_start,
-  proxy_on_configure,
-  proxy_on_tick,
-  proxy_on_http_call_response,
-  proxy_on_request_headers,
-  proxy_on_request_body,
-  proxy_on_request_trailers,
-  proxy_on_response_headers,
-  proxy_on_response_body,
-  proxy_on_response_trailers,
-  proxy_on_log,
-  proxy_on_done,
-  proxy_on_delete,
-} from "../abi/exports";
-export { malloc } from "../abi/memory";
-export { abortHandler as __darklaunch_abort } from "../abi/abort";
+export * from "../abi/module";
 
 const DARK: ArrayBuffer = String.UTF8.encode("dark");
 
