@@ -130,6 +130,28 @@ export function getSharedData(key: ArrayBuffer): SharedValue {
   return new SharedValue(takeReturnedBytes(), load<u32>(retU32));
 }
 
+/**
+ * Reads a shared-data key into `n` bytes at `out` (zero-filled past the value, or entirely when
+ * the key does not exist) without allocating; returns its compare-and-swap version (0 if absent).
+ */
+export function getSharedDataInto(key: ArrayBuffer, out: usize, n: i32): u32 {
+  clearReturnSlots();
+  store<u32>(retU32, 0);
+  memory.fill(out, 0, n);
+  if (raw.proxy_get_shared_data(changetype<usize>(key), key.byteLength, retPtr, retLen, retU32) != WasmResult.Ok) return 0;
+  const ptr = returnedPtr();
+  if (ptr != 0) {
+    memory.copy(out, ptr, min(<usize>n, returnedLen()));
+    freeHostBlock(ptr);
+  }
+  return load<u32>(retU32);
+}
+
+/** Writes `n` bytes at `ptr` to a shared-data key if its version is still `cas` (0: unconditionally). */
+export function setSharedDataFrom(key: ArrayBuffer, ptr: usize, n: i32, cas: u32): WasmResult {
+  return <WasmResult>raw.proxy_set_shared_data(changetype<usize>(key), key.byteLength, ptr, n, cas);
+}
+
 /** Writes a shared-data key if its version is still `cas` (0: unconditionally). */
 export function setSharedData(key: ArrayBuffer, value: ArrayBuffer, cas: u32): WasmResult {
   return <WasmResult>raw.proxy_set_shared_data(changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength, cas);
