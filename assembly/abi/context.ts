@@ -25,7 +25,11 @@ export class RootContext {
 
   onTick(): void {}
 
-  /** The plugin is being shut down. true: done now. */
+  /**
+   * The plugin is being shut down (e.g. replaced by a new configuration). true: done now;
+   * false: not yet — the context keeps receiving its callbacks (http call responses) until it
+   * calls hostcalls.done().
+   */
   onDone(): bool {
     return true;
   }

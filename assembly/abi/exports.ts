@@ -2,6 +2,7 @@
 // RootContext / StreamContext objects of the filter.
 import { RootContext, RootContextFactory, StreamContext } from "./context";
 import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus } from "./enums";
+import { collectGarbageIfDue } from "./memory";
 
 const roots = new Map<u32, RootContext>();
 const streams = new Map<u32, StreamContext>();
@@ -15,9 +16,10 @@ export function setRootContextFactory(factory: RootContextFactory): void {
 export function proxy_abi_version_0_2_1(): void {}
 
 export function proxy_on_context_create(contextId: u32, parentId: u32): void {
+  collectGarbageIfDue();
   if (parentId == 0) {
     const factory = rootFactory;
-    if (factory !== null) roots.set(contextId, factory(contextId));
+    if (factory !== null && !roots.has(contextId)) roots.set(contextId, factory(contextId));
     return;
   }
   if (!roots.has(parentId)) return;
@@ -30,6 +32,7 @@ export function proxy_on_vm_start(rootId: u32, vmConfigurationSize: u32): u32 {
 }
 
 export function proxy_on_configure(rootId: u32, pluginConfigurationSize: u32): u32 {
+  collectGarbageIfDue(true);
   return roots.has(rootId) && roots.get(rootId).onConfigure(<i32>pluginConfigurationSize) ? 1 : 0;
 }
 
@@ -38,6 +41,7 @@ export function proxy_on_tick(rootId: u32): void {
 }
 
 export function proxy_on_http_call_response(rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+  collectGarbageIfDue();
   if (roots.has(rootId)) roots.get(rootId).onHttpCallResponse(token, <i32>numHeaders, <i32>bodySize, <i32>numTrailers);
 }
 

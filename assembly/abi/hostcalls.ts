@@ -3,7 +3,7 @@ import * as raw from "./imports";
 import { BufferType, LogLevel, MapType, MetricType, WasmResult } from "./enums";
 import { HeaderMap } from "./headers";
 import { ByteSink } from "./bytes";
-import { clearReturnSlots, freeHostBlock, retLen, retPtr, retU32, retU64, returnedLen, returnedPtr } from "./memory";
+import { clearReturnSlots, enterHostCall, freeHostBlock, leaveHostCall, retLen, retPtr, retU32, retU64, returnedLen, returnedPtr } from "./memory";
 
 /** Copies the block the host just returned (return slots) into managed memory and frees it. */
 function takeReturnedBytes(): ArrayBuffer {
@@ -105,6 +105,8 @@ export function httpCall(cluster: ArrayBuffer, headers: ArrayBuffer, body: Array
   store<u32>(retU32, 0);
   const bodyPtr = body !== null ? changetype<usize>(body) : 0;
   const bodyLen = body !== null ? <usize>body.byteLength : 0;
+  // An Envoy that completed the call inline would call proxy_on_http_call_response from inside it.
+  enterHostCall();
   const r = raw.proxy_http_call(
     changetype<usize>(cluster), cluster.byteLength,
     changetype<usize>(headers), headers.byteLength,
@@ -112,6 +114,7 @@ export function httpCall(cluster: ArrayBuffer, headers: ArrayBuffer, body: Array
     0, 0,
     timeoutMs, retU32,
   );
+  leaveHostCall();
   if (r != WasmResult.Ok) return -(<i64>r);
   return <i64>load<u32>(retU32);
 }
@@ -155,6 +158,14 @@ export function setSharedDataFrom(key: ArrayBuffer, ptr: usize, n: i32, cas: u32
 /** Writes a shared-data key if its version is still `cas` (0: unconditionally). */
 export function setSharedData(key: ArrayBuffer, value: ArrayBuffer, cas: u32): WasmResult {
   return <WasmResult>raw.proxy_set_shared_data(changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength, cas);
+}
+
+/**
+ * Tells the host that the context whose onDone returned false (the one current now: call it from
+ * a callback of that context) has finished; the host then deletes it.
+ */
+export function done(): void {
+  raw.proxy_done();
 }
 
 /** The status code of the last failed host operation (e.g. why an http call got no response). */

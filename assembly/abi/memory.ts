@@ -11,6 +11,40 @@ export function freeHostBlock(ptr: usize): void {
   if (ptr != 0) heap.free(ptr);
 }
 
+// The collector (runtime "minimal": a two-colour mark & sweep without a shadow stack) only runs
+// when asked, and only where no managed reference lives on the Wasm stack: at the entry of a
+// callback. It runs every COLLECT_EVERY callbacks that allocate much (streams, call responses),
+// and at once after linear memory has grown, so garbage never accumulates for long.
+// @ts-ignore: decorator
+@inline const COLLECT_EVERY: u32 = 64;
+let entriesSinceCollect: u32 = 0;
+let pagesAtCollect: i32 = 0;
+/** Host calls in progress that could call back into the module (see hostcalls.httpCall). */
+export let hostCallDepth: i32 = 0;
+
+// @ts-ignore: decorator
+@inline
+export function enterHostCall(): void {
+  hostCallDepth++;
+}
+
+// @ts-ignore: decorator
+@inline
+export function leaveHostCall(): void {
+  hostCallDepth--;
+}
+
+/** Call first thing in a callback, before any managed value exists in it; `now`: collect regardless. */
+export function collectGarbageIfDue(now: bool = false): void {
+  // A callback entered from inside a host call has the caller's managed values on the stack,
+  // invisible to this collector: never collect there.
+  if (hostCallDepth > 0) return;
+  if (!now && ++entriesSinceCollect < COLLECT_EVERY && memory.size() <= pagesAtCollect) return;
+  __collect();
+  entriesSinceCollect = 0;
+  pagesAtCollect = memory.size();
+}
+
 // Static, so taking their address never allocates. Only one host call is in progress at a time.
 export const retPtr: usize = memory.data(4);
 export const retLen: usize = memory.data(4);

@@ -16,6 +16,8 @@ export class DarkCall {
     readonly runtime: RuleRuntime,
     readonly primary: ResponseSummary,
     readonly startNs: u64,
+    /** The in-flight bucket its slot was taken in (shared_state.ts). */
+    readonly inFlightBucket: i64,
     /** The request's x-request-id (bounded, for the mismatch log), or null. */
     readonly requestId: ArrayBuffer | null,
   ) {

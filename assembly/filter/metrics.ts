@@ -33,7 +33,7 @@ export class RuleMetrics {
   private counters: StaticArray<u32> = new StaticArray<u32>(COUNTERS);
   private primaryLatency: u32 = 0;
   private darkLatency: u32 = 0;
-  private inFlight: u32 = 0;
+  private inFlightGauge: u32 = 0;
 
   /** Defines every metric of `rule`; false if Envoy refused one. */
   define(rule: string): bool {
@@ -50,7 +50,7 @@ export class RuleMetrics {
     if (p < 0 || d < 0 || g < 0) return false;
     this.primaryLatency = <u32>p;
     this.darkLatency = <u32>d;
-    this.inFlight = <u32>g;
+    this.inFlightGauge = <u32>g;
     return true;
   }
 
@@ -97,7 +97,8 @@ export class RuleMetrics {
   darkLatencyMs(ms: u64): void {
     recordMetric(this.darkLatency, ms);
   }
-  inFlightAdd(delta: i64): void {
-    incrementMetric(this.inFlight, delta);
+  /** Sets the in-flight gauge to the process-wide count (every worker writes the same number). */
+  inFlight(count: i64): void {
+    recordMetric(this.inFlightGauge, <u64>max(count, 0));
   }
 }

@@ -1,7 +1,7 @@
 // The root context: configuration, per-rule runtime, and the dark calls in flight on this VM.
 import { RootContext, StreamContext } from "../abi/context";
 import { BufferType, LogLevel, MapType, WasmResult } from "../abi/enums";
-import { getBufferBytes, getHeaderMap, getSharedData, log, randomU64, setSharedData, streamBufferBytes } from "../abi/hostcalls";
+import { done, getBufferBytes, getHeaderMap, getSharedData, log, randomU64, setSharedData, streamBufferBytes } from "../abi/hostcalls";
 import { HeaderMap } from "../abi/headers";
 import { Compare, Config } from "../darklaunch/config";
 import { parseConfig } from "../darklaunch/config_parse";
@@ -11,7 +11,7 @@ import { Xorshift64 } from "../darklaunch/sampling";
 import { MISMATCH_PARTS } from "../darklaunch/stats_names";
 import { DarkCall } from "./dark_call";
 import { RuleRuntime } from "./rule_runtime";
-import { releaseSlot, takeToken } from "./shared_state";
+import { IN_FLIGHT_BYTES, inFlightBucket, releaseSlot, takeToken } from "./shared_state";
 import { elapsedMs, nowMs } from "./clock";
 import { monotonicNanos } from "../abi/hostcalls";
 import { DarkLaunchStream } from "./stream";
@@ -28,6 +28,7 @@ export class DarkLaunchRoot extends RootContext {
   needsRouteName: bool = false;
   readonly random: Xorshift64 = new Xorshift64(randomU64());
   private calls: Map<u32, DarkCall> = new Map<u32, DarkCall>();
+  private shuttingDown: bool = false;
 
   onConfigure(size: i32): bool {
     let bytes: ArrayBuffer | null = size > 0 ? getBufferBytes(BufferType.PluginConfiguration, 0, size) : null;
@@ -44,7 +45,7 @@ export class DarkLaunchRoot extends RootContext {
         log(LogLevel.Error, "darklaunch: Envoy refused to define the stats of rule " + config.rules[i].name);
         return false;
       }
-      initSharedKey(runtime.inFlightKey, 8);
+      initSharedKey(runtime.inFlightKey, IN_FLIGHT_BYTES);
       initSharedKey(runtime.rateKey, 16);
       initSharedKey(runtime.breakerKey, 32);
       rules.push(runtime);
@@ -59,6 +60,16 @@ export class DarkLaunchRoot extends RootContext {
 
   createStreamContext(id: u32): StreamContext | null {
     return new DarkLaunchStream(id, this);
+  }
+
+  /**
+   * Shut down (a new configuration replaced this one, or the VM stops): dark calls still in
+   * flight belong to this root, so it stays until they have all called back; their slots, stats
+   * and comparisons are settled as usual, then the host is told it may delete the root.
+   */
+  onDone(): bool {
+    this.shuttingDown = true;
+    return this.calls.size == 0;
   }
 
   /** Registers a call just dispatched. */
@@ -95,11 +106,15 @@ export class DarkLaunchRoot extends RootContext {
       }
     }
     metrics.darkLatencyMs(elapsedMs(call.startNs, endNs));
-    metrics.inFlightAdd(-1);
-    releaseSlot(runtime.inFlightKey);
-    runtime.breaker.record(<i64>(endNs / 1_000_000), failed);
+    const endMs = <i64>(endNs / 1_000_000);
+    metrics.inFlight(releaseSlot(runtime.inFlightKey, call.inFlightBucket, inFlightBucket(endMs)));
+    runtime.breaker.record(endMs, failed);
     call.darkFinished = true;
+    // The stream may be gone without ever finishing its side (the host deleted it during a
+    // shutdown): the dark side is the last word then.
+    if (this.shuttingDown) call.primaryFinished = true;
     this.settle(call);
+    if (this.shuttingDown && this.calls.size == 0) done();
   }
 
   /** Once both sides are finished: compares, counts, logs a sampled mismatch, forgets the call. */

@@ -8,10 +8,10 @@ import { BreakerWindow, TokenBucket } from "../darklaunch/limits";
 import { Breaker } from "../darklaunch/config";
 
 // @ts-ignore: decorator
-@inline const CAS_ATTEMPTS: i32 = 16;
+@inline const CAS_ATTEMPTS: i32 = 64;
 
-/** Four words of scratch: one value at a time (the VM is single-threaded, nothing re-enters). */
-const WORDS: usize = memory.data(32);
+/** Scratch for one value at a time (the VM is single-threaded; nothing re-enters these calls). */
+const WORDS: usize = memory.data(128);
 
 // @ts-ignore: decorator
 @inline
@@ -25,27 +25,66 @@ function setWord(i: i32, v: i64): void {
   store<i64>(WORDS + <usize>i * 8, v);
 }
 
-/** Adds 1 to the counter at `key` unless it has reached `limit`; false when at the limit. */
-export function acquireSlot(key: ArrayBuffer, limit: i32): bool {
-  if (limit <= 0) return false;
-  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-    const cas = getSharedDataInto(key, WORDS, 8);
-    const n = word(0);
-    if (n >= <i64>limit) return false;
-    setWord(0, n + 1);
-    if (setSharedDataFrom(key, WORDS, 8, cas) == WasmResult.Ok) return true;
-  }
-  return false;
+// The in-flight count is kept in time buckets, so that slots can never leak for good: a dark
+// call that will never call back (its VM crashed or was replaced, a release lost too many
+// compare-and-swap races) stops counting once its bucket is older than the window. Every live
+// call calls back within timeout_ms (at most 60 s), and the window is longer than that.
+// Value: IN_FLIGHT_BUCKETS × { i64 bucket number, i64 count }; bucket number = seconds / width.
+// @ts-ignore: decorator
+@inline const IN_FLIGHT_BUCKETS: i32 = 8;
+// @ts-ignore: decorator
+@inline const IN_FLIGHT_BUCKET_SECONDS: i64 = 8;
+// @ts-ignore: decorator
+@inline export const IN_FLIGHT_BYTES: i32 = IN_FLIGHT_BUCKETS * 16;
+
+/** The in-flight bucket a call started at `nowMs` belongs to. */
+export function inFlightBucket(nowMs: i64): i64 {
+  return nowMs / 1000 / IN_FLIGHT_BUCKET_SECONDS;
 }
 
-/** Subtracts 1 from the counter at `key` (never below 0). */
-export function releaseSlot(key: ArrayBuffer): void {
-  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-    const cas = getSharedDataInto(key, WORDS, 8);
-    const n = word(0);
-    setWord(0, n > 0 ? n - 1 : 0);
-    if (setSharedDataFrom(key, WORDS, 8, cas) == WasmResult.Ok) return;
+/** Σ counts of the buckets still inside the window at bucket `now` (value in WORDS). */
+function inFlightTotal(now: i64): i64 {
+  let total: i64 = 0;
+  for (let i = 0; i < IN_FLIGHT_BUCKETS; i++) {
+    if (word(i * 2) > now - IN_FLIGHT_BUCKETS) total += word(i * 2 + 1);
   }
+  return total;
+}
+
+/**
+ * Takes an in-flight slot at `key` for a call starting in bucket `now`, unless `limit` calls are
+ * already in flight. Returns the number in flight afterwards, or -1 when at the limit.
+ */
+export function acquireSlot(key: ArrayBuffer, limit: i32, now: i64): i64 {
+  if (limit <= 0) return -1;
+  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    const cas = getSharedDataInto(key, WORDS, IN_FLIGHT_BYTES);
+    const total = inFlightTotal(now);
+    if (total >= <i64>limit) return -1;
+    const i = <i32>(now % IN_FLIGHT_BUCKETS);
+    if (word(i * 2) != now) {
+      setWord(i * 2, now);
+      setWord(i * 2 + 1, 0);
+    }
+    setWord(i * 2 + 1, word(i * 2 + 1) + 1);
+    if (setSharedDataFrom(key, WORDS, IN_FLIGHT_BYTES, cas) == WasmResult.Ok) return total + 1;
+  }
+  return -1;
+}
+
+/**
+ * Gives back the slot of a call that started in bucket `started` (nothing to give back once that
+ * bucket has left the window). Returns the number in flight afterwards.
+ */
+export function releaseSlot(key: ArrayBuffer, started: i64, now: i64): i64 {
+  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    const cas = getSharedDataInto(key, WORDS, IN_FLIGHT_BYTES);
+    const i = <i32>(started % IN_FLIGHT_BUCKETS);
+    if (word(i * 2) == started && word(i * 2 + 1) > 0) setWord(i * 2 + 1, word(i * 2 + 1) - 1);
+    const total = inFlightTotal(now);
+    if (setSharedDataFrom(key, WORDS, IN_FLIGHT_BYTES, cas) == WasmResult.Ok) return total;
+  }
+  return inFlightTotal(now); // lost every race: the slot expires with its bucket
 }
 
 /** Takes one token from the process-wide bucket at `key`; false when empty. */

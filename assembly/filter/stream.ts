@@ -13,7 +13,7 @@ import { Skip } from "../darklaunch/skip";
 import { DarkCall } from "./dark_call";
 import { DarkLaunchRoot } from "./root";
 import { RuleRuntime } from "./rule_runtime";
-import { acquireSlot, releaseSlot, takeToken } from "./shared_state";
+import { acquireSlot, inFlightBucket, releaseSlot, takeToken } from "./shared_state";
 import { elapsedMs } from "./clock";
 
 const ROUTE_NAME_PATH: ArrayBuffer = String.UTF8.encode("xds\0route_name");
@@ -44,6 +44,7 @@ export class DarkLaunchStream extends StreamContext {
   private startNs: u64 = 0;
   private primary: ResponseSummary | null = null;
   private primaryEndNs: u64 = 0;
+  private declaredBodyLength: i32 = -1;
   private call: DarkCall | null = null;
 
   constructor(id: u32, readonly darkRoot: DarkLaunchRoot) {
@@ -68,10 +69,12 @@ export class DarkLaunchStream extends StreamContext {
       return FilterHeadersStatus.Continue;
     }
     const cl = headers.indexOf(CONTENT_LENGTH);
-    if (cl >= 0 && declaredLength(headers, cl) > <i64>rule.dark.maxBodyBytes) {
+    const declared = cl >= 0 ? declaredLength(headers, cl) : -1;
+    if (declared > <i64>rule.dark.maxBodyBytes) {
       runtime.metrics.skipped(Skip.BodyTooLarge);
       return FilterHeadersStatus.Continue;
     }
+    this.declaredBodyLength = <i32>declared;
     this.phase = Phase.Collecting;
     this.startNs = monotonicNanos();
     this.requestHeaders = headers;
@@ -86,7 +89,9 @@ export class DarkLaunchStream extends StreamContext {
     if (bodySize > 0) {
       let body = this.body;
       if (body === null) {
-        body = new BoundedBytes(runtime.rule.dark.maxBodyBytes, min(bodySize, runtime.rule.dark.maxBodyBytes));
+        // Sized once from content-length when there is one: no doubling, no copies.
+        const expected = this.declaredBodyLength > 0 ? this.declaredBodyLength : bodySize;
+        body = new BoundedBytes(runtime.rule.dark.maxBodyBytes, min(expected, runtime.rule.dark.maxBodyBytes));
         this.body = body;
       }
       if (<i64>body.length + <i64>bodySize > <i64>body.cap) {
@@ -191,18 +196,20 @@ export class DarkLaunchStream extends StreamContext {
     const runtime = this.runtime!;
     const rule = runtime.rule;
     const limits = rule.limits;
-    if (!acquireSlot(runtime.inFlightKey, limits.maxInFlight)) {
+    const startMs = <i64>(startNs / 1_000_000);
+    const bucket = inFlightBucket(startMs);
+    const inFlight = acquireSlot(runtime.inFlightKey, limits.maxInFlight, bucket);
+    if (inFlight < 0) {
       this.skip(Skip.InFlightLimit);
       return;
     }
-    const startMs = <i64>(startNs / 1_000_000);
     if (limits.maxPerSecond > 0 && !takeToken(runtime.rateKey, limits.maxPerSecond, startMs)) {
-      releaseSlot(runtime.inFlightKey);
+      releaseSlot(runtime.inFlightKey, bucket, bucket);
       this.skip(Skip.RateLimited);
       return;
     }
     if (runtime.breaker.isOpen(startMs)) {
-      releaseSlot(runtime.inFlightKey);
+      releaseSlot(runtime.inFlightKey, bucket, bucket);
       this.skip(Skip.BreakerOpen);
       return;
     }
@@ -212,14 +219,14 @@ export class DarkLaunchStream extends StreamContext {
     const copyHeaders = darkCopyHeaders(rule, runtime.nameBytes, headers, bodyBytes !== null ? bodyBytes.byteLength : 0);
     const token = httpCall(rule.dark.clusterBytes, copyHeaders, bodyBytes, <u32>rule.dark.timeoutMs);
     if (token < 0) {
-      releaseSlot(runtime.inFlightKey);
+      releaseSlot(runtime.inFlightKey, bucket, bucket);
       this.logDispatchFailure(runtime, <i32>-token, startMs);
       this.skip(Skip.DispatchFailed);
       return;
     }
     runtime.metrics.mirrored();
-    runtime.metrics.inFlightAdd(1);
-    const call = new DarkCall(<u32>token, runtime, this.primary!, startNs, requestIdOf(headers));
+    runtime.metrics.inFlight(inFlight);
+    const call = new DarkCall(<u32>token, runtime, this.primary!, startNs, bucket, requestIdOf(headers));
     this.call = call;
     this.darkRoot.track(call);
     this.phase = Phase.Mirrored;

@@ -217,3 +217,46 @@ test("emulator: a primary answer Envoy made itself (upstream reset) leaves the p
   assert.equal(ruleStat(host, "l", "primary.status.5xx"), 1, "the user-visible status is still counted");
   assertInvariants(host, "l");
 });
+
+test("emulator: a new configuration while dark calls are in flight: the old root stays until they call back, nothing leaks", async () => {
+  const host = await hostWith({ rules: [{ name: "e", dark: { cluster: "dark" }, limits: { max_in_flight: 2 } }] });
+  for (let i = 0; i < 2; i++) {
+    const s = host.stream();
+    s.requestHeaders(get("/"));
+    primaryAnswers(s);
+  }
+  assert.equal(ruleStat(host, "e", "in_flight"), 2);
+  assert.equal(host.reconfigure({ mismatch_log_per_second: 2, rules: [{ name: "e", dark: { cluster: "dark" }, limits: { max_in_flight: 2 } }] }), true);
+  assert.equal(host.rootsPendingDone.size, 1, "the old root waits for its calls");
+  const blocked = host.stream();
+  blocked.requestHeaders(get("/"));
+  primaryAnswers(blocked);
+  assert.equal(ruleStat(host, "e", "skipped.in_flight_limit"), 1, "the old root's calls still hold their slots");
+  for (const call of host.pendingCalls()) host.respond(call.token, { status: 200, body: "ok" });
+  assert.equal(host.rootsPendingDone.size, 0, "the old root called proxy_done after its last call");
+  assert.equal(host.deletedRoots.size, 1);
+  assert.equal(ruleStat(host, "e", "in_flight"), 0);
+  const after = host.stream();
+  after.requestHeaders(get("/"));
+  primaryAnswers(after);
+  host.respond(host.pendingCalls()[0]!.token, { status: 200, body: "ok" });
+  assert.equal(ruleStat(host, "e", "mirrored"), 3, "slots were given back: mirroring goes on");
+  assertInvariants(host, "e");
+});
+
+test("emulator: in-flight slots whose calls never call back expire with their time bucket", async () => {
+  const host = await hostWith({ rules: [{ name: "x", dark: { cluster: "dark" }, limits: { max_in_flight: 1 } }] });
+  const s = host.stream();
+  s.requestHeaders(get("/"));
+  primaryAnswers(s);
+  host.pendingCalls()[0]!.done = true; // the call is lost: its callback never comes (VM gone)
+  const blocked = host.stream();
+  blocked.requestHeaders(get("/"));
+  primaryAnswers(blocked);
+  assert.equal(ruleStat(host, "x", "skipped.in_flight_limit"), 1);
+  host.advanceMs(65_000); // past the 64 s window (8 buckets of 8 s)
+  const later = host.stream();
+  later.requestHeaders(get("/"));
+  primaryAnswers(later);
+  assert.equal(ruleStat(host, "x", "mirrored"), 2, "the lost slot no longer counts");
+});

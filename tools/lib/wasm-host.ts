@@ -117,6 +117,11 @@ export class ProxyWasmHost {
   private nextMetricId = 1;
   private rootId = 0;
   private status = { code: 0, message: "" };
+  private callingRootId = 0;
+  private doneRequested = 0;
+  /** Roots shut down that have not called proxy_done yet, and roots deleted. */
+  readonly rootsPendingDone = new Set<number>();
+  readonly deletedRoots = new Set<number>();
 
   constructor(private readonly options: HostOptions = {}) {
     this.properties = options.properties ?? {};
@@ -229,11 +234,50 @@ export class ProxyWasmHost {
 
   private deliver(call: HttpCall, headers: Headers, body: Buffer): void {
     this.callResponse = { headers, body, trailers: [] };
+    this.callingRootId = call.rootId;
     try {
       this.guard("proxy_on_http_call_response", () => this.exports.proxy_on_http_call_response(call.rootId, call.token, headers.length, body.length, 0));
     } finally {
       this.callResponse = null;
+      this.callingRootId = 0;
     }
+    this.deleteRootIfDone();
+  }
+
+  /** A root that asked for proxy_done during a callback is deleted right after it, as Envoy does. */
+  private deleteRootIfDone(): void {
+    const id = this.doneRequested;
+    if (id === 0) return;
+    this.doneRequested = 0;
+    this.rootsPendingDone.delete(id);
+    this.deletedRoots.add(id);
+    this.guard("proxy_on_delete", () => this.exports.proxy_on_delete(id));
+  }
+
+  /**
+   * A configuration update as Envoy applies one (e.g. by ECDS): a new root context is created and
+   * configured in the same VM, new streams go to it, and the old root is shut down with
+   * proxy_on_done; it is deleted at once if that returns 1, else once it calls proxy_done (its
+   * pending http calls still answer to it until then). Returns whether the new configuration
+   * was accepted (if not, the old root stays in service, as Envoy keeps the old filter).
+   */
+  reconfigure(config: string | Uint8Array | object): boolean {
+    const text = typeof config === "string" ? Buffer.from(config, "utf8") : config instanceof Uint8Array ? Buffer.from(config) : Buffer.from(JSON.stringify(config));
+    const oldRoot = this.rootId;
+    const newRoot = this.nextContextId++;
+    this.pluginConfig = text;
+    this.guard("proxy_on_context_create", () => this.exports.proxy_on_context_create(newRoot, 0));
+    const accepted = (this.guard("proxy_on_configure", () => this.exports.proxy_on_configure(newRoot, text.length)) as number) === 1;
+    const retired = accepted ? oldRoot : newRoot;
+    if (accepted) this.rootId = newRoot;
+    const doneNow = (this.guard("proxy_on_done", () => this.exports.proxy_on_done(retired)) as number) === 1;
+    if (doneNow) {
+      this.deletedRoots.add(retired);
+      this.guard("proxy_on_delete", () => this.exports.proxy_on_delete(retired));
+    } else {
+      this.rootsPendingDone.add(retired);
+    }
+    return accepted;
   }
 
   // ---- reading results ----------------------------------------------------------------------
@@ -434,6 +478,11 @@ export class ProxyWasmHost {
         return this.giveBack(Buffer.from(this.status.message), ptrPtr, lenPtr);
       },
       proxy_set_tick_period_milliseconds: () => WasmResult.Ok,
+      proxy_done: () => {
+        if (this.callingRootId === 0 || !this.rootsPendingDone.has(this.callingRootId)) return WasmResult.NotFound;
+        this.doneRequested = this.callingRootId;
+        return WasmResult.Ok;
+      },
       proxy_get_current_time_nanoseconds: (resultPtr: number) => {
         this.view().setBigUint64(resultPtr, this.nowNs, true);
         return WasmResult.Ok;
