@@ -42,7 +42,11 @@ export function streamBufferBytes(type: BufferType, start: i32, len: i32, slice:
     if (raw.proxy_get_buffer_bytes(type, start + done, want, retPtr, retLen) != WasmResult.Ok) break;
     const ptr = returnedPtr();
     const got = <i32>returnedLen();
-    if (ptr == 0 || got == 0) break;
+    if (ptr == 0) break;
+    if (got == 0) {
+      freeHostBlock(ptr);
+      break;
+    }
     sink.write(ptr, got);
     freeHostBlock(ptr);
     done += got;
