@@ -45,11 +45,6 @@ export class BreakerWindow {
 
   /** Counts one finished dark call; returns true when this call opened the breaker. */
   record(nowMs: i64, failed: bool, cfg: Breaker): bool {
-    return this.recordMany(nowMs, 1, failed ? 1 : 0, cfg);
-  }
-
-  /** Counts `calls` finished dark calls, `failures` of them failed; true when they opened the breaker. */
-  recordMany(nowMs: i64, calls: i64, failures: i64, cfg: Breaker): bool {
     if (this.isOpen(nowMs)) return false; // calls that finish while open do not count
     if (this.openUntilMs != 0 || nowMs - this.windowStartMs >= <i64>cfg.windowMs) {
       this.windowStartMs = nowMs;
@@ -57,8 +52,8 @@ export class BreakerWindow {
       this.failures = 0;
       this.openUntilMs = 0;
     }
-    this.calls += calls;
-    this.failures += failures;
+    this.calls++;
+    if (failed) this.failures++;
     if (this.calls >= <i64>cfg.minCalls && <f64>this.failures >= cfg.failureRatio * <f64>this.calls) {
       this.openUntilMs = nowMs + <i64>cfg.openMs;
       return true;

@@ -1,7 +1,7 @@
 // The root context: configuration, per-rule runtime, and the dark calls in flight on this VM.
 import { RootContext, StreamContext } from "../abi/context";
-import { BufferType, LogLevel, MapType, WasmResult } from "../abi/enums";
-import { done, getBufferBytes, getHeaderMap, getSharedData, log, randomU64, setSharedData, streamBufferBytes } from "../abi/hostcalls";
+import { BufferType, LogLevel, MapType } from "../abi/enums";
+import { done, getBufferBytes, getHeaderMap, log, monotonicNanos, randomU64, streamBufferBytes } from "../abi/hostcalls";
 import { HeaderMap } from "../abi/headers";
 import { Compare, Config } from "../darklaunch/config";
 import { parseConfig } from "../darklaunch/config_parse";
@@ -11,9 +11,8 @@ import { Xorshift64 } from "../darklaunch/sampling";
 import { MISMATCH_PARTS } from "../darklaunch/stats_names";
 import { DarkCall } from "./dark_call";
 import { RuleRuntime } from "./rule_runtime";
-import { IN_FLIGHT_BYTES, inFlightBucket, releaseSlot, takeToken } from "./shared_state";
+import { IN_FLIGHT_BYTES, breakerRecord, inFlightBucket, initSharedKey, releaseSlot, takeToken } from "./shared_state";
 import { elapsedMs, nowMs } from "./clock";
-import { monotonicNanos } from "../abi/hostcalls";
 import { DarkLaunchStream } from "./stream";
 
 const STATUS: ArrayBuffer = String.UTF8.encode(":status");
@@ -108,7 +107,7 @@ export class DarkLaunchRoot extends RootContext {
     metrics.darkLatencyMs(elapsedMs(call.startNs, endNs));
     const endMs = <i64>(endNs / 1_000_000);
     metrics.inFlight(releaseSlot(runtime.inFlightKey, call.inFlightBucket, inFlightBucket(endMs)));
-    runtime.breaker.record(endMs, failed);
+    breakerRecord(runtime.breakerKey, endMs, failed, runtime.rule.breaker);
     call.darkFinished = true;
     // The stream may be gone without ever finishing its side (the host deleted it during a
     // shutdown): the dark side is the last word then.
@@ -164,14 +163,6 @@ function recordDarkResponse(call: DarkCall, compare: Compare, headers: HeaderMap
   dark.complete = true;
 }
 
-/** Creates a shared-data key with zeroed content if no worker has created it yet. */
-function initSharedKey(key: ArrayBuffer, size: i32): void {
-  const cur = getSharedData(key);
-  if (cur.bytes !== null && cur.bytes!.byteLength >= size) return;
-  // cas 0 = unconditional; a lost race here only means another VM initialised it first.
-  if (cur.bytes === null) setSharedData(key, new ArrayBuffer(size), 0);
-  else setSharedData(key, new ArrayBuffer(size), cur.cas);
-}
 
 /** The request id for a log line: printable ASCII only, else "-". */
 function printableOrDash(id: ArrayBuffer | null): string {

@@ -1,7 +1,6 @@
 // What the glue keeps per configured rule: the rule, its metric ids, its shared-data keys.
 import { Rule } from "../darklaunch/config";
 import { RuleMetrics } from "./metrics";
-import { BreakerView } from "./breaker_view";
 
 export class RuleRuntime {
   readonly nameBytes: ArrayBuffer;
@@ -9,7 +8,6 @@ export class RuleRuntime {
   readonly inFlightKey: ArrayBuffer;
   readonly rateKey: ArrayBuffer;
   readonly breakerKey: ArrayBuffer;
-  readonly breaker: BreakerView;
   /** When this worker last logged a refused dispatch for the rule (ms, monotonic). */
   lastDispatchErrorLogMs: i64 = -1;
 
@@ -18,8 +16,6 @@ export class RuleRuntime {
     // Shared data is per vm_id: rules of the same name in filters sharing a vm_id share limits.
     this.inFlightKey = String.UTF8.encode("darklaunch/" + rule.name + "/in_flight");
     this.rateKey = String.UTF8.encode("darklaunch/" + rule.name + "/rate");
-    const breakerKey = String.UTF8.encode("darklaunch/" + rule.name + "/breaker");
-    this.breakerKey = breakerKey;
-    this.breaker = new BreakerView(breakerKey, rule.breaker);
+    this.breakerKey = String.UTF8.encode("darklaunch/" + rule.name + "/breaker");
   }
 }

@@ -3,7 +3,7 @@
 // Values are little-endian i64 words, read into and written from a static scratch area, so the
 // per-request path allocates nothing here.
 import { WasmResult } from "../abi/enums";
-import { getSharedDataInto, setSharedDataFrom } from "../abi/hostcalls";
+import { getSharedData, getSharedDataInto, setSharedData, setSharedDataFrom } from "../abi/hostcalls";
 import { BreakerWindow, TokenBucket } from "../darklaunch/limits";
 import { Breaker } from "../darklaunch/config";
 
@@ -107,14 +107,18 @@ export function breakerOpenUntil(key: ArrayBuffer): i64 {
 }
 
 /**
- * Counts `calls` finished dark calls (`failures` of them failed) in the breaker at `key`.
+ * Counts one finished dark call in the breaker at `key` (failed: 5xx, no response, timeout).
  * Returns until when the breaker is open afterwards (0 or a past time when closed).
+ * Every call is written at once, so all workers judge one exact window. (Writing successes in
+ * batches saved two host calls per request, but let one worker's failures meet a window still
+ * missing another worker's successes: the breaker opened below failure_ratio under mixed load on
+ * two workers, which test/envoy/workers.test.ts caught.)
  */
-export function breakerRecord(key: ArrayBuffer, nowMs: i64, calls: i64, failures: i64, cfg: Breaker): i64 {
+export function breakerRecord(key: ArrayBuffer, nowMs: i64, failed: bool, cfg: Breaker): i64 {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const cas = getSharedDataInto(key, WORDS, 32);
     const w = new BreakerWindow(word(0), word(1), word(2), word(3));
-    w.recordMany(nowMs, calls, failures, cfg);
+    w.record(nowMs, failed, cfg);
     setWord(0, w.windowStartMs);
     setWord(1, w.calls);
     setWord(2, w.failures);
@@ -122,4 +126,13 @@ export function breakerRecord(key: ArrayBuffer, nowMs: i64, calls: i64, failures
     if (setSharedDataFrom(key, WORDS, 32, cas) == WasmResult.Ok) return w.openUntilMs;
   }
   return 0;
+}
+
+/** Creates a shared-data key of `size` zero bytes if no VM has created it yet (configure time). */
+export function initSharedKey(key: ArrayBuffer, size: i32): void {
+  const cur = getSharedData(key);
+  const existing = cur.bytes;
+  if (existing !== null && existing.byteLength >= size) return;
+  // cas 0 = unconditional; a lost race here only means another VM initialised it first.
+  setSharedData(key, new ArrayBuffer(size), existing === null ? 0 : cur.cas);
 }

@@ -13,7 +13,7 @@ import { Skip } from "../darklaunch/skip";
 import { DarkCall } from "./dark_call";
 import { DarkLaunchRoot } from "./root";
 import { RuleRuntime } from "./rule_runtime";
-import { acquireSlot, inFlightBucket, releaseSlot, takeToken } from "./shared_state";
+import { acquireSlot, breakerOpenUntil, inFlightBucket, releaseSlot, takeToken } from "./shared_state";
 import { elapsedMs } from "./clock";
 
 const ROUTE_NAME_PATH: ArrayBuffer = String.UTF8.encode("xds\0route_name");
@@ -208,7 +208,7 @@ export class DarkLaunchStream extends StreamContext {
       this.skip(Skip.RateLimited);
       return;
     }
-    if (runtime.breaker.isOpen(startMs)) {
+    if (startMs < breakerOpenUntil(runtime.breakerKey)) {
       releaseSlot(runtime.inFlightKey, bucket, bucket);
       this.skip(Skip.BreakerOpen);
       return;
