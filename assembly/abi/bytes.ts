@@ -1,5 +1,17 @@
 // Byte helpers shared by the ABI layer and the logic: no host calls.
 
+/** The value of 1 to `maxDigits` ASCII decimal digits at `ptr`, or -1 if they are anything else. */
+export function parseDecimal(ptr: usize, len: i32, maxDigits: i32): i64 {
+  if (len <= 0 || len > maxDigits) return -1;
+  let v: i64 = 0;
+  for (let i = 0; i < len; i++) {
+    const c = <i32>load<u8>(ptr + i) - 0x30;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
 /** Receives bytes lent by their owner; they are valid only during the call. */
 export abstract class ByteSink {
   abstract write(ptr: usize, len: i32): void;

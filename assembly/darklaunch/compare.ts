@@ -1,5 +1,6 @@
 // Comparison of the primary and dark responses (contract section 2 "Comparison").
 import { HeaderMap } from "../abi/headers";
+import { parseDecimal } from "../abi/bytes";
 import { Compare } from "./config";
 import { BodyHasher, fnv1a64Update, FNV64_OFFSET } from "./hash";
 
@@ -20,14 +21,7 @@ export function statusClass(status: i32): i32 {
 
 /** Parses a decimal :status value; -1 when it is not a number. */
 export function parseStatus(ptr: usize, len: i32): i32 {
-  if (len <= 0 || len > 4) return -1;
-  let v = 0;
-  for (let i = 0; i < len; i++) {
-    const c = <i32>load<u8>(ptr + i) - 0x30;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
+  return <i32>parseDecimal(ptr, len, 4);
 }
 
 const COMMA: ArrayBuffer = String.UTF8.encode(",");

@@ -5,7 +5,7 @@ import { StreamContext } from "../abi/context";
 import { BufferType, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, LogLevel, MapType, WasmResult } from "../abi/enums";
 import { getHeaderMap, getHeaderValue, getProperty, httpCall, log, monotonicNanos, streamBufferBytes } from "../abi/hostcalls";
 import { HeaderMap, equalsBytes } from "../abi/headers";
-import { BoundedBytes } from "../abi/bytes";
+import { BoundedBytes, parseDecimal } from "../abi/bytes";
 import { ResponseSummary, parseStatus, statusClass } from "../darklaunch/compare";
 import { darkCopyHeaders } from "../darklaunch/copy";
 import { gateRequest, matchRule } from "../darklaunch/rules";
@@ -69,7 +69,8 @@ export class DarkLaunchStream extends StreamContext {
       return FilterHeadersStatus.Continue;
     }
     const cl = headers.indexOf(CONTENT_LENGTH);
-    const declared = cl >= 0 ? declaredLength(headers, cl) : -1;
+    // A content-length that is not a plain decimal (at most 18 digits) counts as absent.
+    const declared = cl >= 0 ? parseDecimal(headers.valuePtr(cl), headers.valueLen(cl), 18) : -1;
     if (declared > <i64>rule.dark.maxBodyBytes) {
       runtime.metrics.skipped(Skip.BodyTooLarge);
       return FilterHeadersStatus.Continue;
@@ -256,20 +257,6 @@ function answeredByUpstream(): bool {
   const details = getProperty(CODE_DETAILS_PATH);
   if (details === null || details.byteLength == 0) return true;
   return equalsBytes(changetype<usize>(details), details.byteLength, changetype<usize>(VIA_UPSTREAM), VIA_UPSTREAM.byteLength);
-}
-
-/** The value of a content-length header, or -1 when it is not a plain decimal. */
-function declaredLength(headers: HeaderMap, i: i32): i64 {
-  const p = headers.valuePtr(i);
-  const len = headers.valueLen(i);
-  if (len == 0 || len > 18) return -1;
-  let v: i64 = 0;
-  for (let k = 0; k < len; k++) {
-    const c = <i32>load<u8>(p + k) - 0x30;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
 }
 
 function requestIdOf(headers: HeaderMap): ArrayBuffer | null {
