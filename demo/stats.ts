@@ -5,12 +5,11 @@ import {
   ENVOY_CUSTOM_PREFIX,
   GAUGE_SUFFIXES,
   HISTOGRAM_SUFFIXES,
-  MISMATCH_PARTS,
   SKIP_REASONS,
   STATS_ROOT,
-  STATUS_CLASSES,
   counterSuffixes,
 } from "../assembly/darklaunch/stats_names.js";
+import { brokenInvariants as brokenInvariantsOf, darkCallsEnded } from "../tools/lib/invariants.js";
 
 /** Quantile (e.g. 50, 99) -> value, from Envoy's cumulative histogram summary. */
 export type Quantiles = Map<number, number>;
@@ -76,39 +75,16 @@ function value(stats: RuleStats, suffix: string): number {
   return stats.values.get(suffix) ?? 0;
 }
 
-function sum(stats: RuleStats, prefix: string, parts: readonly string[]): number {
-  return parts.reduce((total, part) => total + value(stats, prefix + part), 0);
-}
 
 /** Dark calls started and not yet answered, failed or timed out. */
 export function darkCallsPending(stats: RuleStats): number {
-  const finished =
-    sum(stats, "dark.status.", STATUS_CLASSES) + value(stats, "dark.failed") + value(stats, "dark.timeout");
-  return Math.max(value(stats, "mirrored") - finished, value(stats, GAUGE_SUFFIXES[0] ?? "in_flight"));
+  const count = (suffix: string): number => value(stats, suffix);
+  return Math.max(value(stats, "mirrored") - darkCallsEnded(count), value(stats, GAUGE_SUFFIXES[0] ?? "in_flight"));
 }
 
 /** The contract's invariants (section 3) that do not hold, once dark calls have finished. */
 export function brokenInvariants(stats: RuleStats, comparisonOn = true): string[] {
-  const broken: string[] = [];
-  const requests = value(stats, "requests");
-  const mirrored = value(stats, "mirrored");
-  const skipped = sum(stats, "skipped.", SKIP_REASONS);
-  if (requests !== mirrored + skipped) {
-    broken.push(`requests ${requests} != mirrored ${mirrored} + skipped ${skipped}`);
-  }
-  const answered =
-    sum(stats, "dark.status.", STATUS_CLASSES) + value(stats, "dark.failed") + value(stats, "dark.timeout");
-  if (mirrored !== answered) {
-    broken.push(`mirrored ${mirrored} != dark.status.* + failed + timeout ${answered}`);
-  }
-  if (comparisonOn) {
-    const compared =
-      value(stats, "compare.match") +
-      sum(stats, "compare.mismatch.", MISMATCH_PARTS) +
-      value(stats, "compare.incomplete");
-    if (mirrored !== compared) broken.push(`mirrored ${mirrored} != compare.* ${compared}`);
-  }
-  return broken;
+  return brokenInvariantsOf((suffix) => value(stats, suffix), comparisonOn);
 }
 
 /**

@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { getText } from "../../tools/lib/envoy.js";
+import { brokenInvariants } from "../../tools/lib/invariants.js";
 import {
   ENVOY_CUSTOM_PREFIX,
   GAUGE_SUFFIXES,
@@ -69,13 +70,6 @@ export function nonZero(stats: RuleStats): RuleStats {
   return Object.fromEntries(Object.entries(stats).filter(([, v]) => v !== 0));
 }
 
-/** Σ over `prefix.*` suffixes (e.g. `skipped`, `dark.status`, `compare.mismatch`). */
-export function sumOf(stats: RuleStats, prefix: string): number {
-  let total = 0;
-  for (const [k, v] of Object.entries(stats)) if (k.startsWith(prefix + ".")) total += v;
-  return total;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `read` until `pred` holds; rejects after `timeoutMs` with the last value seen. */
@@ -110,15 +104,7 @@ export function waitForRuleStats(
 }
 
 function invariantProblems(s: RuleStats, compare: boolean): string[] {
-  const problems: string[] = [];
-  if (s["requests"] !== s["mirrored"]! + sumOf(s, "skipped")) problems.push("requests = mirrored + Σ skipped.*");
-  if (s["mirrored"] !== sumOf(s, "dark.status") + s["dark.failed"]! + s["dark.timeout"]!) {
-    problems.push("mirrored = Σ dark.status.* + dark.failed + dark.timeout");
-  }
-  if (compare && s["mirrored"] !== s["compare.match"]! + sumOf(s, "compare.mismatch") + s["compare.incomplete"]!) {
-    problems.push("mirrored = compare.match + Σ compare.mismatch.* + compare.incomplete");
-  }
-  return problems;
+  return brokenInvariants((suffix) => s[suffix] ?? 0, compare);
 }
 
 /**
