@@ -2,7 +2,8 @@
 import { HeaderMap } from "../abi/headers";
 import { parseDecimal } from "../abi/bytes";
 import { Compare } from "./config";
-import { BodyHasher, fnv1a64Update, FNV64_OFFSET } from "./hash";
+import { BodyHasher } from "./body_hash";
+import { fnv1a64Update, FNV64_OFFSET } from "./hash";
 
 export enum Outcome {
   Match = -1,

@@ -97,6 +97,8 @@ export class ProxyWasmHost {
   readonly metrics = new Map<number, Metric>();
   readonly logs: LogLine[] = [];
   readonly calls = new Map<number, HttpCall>();
+  /** Tokens of the calls not answered yet (calls keeps every call, for inspection). */
+  private readonly pending = new Set<number>();
   readonly shared = new Map<string, { value: Buffer; cas: number }>();
   properties: Record<string, string>;
   clusters: Set<string>;
@@ -222,13 +224,14 @@ export class ProxyWasmHost {
   }
 
   pendingCalls(): HttpCall[] {
-    return [...this.calls.values()].filter((c) => !c.done);
+    return [...this.pending].map((token) => this.calls.get(token)!);
   }
 
   private takeCall(token: number): HttpCall {
     const call = this.calls.get(token);
     if (!call || call.done) throw new Error(`no pending call ${token}`);
     call.done = true;
+    this.pending.delete(token);
     return call;
   }
 
@@ -419,6 +422,7 @@ export class ProxyWasmHost {
         if (timeoutMs < 0) return WasmResult.BadArgument;
         const token = this.nextToken++;
         this.calls.set(token, { token, rootId: this.rootId, cluster, headers, body: Buffer.from(this.bytes(bPtr, bLen)), timeoutMs, done: false });
+        this.pending.add(token);
         this.view().setUint32(tokenPtr, token, true);
         return WasmResult.Ok;
       },
