@@ -260,6 +260,27 @@ describe("HeaderMap.decode: malformed maps decode to null", () => {
 });
 
 describe("HeaderMapWriter.encode", () => {
+  it("grows past its capacity and keeps every pair, in order", () => {
+    const w = new HeaderMapWriter(2);
+    for (let i = 0; i < 37; i++) {
+      if (i % 2 == 0) w.addBuffers(utf8("n" + i.toString()), utf8("v" + i.toString()));
+      else {
+        const b = utf8("n" + i.toString() + "=v" + i.toString());
+        const nameLen = b.byteLength - 2 - (i < 10 ? 1 : 2);
+        w.add(changetype<usize>(b), nameLen, changetype<usize>(b) + nameLen + 1, b.byteLength - nameLen - 1);
+        w.addBuffers(new ArrayBuffer(0), b); // keeps b alive until encode, as the caller must
+      }
+    }
+    const map = <HeaderMap>decode(w.encode());
+    let pair = 0;
+    for (let i = 0; i < 37; i++) {
+      expect(map.nameString(pair)).toBe("n" + i.toString());
+      expect(map.valueString(pair)).toBe("v" + i.toString());
+      pair += i % 2 == 0 ? 1 : 2;
+    }
+    expect(map.count).toBe(pair);
+  });
+
   it("encodes no pairs as N = 0", () => {
     const w = new HeaderMapWriter();
     expect(w.count).toBe(0);

@@ -112,26 +112,38 @@ export class HeaderMap {
 /**
  * Collects pairs as byte ranges and encodes them in the wire format. Ranges are not copied until
  * `encode`: the caller keeps their memory alive; `addBuffers` keeps the buffers it is given.
+ * Sized for `capacity` pairs up front (grows past it), so a known-size map costs three allocations.
  */
 export class HeaderMapWriter {
-  private ranges: Array<usize> = new Array<usize>(); // name ptr, name len, value ptr, value len
-  private kept: Array<ArrayBuffer> = new Array<ArrayBuffer>();
+  private ranges: StaticArray<usize>; // per pair: name ptr, name len, value ptr, value len
+  private kept: StaticArray<ArrayBuffer | null>; // per pair: name, value (when given as buffers)
+  private pairs: i32 = 0;
+
+  constructor(capacity: i32 = 16) {
+    this.ranges = new StaticArray<usize>(max(capacity, 1) * 4);
+    this.kept = new StaticArray<ArrayBuffer | null>(max(capacity, 1) * 2);
+  }
 
   get count(): i32 {
-    return this.ranges.length >> 2;
+    return this.pairs;
   }
 
   add(namePtr: usize, nameLen: i32, valuePtr: usize, valueLen: i32): void {
-    this.ranges.push(namePtr);
-    this.ranges.push(<usize>nameLen);
-    this.ranges.push(valuePtr);
-    this.ranges.push(<usize>valueLen);
+    const i = this.pairs;
+    if (i * 4 == this.ranges.length) this.grow();
+    const r = this.ranges;
+    unchecked((r[i * 4] = namePtr));
+    unchecked((r[i * 4 + 1] = <usize>nameLen));
+    unchecked((r[i * 4 + 2] = valuePtr));
+    unchecked((r[i * 4 + 3] = <usize>valueLen));
+    this.pairs = i + 1;
   }
 
   addBuffers(name: ArrayBuffer, value: ArrayBuffer): void {
-    this.kept.push(name);
-    this.kept.push(value);
     this.add(changetype<usize>(name), name.byteLength, changetype<usize>(value), value.byteLength);
+    const i = this.pairs - 1;
+    unchecked((this.kept[i * 2] = name));
+    unchecked((this.kept[i * 2 + 1] = value));
   }
 
   /** Copies pair `i` of `map`; the caller keeps `map` alive until `encode`. */
@@ -139,10 +151,19 @@ export class HeaderMapWriter {
     this.add(map.namePtr(i), map.nameLen(i), map.valuePtr(i), map.valueLen(i));
   }
 
+  private grow(): void {
+    const ranges = new StaticArray<usize>(this.ranges.length * 2);
+    memory.copy(changetype<usize>(ranges), changetype<usize>(this.ranges), <usize>this.ranges.length * sizeof<usize>());
+    const kept = new StaticArray<ArrayBuffer | null>(this.kept.length * 2);
+    for (let k = 0; k < this.kept.length; k++) unchecked((kept[k] = this.kept[k]));
+    this.ranges = ranges;
+    this.kept = kept;
+  }
+
   encodedSize(): i32 {
     let size = 4;
     const r = this.ranges;
-    for (let i = 0; i < r.length; i += 4) {
+    for (let i = 0; i < this.pairs * 4; i += 4) {
       size += 8 + <i32>unchecked(r[i + 1]) + 1 + <i32>unchecked(r[i + 3]) + 1;
     }
     return size;
@@ -152,7 +173,7 @@ export class HeaderMapWriter {
     const out = new ArrayBuffer(this.encodedSize());
     const base = changetype<usize>(out);
     const r = this.ranges;
-    const n = r.length >> 2;
+    const n = this.pairs;
     store<u32>(base, n);
     let data = base + 4 + <usize>n * 8;
     for (let i = 0; i < n; i++) {

@@ -62,7 +62,8 @@ function decimal(n: i32): ArrayBuffer {
  */
 export function darkCopyHeaders(rule: Rule, ruleName: ArrayBuffer, headers: HeaderMap, bodyLength: i32): ArrayBuffer {
   const dark = rule.dark;
-  const w = new HeaderMapWriter();
+  // Pairs: the primary's, at most one :authority more, set_headers, the marker, content-length.
+  const w = new HeaderMapWriter(headers.count + dark.setHeaderNames.length + 3);
   let sawAuthority = false;
   for (let i = 0; i < headers.count; i++) {
     const np = headers.namePtr(i);
