@@ -233,3 +233,28 @@ describe("BreakerWindow", () => {
     expect(record(v, T0, 10, 10, cfg)).toBe(true);
   });
 });
+
+describe("state kept in shared-data words", () => {
+  test("TokenBucket.at reads and writes two i64 words in place", () => {
+    const words = new StaticArray<i64>(2);
+    const bucket = TokenBucket.at(changetype<usize>(words));
+    expect(bucket.take(T0, 5)).toBe(true); // a fresh bucket starts full: 5000 milli-tokens, one taken
+    expect(words[0]).toBe(4000);
+    expect(words[1]).toBe(T0);
+    words[0] = 500; // below one token
+    expect(TokenBucket.at(changetype<usize>(words)).take(T0, 5)).toBe(false);
+  });
+
+  test("BreakerWindow.at reads and writes four i64 words in place: start, calls, failures, open until", () => {
+    const words = new StaticArray<i64>(4);
+    const cfg = breaker(0.5, 2, 10000, 3000);
+    const w = BreakerWindow.at(changetype<usize>(words));
+    expect(w.record(T0, true, cfg)).toBe(false);
+    expect(words[0]).toBe(T0);
+    expect(words[1]).toBe(1);
+    expect(words[2]).toBe(1);
+    expect(w.record(T0 + 1, true, cfg)).toBe(true);
+    expect(words[3]).toBe(T0 + 1 + 3000);
+    expect(BreakerWindow.at(changetype<usize>(words)).isOpen(T0 + 2)).toBe(true);
+  });
+});

@@ -1,13 +1,22 @@
 // The arithmetic of the protections, on plain values; the glue keeps the state in Envoy's shared
-// data (one copy per Envoy process) and updates it with compare-and-swap.
+// data (one copy per Envoy process) and updates it with compare-and-swap. Both classes are
+// unmanaged: their fields are consecutive i64 words, so `at(ptr)` works on a value read from
+// shared data in place, without allocating or copying.
 import { Breaker } from "./config";
 
 /** A token bucket: `milliTokens` left at `lastMs`; capacity and refill rate are `perSecond`. */
+// @ts-ignore: decorator
+@unmanaged
 export class TokenBucket {
   constructor(
     public milliTokens: i64,
     public lastMs: i64,
   ) {}
+
+  /** The bucket stored as two i64 words at `ptr`; changes write through. */
+  static at(ptr: usize): TokenBucket {
+    return changetype<TokenBucket>(ptr);
+  }
 
   /** Refills for the time since `lastMs`, then takes one token if there is one. */
   take(nowMs: i64, perSecond: i32): bool {
@@ -31,6 +40,8 @@ export class TokenBucket {
  * when a window has at least `min_calls` calls and the failure ratio reaches `failure_ratio`,
  * stays open for `open_ms`, then lets calls through again with a fresh window.
  */
+// @ts-ignore: decorator
+@unmanaged
 export class BreakerWindow {
   constructor(
     public windowStartMs: i64,
@@ -38,6 +49,11 @@ export class BreakerWindow {
     public failures: i64,
     public openUntilMs: i64,
   ) {}
+
+  /** The window stored as four i64 words at `ptr`; changes write through. */
+  static at(ptr: usize): BreakerWindow {
+    return changetype<BreakerWindow>(ptr);
+  }
 
   isOpen(nowMs: i64): bool {
     return nowMs < this.openUntilMs;

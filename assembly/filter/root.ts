@@ -11,7 +11,7 @@ import { Xorshift64 } from "../darklaunch/sampling";
 import { MISMATCH_PARTS } from "../darklaunch/stats_names";
 import { DarkCall } from "./dark_call";
 import { RuleRuntime } from "./rule_runtime";
-import { IN_FLIGHT_BYTES, breakerRecord, inFlightBucket, initSharedKey, releaseSlot, takeToken } from "./shared_state";
+import { GUARD_BYTES, finish, initSharedKey, takeToken } from "./shared_state";
 import { elapsedMs, nowMs } from "./clock";
 import { DarkLaunchStream } from "./stream";
 
@@ -44,9 +44,8 @@ export class DarkLaunchRoot extends RootContext {
         log(LogLevel.Error, "darklaunch: Envoy refused to define the stats of rule " + config.rules[i].name);
         return false;
       }
-      initSharedKey(runtime.inFlightKey, IN_FLIGHT_BYTES);
+      initSharedKey(runtime.guardKey, GUARD_BYTES);
       initSharedKey(runtime.rateKey, 16);
-      initSharedKey(runtime.breakerKey, 32);
       rules.push(runtime);
     }
     initSharedKey(MISMATCH_LOG_KEY, 16);
@@ -106,8 +105,7 @@ export class DarkLaunchRoot extends RootContext {
     }
     metrics.darkLatencyMs(elapsedMs(call.startNs, endNs));
     const endMs = <i64>(endNs / 1_000_000);
-    metrics.inFlight(releaseSlot(runtime.inFlightKey, call.inFlightBucket, inFlightBucket(endMs)));
-    breakerRecord(runtime.breakerKey, endMs, failed, runtime.rule.breaker);
+    metrics.inFlight(finish(runtime.guardKey, call.inFlightBucket, endMs, failed, runtime.rule.breaker));
     call.darkFinished = true;
     // The stream may be gone without ever finishing its side (the host deleted it during a
     // shutdown): the dark side is the last word then.

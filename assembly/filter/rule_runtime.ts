@@ -5,17 +5,16 @@ import { RuleMetrics } from "./metrics";
 export class RuleRuntime {
   readonly nameBytes: ArrayBuffer;
   readonly metrics: RuleMetrics = new RuleMetrics();
-  readonly inFlightKey: ArrayBuffer;
+  /** In-flight slots and breaker (filter/shared_state.ts). */
+  readonly guardKey: ArrayBuffer;
   readonly rateKey: ArrayBuffer;
-  readonly breakerKey: ArrayBuffer;
   /** When this worker last logged a refused dispatch for the rule (ms, monotonic). */
   lastDispatchErrorLogMs: i64 = -1;
 
   constructor(readonly rule: Rule) {
     this.nameBytes = String.UTF8.encode(rule.name);
     // Shared data is per vm_id: rules of the same name in filters sharing a vm_id share limits.
-    this.inFlightKey = String.UTF8.encode("darklaunch/" + rule.name + "/in_flight");
+    this.guardKey = String.UTF8.encode("darklaunch/" + rule.name + "/guard");
     this.rateKey = String.UTF8.encode("darklaunch/" + rule.name + "/rate");
-    this.breakerKey = String.UTF8.encode("darklaunch/" + rule.name + "/breaker");
   }
 }

@@ -10,8 +10,29 @@ import { Breaker } from "../darklaunch/config";
 // @ts-ignore: decorator
 @inline const CAS_ATTEMPTS: i32 = 64;
 
+// A rule's guard: its in-flight slots and its breaker in one shared-data value, so that starting
+// a dark call is one read and one write, and so is finishing one (two keys took seven host calls
+// per mirrored request, one key takes four).
+//
+// The in-flight count is kept in time buckets, so that slots can never leak for good: a dark
+// call that will never call back (its VM crashed or was replaced, a release lost too many
+// compare-and-swap races) stops counting once its bucket is older than the window. Every live
+// call calls back within timeout_ms (at most 60 s), and the window is longer than that.
+// Words 0..15: IN_FLIGHT_BUCKETS × { i64 bucket number, i64 count }; bucket number = seconds / width.
+// Words 16..19: the breaker window { window start ms, calls, failures, open until ms }.
+// @ts-ignore: decorator
+@inline const IN_FLIGHT_BUCKETS: i32 = 8;
+// @ts-ignore: decorator
+@inline const IN_FLIGHT_BUCKET_SECONDS: i64 = 8;
+// @ts-ignore: decorator
+@inline const BREAKER_WORD: i32 = IN_FLIGHT_BUCKETS * 2;
+// @ts-ignore: decorator
+@inline export const GUARD_BYTES: i32 = (IN_FLIGHT_BUCKETS * 2 + 4) * 8;
+
 /** Scratch for one value at a time (the VM is single-threaded; nothing re-enters these calls). */
-const WORDS: usize = memory.data(128);
+const WORDS: usize = memory.data(GUARD_BYTES);
+/** The token bucket's own scratch, so a rate check inside admit() keeps the guard's words. */
+const TOKEN_WORDS: usize = memory.data(16);
 
 // @ts-ignore: decorator
 @inline
@@ -25,17 +46,12 @@ function setWord(i: i32, v: i64): void {
   store<i64>(WORDS + <usize>i * 8, v);
 }
 
-// The in-flight count is kept in time buckets, so that slots can never leak for good: a dark
-// call that will never call back (its VM crashed or was replaced, a release lost too many
-// compare-and-swap races) stops counting once its bucket is older than the window. Every live
-// call calls back within timeout_ms (at most 60 s), and the window is longer than that.
-// Value: IN_FLIGHT_BUCKETS × { i64 bucket number, i64 count }; bucket number = seconds / width.
-// @ts-ignore: decorator
-@inline const IN_FLIGHT_BUCKETS: i32 = 8;
-// @ts-ignore: decorator
-@inline const IN_FLIGHT_BUCKET_SECONDS: i64 = 8;
-// @ts-ignore: decorator
-@inline export const IN_FLIGHT_BYTES: i32 = IN_FLIGHT_BUCKETS * 16;
+/** Admission refused (admit() results below zero). */
+export enum Refusal {
+  InFlightLimit = -1,
+  RateLimited = -2,
+  BreakerOpen = -3,
+}
 
 /** The in-flight bucket a call started at `nowMs` belongs to. */
 export function inFlightBucket(nowMs: i64): i64 {
@@ -52,37 +68,52 @@ function inFlightTotal(now: i64): i64 {
 }
 
 /**
- * Takes an in-flight slot at `key` for a call starting in bucket `now`, unless `limit` calls are
- * already in flight. Returns the number in flight afterwards, or -1 when at the limit.
+ * The protections for a dark call starting at `nowMs` (in-flight bucket `bucket`), checked in the
+ * contract's order: in-flight limit, rate limit (token bucket at `rateKey` when `perSecond` > 0),
+ * breaker. When all let it through, takes an in-flight slot and returns the number in flight
+ * afterwards; otherwise a Refusal, and nothing is held.
  */
-export function acquireSlot(key: ArrayBuffer, limit: i32, now: i64): i64 {
-  if (limit <= 0) return -1;
+export function admit(guardKey: ArrayBuffer, limit: i32, bucket: i64, nowMs: i64, rateKey: ArrayBuffer, perSecond: i32): i64 {
+  if (limit <= 0) return Refusal.InFlightLimit;
+  let rateChecked = perSecond <= 0;
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-    const cas = getSharedDataInto(key, WORDS, IN_FLIGHT_BYTES);
-    const total = inFlightTotal(now);
-    if (total >= <i64>limit) return -1;
-    const i = <i32>(now % IN_FLIGHT_BUCKETS);
-    if (word(i * 2) != now) {
-      setWord(i * 2, now);
+    const cas = getSharedDataInto(guardKey, WORDS, GUARD_BYTES);
+    const total = inFlightTotal(bucket);
+    if (total >= <i64>limit) return Refusal.InFlightLimit;
+    if (!rateChecked) {
+      if (!takeToken(rateKey, perSecond, nowMs)) return Refusal.RateLimited;
+      rateChecked = true; // one token per request, however many compare-and-swap rounds follow
+    }
+    if (nowMs < word(BREAKER_WORD + 3)) return Refusal.BreakerOpen;
+    const i = <i32>(bucket % IN_FLIGHT_BUCKETS);
+    if (word(i * 2) != bucket) {
+      setWord(i * 2, bucket);
       setWord(i * 2 + 1, 0);
     }
     setWord(i * 2 + 1, word(i * 2 + 1) + 1);
-    if (setSharedDataFrom(key, WORDS, IN_FLIGHT_BYTES, cas) == WasmResult.Ok) return total + 1;
+    if (setSharedDataFrom(guardKey, WORDS, GUARD_BYTES, cas) == WasmResult.Ok) return total + 1;
   }
-  return -1;
+  return Refusal.InFlightLimit; // lost every race: as if full
 }
 
 /**
- * Gives back the slot of a call that started in bucket `started` (nothing to give back once that
- * bucket has left the window). Returns the number in flight afterwards.
+ * A dark call that started in bucket `started` ended at `nowMs`: gives its slot back (nothing
+ * to give back once that bucket has left the window) and, with `cfg`, counts it in the breaker
+ * (failed: 5xx, no response, timeout); without, the call was never sent (dispatch refused).
+ * Every call is written at once, so all workers judge one exact window. (Writing successes in
+ * batches saved host calls but let one worker's failures meet a window still missing another
+ * worker's successes: the breaker opened below failure_ratio under mixed load on two workers,
+ * which test/envoy/workers.test.ts caught.) Returns the number in flight afterwards.
  */
-export function releaseSlot(key: ArrayBuffer, started: i64, now: i64): i64 {
+export function finish(guardKey: ArrayBuffer, started: i64, nowMs: i64, failed: bool, cfg: Breaker | null): i64 {
+  const now = inFlightBucket(nowMs);
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-    const cas = getSharedDataInto(key, WORDS, IN_FLIGHT_BYTES);
+    const cas = getSharedDataInto(guardKey, WORDS, GUARD_BYTES);
     const i = <i32>(started % IN_FLIGHT_BUCKETS);
     if (word(i * 2) == started && word(i * 2 + 1) > 0) setWord(i * 2 + 1, word(i * 2 + 1) - 1);
+    if (cfg !== null) BreakerWindow.at(WORDS + <usize>BREAKER_WORD * 8).record(nowMs, failed, cfg);
     const total = inFlightTotal(now);
-    if (setSharedDataFrom(key, WORDS, IN_FLIGHT_BYTES, cas) == WasmResult.Ok) return total;
+    if (setSharedDataFrom(guardKey, WORDS, GUARD_BYTES, cas) == WasmResult.Ok) return total;
   }
   return inFlightTotal(now); // lost every race: the slot expires with its bucket
 }
@@ -90,42 +121,11 @@ export function releaseSlot(key: ArrayBuffer, started: i64, now: i64): i64 {
 /** Takes one token from the process-wide bucket at `key`; false when empty. */
 export function takeToken(key: ArrayBuffer, perSecond: i32, nowMs: i64): bool {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-    const cas = getSharedDataInto(key, WORDS, 16);
-    const bucket = new TokenBucket(word(0), word(1));
-    const taken = bucket.take(nowMs, perSecond);
-    setWord(0, bucket.milliTokens);
-    setWord(1, bucket.lastMs);
-    if (setSharedDataFrom(key, WORDS, 16, cas) == WasmResult.Ok) return taken;
+    const cas = getSharedDataInto(key, TOKEN_WORDS, 16);
+    const taken = TokenBucket.at(TOKEN_WORDS).take(nowMs, perSecond);
+    if (setSharedDataFrom(key, TOKEN_WORDS, 16, cas) == WasmResult.Ok) return taken;
   }
   return false;
-}
-
-/** Until when (ms) the breaker at `key` is open; 0 or a past time when closed. */
-export function breakerOpenUntil(key: ArrayBuffer): i64 {
-  getSharedDataInto(key, WORDS, 32);
-  return word(3);
-}
-
-/**
- * Counts one finished dark call in the breaker at `key` (failed: 5xx, no response, timeout).
- * Returns until when the breaker is open afterwards (0 or a past time when closed).
- * Every call is written at once, so all workers judge one exact window. (Writing successes in
- * batches saved two host calls per request, but let one worker's failures meet a window still
- * missing another worker's successes: the breaker opened below failure_ratio under mixed load on
- * two workers, which test/envoy/workers.test.ts caught.)
- */
-export function breakerRecord(key: ArrayBuffer, nowMs: i64, failed: bool, cfg: Breaker): i64 {
-  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-    const cas = getSharedDataInto(key, WORDS, 32);
-    const w = new BreakerWindow(word(0), word(1), word(2), word(3));
-    w.record(nowMs, failed, cfg);
-    setWord(0, w.windowStartMs);
-    setWord(1, w.calls);
-    setWord(2, w.failures);
-    setWord(3, w.openUntilMs);
-    if (setSharedDataFrom(key, WORDS, 32, cas) == WasmResult.Ok) return w.openUntilMs;
-  }
-  return 0;
 }
 
 /** Creates a shared-data key of `size` zero bytes if no VM has created it yet (configure time). */

@@ -13,7 +13,7 @@ import { Skip } from "../darklaunch/skip";
 import { DarkCall } from "./dark_call";
 import { DarkLaunchRoot } from "./root";
 import { RuleRuntime } from "./rule_runtime";
-import { acquireSlot, breakerOpenUntil, inFlightBucket, releaseSlot, takeToken } from "./shared_state";
+import { Refusal, admit, finish, inFlightBucket } from "./shared_state";
 import { elapsedMs } from "./clock";
 
 const ROUTE_NAME_PATH: ArrayBuffer = String.UTF8.encode("xds\0route_name");
@@ -199,19 +199,9 @@ export class DarkLaunchStream extends StreamContext {
     const limits = rule.limits;
     const startMs = <i64>(startNs / 1_000_000);
     const bucket = inFlightBucket(startMs);
-    const inFlight = acquireSlot(runtime.inFlightKey, limits.maxInFlight, bucket);
+    const inFlight = admit(runtime.guardKey, limits.maxInFlight, bucket, startMs, runtime.rateKey, limits.maxPerSecond);
     if (inFlight < 0) {
-      this.skip(Skip.InFlightLimit);
-      return;
-    }
-    if (limits.maxPerSecond > 0 && !takeToken(runtime.rateKey, limits.maxPerSecond, startMs)) {
-      releaseSlot(runtime.inFlightKey, bucket, bucket);
-      this.skip(Skip.RateLimited);
-      return;
-    }
-    if (startMs < breakerOpenUntil(runtime.breakerKey)) {
-      releaseSlot(runtime.inFlightKey, bucket, bucket);
-      this.skip(Skip.BreakerOpen);
+      this.skip(inFlight == Refusal.InFlightLimit ? Skip.InFlightLimit : inFlight == Refusal.RateLimited ? Skip.RateLimited : Skip.BreakerOpen);
       return;
     }
     const headers = this.requestHeaders!;
@@ -220,7 +210,7 @@ export class DarkLaunchStream extends StreamContext {
     const copyHeaders = darkCopyHeaders(rule, runtime.nameBytes, headers, bodyBytes !== null ? bodyBytes.byteLength : 0);
     const token = httpCall(rule.dark.clusterBytes, copyHeaders, bodyBytes, <u32>rule.dark.timeoutMs);
     if (token < 0) {
-      releaseSlot(runtime.inFlightKey, bucket, bucket);
+      finish(runtime.guardKey, bucket, startMs, false, null);
       this.logDispatchFailure(runtime, <i32>-token, startMs);
       this.skip(Skip.DispatchFailed);
       return;
