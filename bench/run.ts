@@ -7,7 +7,7 @@
 // of direct-response upstreams, a closed-loop wrk run (maximum throughput) and an open-loop
 // vegeta run at one fixed rate for all configurations (latency below the knee).
 //
-//   tsx bench/run.ts                 # 3 repetitions, ~6 minutes
+//   tsx bench/run.ts                 # 5 repetitions, ~13 minutes
 //   tsx bench/run.ts --quick         # smoke run, under 2 minutes; numbers too short to judge by
 //   tsx bench/run.ts --help          # every option
 //
@@ -49,7 +49,7 @@ import { busySecondsOf, cpuSeconds, describeMachine, loadAverage1m, peakRssBytes
 
 const USAGE = `usage: tsx bench/run.ts [options]
   --quick                 smoke run: 1 repetition, short phases (under 2 minutes)
-  --repetitions N         repetitions of A B C D (default 3; quick 1)
+  --repetitions N         repetitions of A B C D (default 5; quick 1)
   --configs A,B,C,D       configurations to run (default all four)
   --concurrency N         --concurrency of the Envoy under test (default 1)
   --upstream-concurrency N  workers of the upstream Envoy (default 1)
@@ -60,7 +60,7 @@ const USAGE = `usage: tsx bench/run.ts [options]
   --open-seconds S        open-loop (vegeta) phase (default 15; quick 4)
   --rate N                open-loop rate, req/s, the same for all configurations (default:
                           --rate-fraction × the calibrated maximum of the slowest configuration)
-  --rate-fraction F       (default 0.5)
+  --rate-fraction F       (default 0.25)
   --no-pin                do not pin with taskset
   --no-setup              do not check/install wrk and vegeta first
   --keep-raw              keep vegeta's raw results in bench/results/raw/
@@ -121,7 +121,7 @@ function parseOptions(argv: string[]): Options {
   for (const c of configs) if (!(CONFIG_IDS as readonly string[]).includes(c)) throw new Error(`--configs: unknown configuration ${c}`);
   return {
     quick,
-    repetitions: Math.floor(num("--repetitions", quick ? 1 : 3, 1)),
+    repetitions: Math.floor(num("--repetitions", quick ? 1 : 5, 1)),
     configs: configs as ConfigId[],
     concurrency: Math.floor(num("--concurrency", 1, 1)),
     upstreamConcurrency: Math.floor(num("--upstream-concurrency", 1, 1)),
@@ -131,7 +131,7 @@ function parseOptions(argv: string[]): Options {
     closedSeconds: Math.floor(num("--closed-seconds", quick ? 4 : 15, 1)),
     openSeconds: Math.floor(num("--open-seconds", quick ? 4 : 15, 1)),
     rate: values.has("--rate") ? Math.floor(num("--rate", 0, 1)) : null,
-    rateFraction: num("--rate-fraction", 0.5, 0.01),
+    rateFraction: num("--rate-fraction", 0.25, 0.01),
     pin: !seen.has("--no-pin"),
     setup: !seen.has("--no-setup"),
     keepRaw: seen.has("--keep-raw"),
@@ -475,7 +475,9 @@ async function main(): Promise<void> {
       rate = opts.rate;
       rateSource = "--rate";
     } else {
-      // One rate for all, below the knee of each: a fraction of the slowest one's maximum.
+      // One rate for all, below the knee of each: a fraction of the slowest one's maximum. A
+      // quarter, not a half: at half of C's maximum this 2-vCPU VM already queued (B and C had
+      // open-loop p90s of 15-60 ms at 4000 req/s, p99 1.6-1.7 ms at 2000; bench/README.md).
       for (const id of opts.configs) calibration[id] = await calibrate(ctx, id);
       const [slowest, max] = Object.entries(calibration).sort((a, b) => a[1] - b[1])[0]!;
       rate = Math.max(100, Math.round((max * opts.rateFraction) / 100) * 100);
