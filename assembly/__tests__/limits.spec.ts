@@ -258,3 +258,17 @@ describe("state kept in shared-data words", () => {
     expect(BreakerWindow.at(changetype<usize>(words)).isOpen(T0 + 2)).toBe(true);
   });
 });
+
+describe("TokenBucket.available", () => {
+  test("says whether a take would succeed, and changes nothing", () => {
+    const b = new TokenBucket(1500, T0);
+    expect(b.available(T0, 2)).toBe(true);
+    expect(b.milliTokens).toBe(1500);
+    expect(b.lastMs).toBe(T0);
+    b.milliTokens = 999;
+    expect(b.available(T0, 2)).toBe(false);
+    expect(b.available(T0 + 1, 2)).toBe(true); // 999 + 1 ms × 2 per second = 1001
+    expect(b.milliTokens).toBe(999);
+    expect(freshBucket().available(T0, 1)).toBe(true); // a fresh bucket starts full
+  });
+});

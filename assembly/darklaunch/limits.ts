@@ -18,14 +18,22 @@ export class TokenBucket {
     return changetype<TokenBucket>(ptr);
   }
 
+  /** Milli-tokens the bucket holds at `nowMs` after refilling (nothing changes). */
+  refilled(nowMs: i64, perSecond: i32): i64 {
+    const capacity = <i64>perSecond * 1000;
+    if (this.lastMs == 0 && this.milliTokens == 0) return capacity; // a fresh bucket starts full
+    if (nowMs <= this.lastMs) return this.milliTokens;
+    return min(capacity, this.milliTokens + (nowMs - this.lastMs) * <i64>perSecond);
+  }
+
+  /** Whether a take at `nowMs` would succeed (nothing changes). */
+  available(nowMs: i64, perSecond: i32): bool {
+    return this.refilled(nowMs, perSecond) >= 1000;
+  }
+
   /** Refills for the time since `lastMs`, then takes one token if there is one. */
   take(nowMs: i64, perSecond: i32): bool {
-    const capacity = <i64>perSecond * 1000;
-    if (this.lastMs == 0 && this.milliTokens == 0) {
-      this.milliTokens = capacity; // a fresh bucket starts full
-    } else if (nowMs > this.lastMs) {
-      this.milliTokens = min(capacity, this.milliTokens + (nowMs - this.lastMs) * <i64>perSecond);
-    }
+    this.milliTokens = this.refilled(nowMs, perSecond);
     // A worker that read the clock before another worker's update must not move time back
     // (the interval since would be credited twice).
     this.lastMs = max(this.lastMs, nowMs);

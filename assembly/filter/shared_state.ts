@@ -68,22 +68,21 @@ function inFlightTotal(now: i64): i64 {
 }
 
 /**
- * The protections for a dark call starting at `nowMs` (in-flight bucket `bucket`), checked in the
+ * The protections for a dark call starting at `nowMs` (in-flight bucket `bucket`), judged in the
  * contract's order: in-flight limit, rate limit (token bucket at `rateKey` when `perSecond` > 0),
- * breaker. When all let it through, takes an in-flight slot and returns the number in flight
- * afterwards; otherwise a Refusal, and nothing is held.
+ * breaker. When all let it through, takes an in-flight slot and a token and returns the number
+ * in flight afterwards; otherwise a Refusal, and nothing is taken.
  */
 export function admit(guardKey: ArrayBuffer, limit: i32, bucket: i64, nowMs: i64, rateKey: ArrayBuffer, perSecond: i32): i64 {
   if (limit <= 0) return Refusal.InFlightLimit;
-  let rateChecked = perSecond <= 0;
+  // The bucket is only looked at here, before the guard is read (its read-to-write window stays
+  // short); the token is taken once the slot is held, so no refusal ever spends one.
+  const tokenLikely = perSecond <= 0 || tokenAvailable(rateKey, perSecond, nowMs);
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const cas = getSharedDataInto(guardKey, WORDS, GUARD_BYTES);
     const total = inFlightTotal(bucket);
     if (total >= <i64>limit) return Refusal.InFlightLimit;
-    if (!rateChecked) {
-      if (!takeToken(rateKey, perSecond, nowMs)) return Refusal.RateLimited;
-      rateChecked = true; // one token per request, however many compare-and-swap rounds follow
-    }
+    if (!tokenLikely) return Refusal.RateLimited;
     if (nowMs < word(BREAKER_WORD + 3)) return Refusal.BreakerOpen;
     const i = <i32>(bucket % IN_FLIGHT_BUCKETS);
     if (word(i * 2) != bucket) {
@@ -91,7 +90,13 @@ export function admit(guardKey: ArrayBuffer, limit: i32, bucket: i64, nowMs: i64
       setWord(i * 2 + 1, 0);
     }
     setWord(i * 2 + 1, word(i * 2 + 1) + 1);
-    if (setSharedDataFrom(guardKey, WORDS, GUARD_BYTES, cas) == WasmResult.Ok) return total + 1;
+    if (setSharedDataFrom(guardKey, WORDS, GUARD_BYTES, cas) != WasmResult.Ok) continue;
+    if (perSecond > 0 && !takeToken(rateKey, perSecond, nowMs)) {
+      // Another worker took the last token since it was looked at: the slot goes back.
+      finish(guardKey, bucket, nowMs, false, null);
+      return Refusal.RateLimited;
+    }
+    return total + 1;
   }
   return Refusal.InFlightLimit; // lost every race: as if full
 }
@@ -116,6 +121,12 @@ export function finish(guardKey: ArrayBuffer, started: i64, nowMs: i64, failed: 
     if (setSharedDataFrom(guardKey, WORDS, GUARD_BYTES, cas) == WasmResult.Ok) return total;
   }
   return inFlightTotal(now); // lost every race: the slot expires with its bucket
+}
+
+/** Whether the process-wide bucket at `key` has a token now (nothing is taken). */
+function tokenAvailable(key: ArrayBuffer, perSecond: i32, nowMs: i64): bool {
+  getSharedDataInto(key, TOKEN_WORDS, 16);
+  return TokenBucket.at(TOKEN_WORDS).available(nowMs, perSecond);
 }
 
 /** Takes one token from the process-wide bucket at `key`; false when empty. */

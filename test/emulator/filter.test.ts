@@ -140,6 +140,35 @@ test("emulator: in-flight limit, then rate limit, then breaker", async () => {
   host.respond(host.pendingCalls()[0].token, { status: 200 });
 });
 
+test("emulator: requests the breaker or the in-flight limit turns away spend no rate tokens", async () => {
+  const host = await hostWith({
+    rules: [{
+      name: "b", dark: { cluster: "dark" }, limits: { max_per_second: 2, max_in_flight: 1 },
+      breaker: { min_calls: 1, failure_ratio: 0.5, window_ms: 10000, open_ms: 1000 },
+    }],
+  });
+  // A dark call in flight: the next requests meet the in-flight limit.
+  host.stream().requestHeaders(get("/"));
+  const [first] = host.pendingCalls();
+  for (let i = 0; i < 3; i++) host.stream().requestHeaders(get("/"));
+  assert.equal(ruleStat(host, "b", "skipped.in_flight_limit"), 3);
+  host.respond(first!.token, { status: 503 }); // opens the breaker (min_calls 1)
+  host.advanceMs(999); // the bucket is full again (2 tokens); the breaker is open for 1 more ms
+  for (let i = 0; i < 5; i++) host.stream().requestHeaders(get("/"));
+  assert.equal(ruleStat(host, "b", "skipped.breaker_open"), 5, "the breaker, not the rate limit, turned them away");
+  assert.equal(ruleStat(host, "b", "skipped.rate_limited"), 0);
+  host.advanceMs(1);
+  // Breaker closed: both tokens are still there.
+  host.stream().requestHeaders(get("/"));
+  host.respond(host.pendingCalls()[0]!.token, { status: 200 });
+  host.stream().requestHeaders(get("/"));
+  host.respond(host.pendingCalls()[0]!.token, { status: 200 });
+  host.stream().requestHeaders(get("/"));
+  assert.equal(ruleStat(host, "b", "mirrored"), 3);
+  assert.equal(ruleStat(host, "b", "skipped.rate_limited"), 1, "the third request within the second");
+  assertInvariants(host, "b", false); // the primaries never answer here: nothing to compare
+});
+
 test("emulator: comparison outcomes and classification of dark endings", async () => {
   const host = await hostWith({ rules: [{ name: "c", dark: { cluster: "dark" }, compare: { headers: ["content-type"] } }] });
   const run = (darkStatus: number, darkType: string, darkBody: string, end?: "fail" | "timeout" | "local503") => {
