@@ -42,6 +42,7 @@ import {
   type Run,
 } from "./lib/results.ts";
 import { ensureBenchTools, VEGETA_VERSION } from "./setup.ts";
+import { BENCH_PATH, BODY_BYTES, RULE, benchFilterConfig } from "./lib/workload.ts";
 import { busySecondsOf, cpuSeconds, describeMachine, loadAverage1m, peakRssBytes, pinProcess, planCpus } from "./lib/system.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -143,28 +144,17 @@ function parseOptions(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // The four configurations
 
-const BODY_BYTES = 1024;
-const BENCH_PATH = "/bench";
-const RULE = "bench";
-
 /** What each configuration adds to the bootstrap; the dark cluster is always defined. */
 function configurationExtras(id: ConfigId, wasm: string | null = null): Pick<BootstrapOptions, "filterConfig" | "mirrorPolicies" | "wasmPath"> {
-  // Limits high enough that no mirror is skipped for in-flight or rate reasons at these loads.
-  const rule = {
-    name: RULE,
-    dark: { cluster: "dark", timeout_ms: 5000 },
-    compare: { status: true, body: true },
-    limits: { max_in_flight: 4096 },
-  };
   switch (id) {
     case "A":
       return { filterConfig: null };
     case "B":
       return { filterConfig: null, mirrorPolicies: [{ cluster: "dark", percent: 100 }] };
     case "C":
-      return { filterConfig: { rules: [{ ...rule, sample: { percent: 100 } }] }, ...(wasm ? { wasmPath: wasm } : {}) };
+      return { filterConfig: benchFilterConfig(100), ...(wasm ? { wasmPath: wasm } : {}) };
     case "D":
-      return { filterConfig: { rules: [{ ...rule, sample: { percent: 0 } }] }, ...(wasm ? { wasmPath: wasm } : {}) };
+      return { filterConfig: benchFilterConfig(0), ...(wasm ? { wasmPath: wasm } : {}) };
   }
 }
 

@@ -13,6 +13,7 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { fileURLToPath } from "node:url";
 import { ProxyWasmHost } from "../tools/lib/wasm-host.ts";
+import { benchFilterConfig, emulateBenchRequest } from "./lib/workload.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -27,29 +28,11 @@ if (wasmPath === undefined) {
   execFileSync("npx", ["asc", "assembly/index.ts", "--target", "release", "--debug", "-o", wasmPath], { cwd: ROOT, stdio: "inherit" });
 }
 
-const headers: Array<[string, string]> = [
-  [":method", "GET"], [":path", "/bench"], [":authority", "bench.example"], [":scheme", "http"],
-  ["user-agent", "wrk"], ["accept", "*/*"], ["x-request-id", "7f3c2a9e-0000-4000-8000-000000000000"],
-  ["x-forwarded-proto", "http"],
-];
-const body = Buffer.alloc(1024, "A");
 const host = new ProxyWasmHost({ clusters: ["dark"], wasmPath });
 await host.load();
-const configured = host.configure({
-  rules: [{ name: "bench", dark: { cluster: "dark" }, compare: { status: true, body: true }, limits: { max_in_flight: 4096 } }],
-});
-if (!configured) throw new Error(host.logs.map((l) => l.message).join("\n"));
+if (!host.configure(benchFilterConfig(100))) throw new Error(host.logs.map((l) => l.message).join("\n"));
 
-function oneRequest(): void {
-  const s = host.stream();
-  s.requestHeaders(headers, true);
-  s.responseHeaders([[":status", "200"], ["content-length", "1024"], ["content-type", "text/plain"]]);
-  s.responseBody(body, true);
-  s.end();
-  for (const call of host.pendingCalls()) host.respond(call.token, { status: 200, headers: [["content-type", "text/plain"]], body });
-}
-
-for (let i = 0; i < 5000; i++) oneRequest(); // warm-up: V8 tiers the Wasm up
+for (let i = 0; i < 5000; i++) emulateBenchRequest(host); // warm-up: V8 tiers the Wasm up
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string } }
 const session = new Session();
@@ -58,7 +41,7 @@ await session.post("Profiler.enable");
 await session.post("Profiler.setSamplingInterval", { interval: 50 });
 await session.post("Profiler.start");
 const started = process.hrtime.bigint();
-for (let i = 0; i < REQUESTS; i++) oneRequest();
+for (let i = 0; i < REQUESTS; i++) emulateBenchRequest(host);
 const wallUs = Number(process.hrtime.bigint() - started) / 1000;
 const { profile } = (await session.post("Profiler.stop")) as unknown as {
   profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
