@@ -46,6 +46,13 @@ function setWord(i: i32, v: i64): void {
   store<i64>(WORDS + <usize>i * 8, v);
 }
 
+/** The breaker window inside the guard value in WORDS (a view: changes write through). */
+// @ts-ignore: decorator
+@inline
+function guardBreaker(): BreakerWindow {
+  return BreakerWindow.at(WORDS + <usize>BREAKER_WORD * 8);
+}
+
 /** Admission refused (admit() results below zero). */
 export enum Refusal {
   InFlightLimit = -1,
@@ -83,7 +90,7 @@ export function admit(guardKey: ArrayBuffer, limit: i32, bucket: i64, nowMs: i64
     const total = inFlightTotal(bucket);
     if (total >= <i64>limit) return Refusal.InFlightLimit;
     if (!tokenLikely) return Refusal.RateLimited;
-    if (nowMs < word(BREAKER_WORD + 3)) return Refusal.BreakerOpen;
+    if (guardBreaker().isOpen(nowMs)) return Refusal.BreakerOpen;
     const i = <i32>(bucket % IN_FLIGHT_BUCKETS);
     if (word(i * 2) != bucket) {
       setWord(i * 2, bucket);
@@ -116,7 +123,7 @@ export function finish(guardKey: ArrayBuffer, started: i64, nowMs: i64, failed: 
     const cas = getSharedDataInto(guardKey, WORDS, GUARD_BYTES);
     const i = <i32>(started % IN_FLIGHT_BUCKETS);
     if (word(i * 2) == started && word(i * 2 + 1) > 0) setWord(i * 2 + 1, word(i * 2 + 1) - 1);
-    if (cfg !== null) BreakerWindow.at(WORDS + <usize>BREAKER_WORD * 8).record(nowMs, failed, cfg);
+    if (cfg !== null) guardBreaker().record(nowMs, failed, cfg);
     const total = inFlightTotal(now);
     if (setSharedDataFrom(guardKey, WORDS, GUARD_BYTES, cas) == WasmResult.Ok) return total;
   }

@@ -6,7 +6,7 @@
 import { RootContext, StreamContext } from "../abi/context";
 import { setRootContextFactory } from "../abi/exports";
 import { FilterHeadersStatus, MapType, MetricType, WasmResult } from "../abi/enums";
-import { defineMetric, getSharedDataInto, incrementMetric } from "../abi/hostcalls";
+import { defineMetric, getSharedDataInto, incrementMetric, setSharedDataFrom } from "../abi/hostcalls";
 import * as raw from "../abi/imports";
 import { clearReturnSlots, freeHostBlock, retLen, retPtr, retU32, returnedLen, returnedPtr } from "../abi/memory";
 
@@ -36,7 +36,7 @@ class FloorRoot extends RootContext {
   onConfigure(pluginConfigurationSize: i32): bool {
     if (extraHostCalls > 0) {
       counterId = <u32>defineMetric(MetricType.Counter, "mirror_floor.extra");
-      raw.proxy_set_shared_data(changetype<usize>(SHARED_KEY), SHARED_KEY.byteLength, SCRATCH, 64, 0);
+      setSharedDataFrom(SHARED_KEY, SCRATCH, 64, 0);
     }
     return true;
   }
