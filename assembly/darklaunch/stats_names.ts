@@ -5,9 +5,10 @@
 export const ENVOY_CUSTOM_PREFIX: string = "wasmcustom.";
 export const STATS_ROOT: string = "darklaunch";
 
-/** Skip reasons, in the order the filter checks them. */
+/** Skip reasons, in the order the filter checks them (the Skip enum of skip.ts follows it). */
 export const SKIP_REASONS: string[] = [
   "disabled",
+  "expired",
   "method",
   "sampled_out",
   "body_too_large",
@@ -23,7 +24,7 @@ export const STATUS_CLASSES: string[] = ["2xx", "3xx", "4xx", "5xx"];
 /** Comparison parts, in the order a mismatch is attributed. */
 export const MISMATCH_PARTS: string[] = ["status", "headers", "body"];
 
-/** Every counter of a rule, as the suffix after `darklaunch.<rule>.`. */
+/** Every counter of a rule, as the suffix after `darklaunch.<rule>.` (noise counters apart). */
 export function counterSuffixes(): string[] {
   const out: string[] = ["requests", "mirrored"];
   for (let i = 0; i < SKIP_REASONS.length; i++) out.push("skipped." + SKIP_REASONS[i]);
@@ -34,8 +35,21 @@ export function counterSuffixes(): string[] {
   out.push("compare.match");
   for (let i = 0; i < MISMATCH_PARTS.length; i++) out.push("compare.mismatch." + MISMATCH_PARTS[i]);
   out.push("compare.incomplete");
+  out.push("compare.json_invalid");
+  out.push("compare.undecoded");
   return out;
 }
+
+/** The counters of a rule with `compare.noise_cluster` (contract §2.6), after `darklaunch.<rule>.`. */
+export function noiseCounterSuffixes(): string[] {
+  const out: string[] = ["noise.match"];
+  for (let i = 0; i < MISMATCH_PARTS.length; i++) out.push("noise.mismatch." + MISMATCH_PARTS[i]);
+  out.push("noise.incomplete");
+  return out;
+}
+
+/** Process-wide counters of mismatch samples (contract §2.7), after `darklaunch.samples.`. */
+export const SAMPLES_COUNTERS: string[] = ["sent", "dropped", "failed"];
 
 export const HISTOGRAM_SUFFIXES: string[] = ["primary.latency_ms", "dark.latency_ms"];
 export const GAUGE_SUFFIXES: string[] = ["in_flight"];
@@ -43,4 +57,9 @@ export const GAUGE_SUFFIXES: string[] = ["in_flight"];
 /** A rule's stat as defined by the filter (without Envoy's `wasmcustom.`). */
 export function ruleStatName(rule: string, suffix: string): string {
   return STATS_ROOT + "." + rule + "." + suffix;
+}
+
+/** A process-wide samples counter as defined by the filter (without Envoy's `wasmcustom.`). */
+export function samplesStatName(counter: string): string {
+  return STATS_ROOT + ".samples." + counter;
 }

@@ -1,48 +1,65 @@
 // A rule's metric ids, defined once at configure time so every counter reads 0 before traffic.
-// Names come from darklaunch/stats_names.ts; the hot path only increments cached ids.
+// Names and slot positions both come from darklaunch/stats_names.ts; the hot path only
+// increments cached ids.
 import { MetricType } from "../abi/enums";
 import { defineMetric, incrementMetric, recordMetric } from "../abi/hostcalls";
-import { HISTOGRAM_SUFFIXES, GAUGE_SUFFIXES, counterSuffixes, ruleStatName } from "../darklaunch/stats_names";
+import {
+  GAUGE_SUFFIXES,
+  HISTOGRAM_SUFFIXES,
+  MISMATCH_PARTS,
+  SKIP_REASONS,
+  STATUS_CLASSES,
+  counterSuffixes,
+  noiseCounterSuffixes,
+  ruleStatName,
+} from "../darklaunch/stats_names";
 
-// Positions in counterSuffixes(): requests, mirrored, 9 skips, 4 dark classes, failed, timeout,
-// 4 primary classes, match, 3 mismatch parts, incomplete.
-// @ts-ignore: decorator
-@inline const REQUESTS: i32 = 0;
-// @ts-ignore: decorator
-@inline const MIRRORED: i32 = 1;
-// @ts-ignore: decorator
-@inline const SKIPPED: i32 = 2;
-// @ts-ignore: decorator
-@inline const DARK_STATUS: i32 = 11;
-// @ts-ignore: decorator
-@inline const DARK_FAILED: i32 = 15;
-// @ts-ignore: decorator
-@inline const DARK_TIMEOUT: i32 = 16;
-// @ts-ignore: decorator
-@inline const PRIMARY_STATUS: i32 = 17;
-// @ts-ignore: decorator
-@inline const COMPARE_MATCH: i32 = 21;
-// @ts-ignore: decorator
-@inline const COMPARE_MISMATCH: i32 = 22;
-// @ts-ignore: decorator
-@inline const COMPARE_INCOMPLETE: i32 = 25;
-// @ts-ignore: decorator
-@inline const COUNTERS: i32 = 26;
+// Slot positions in counterSuffixes(), derived from the table's own lists (its order:
+// requests, mirrored, skips, dark classes, failed, timeout, primary classes, match, mismatch
+// parts, incomplete, json_invalid, undecoded).
+const REQUESTS: i32 = 0;
+const MIRRORED: i32 = 1;
+const SKIPPED: i32 = 2;
+const DARK_STATUS: i32 = SKIPPED + SKIP_REASONS.length;
+const DARK_FAILED: i32 = DARK_STATUS + STATUS_CLASSES.length;
+const DARK_TIMEOUT: i32 = DARK_FAILED + 1;
+const PRIMARY_STATUS: i32 = DARK_TIMEOUT + 1;
+const COMPARE_MATCH: i32 = PRIMARY_STATUS + STATUS_CLASSES.length;
+const COMPARE_MISMATCH: i32 = COMPARE_MATCH + 1;
+const COMPARE_INCOMPLETE: i32 = COMPARE_MISMATCH + MISMATCH_PARTS.length;
+const COMPARE_JSON_INVALID: i32 = COMPARE_INCOMPLETE + 1;
+const COMPARE_UNDECODED: i32 = COMPARE_JSON_INVALID + 1;
+const COUNTERS: i32 = COMPARE_UNDECODED + 1;
+// Positions in noiseCounterSuffixes(): match, mismatch parts, incomplete.
+const NOISE_MATCH: i32 = 0;
+const NOISE_MISMATCH: i32 = 1;
+const NOISE_INCOMPLETE: i32 = NOISE_MISMATCH + MISMATCH_PARTS.length;
+const NOISE_COUNTERS: i32 = NOISE_INCOMPLETE + 1;
 
 export class RuleMetrics {
   private counters: StaticArray<u32> = new StaticArray<u32>(COUNTERS);
+  private noiseCounters: StaticArray<u32> = new StaticArray<u32>(NOISE_COUNTERS);
   private primaryLatency: u32 = 0;
   private darkLatency: u32 = 0;
   private inFlightGauge: u32 = 0;
 
-  /** Defines every metric of `rule`; false if Envoy refused one. */
-  define(rule: string): bool {
+  /** Defines every metric of `rule` (the noise counters only with `noise`); false if Envoy refused one. */
+  define(rule: string, noise: bool = false): bool {
     const suffixes = counterSuffixes();
     assert(suffixes.length == COUNTERS, "stats table and metric slots disagree");
     for (let i = 0; i < COUNTERS; i++) {
       const id = defineMetric(MetricType.Counter, ruleStatName(rule, suffixes[i]));
       if (id < 0) return false;
       unchecked((this.counters[i] = <u32>id));
+    }
+    if (noise) {
+      const noiseSuffixes = noiseCounterSuffixes();
+      assert(noiseSuffixes.length == NOISE_COUNTERS, "noise stats table and metric slots disagree");
+      for (let i = 0; i < NOISE_COUNTERS; i++) {
+        const id = defineMetric(MetricType.Counter, ruleStatName(rule, noiseSuffixes[i]));
+        if (id < 0) return false;
+        unchecked((this.noiseCounters[i] = <u32>id));
+      }
     }
     const p = defineMetric(MetricType.Histogram, ruleStatName(rule, HISTOGRAM_SUFFIXES[0]));
     const d = defineMetric(MetricType.Histogram, ruleStatName(rule, HISTOGRAM_SUFFIXES[1]));
@@ -64,7 +81,7 @@ export class RuleMetrics {
   mirrored(): void {
     this.count(MIRRORED);
   }
-  /** `reason` is a Skip value (0..8). */
+  /** `reason` is a Skip value (its position in SKIP_REASONS). */
   skipped(reason: i32): void {
     this.count(SKIPPED + reason);
   }
@@ -90,6 +107,21 @@ export class RuleMetrics {
   }
   compareIncomplete(): void {
     this.count(COMPARE_INCOMPLETE);
+  }
+  compareJsonInvalid(): void {
+    this.count(COMPARE_JSON_INVALID);
+  }
+  compareUndecoded(): void {
+    this.count(COMPARE_UNDECODED);
+  }
+  noiseMatch(): void {
+    incrementMetric(unchecked(this.noiseCounters[NOISE_MATCH]), 1);
+  }
+  noiseMismatch(part: i32): void {
+    incrementMetric(unchecked(this.noiseCounters[NOISE_MISMATCH + part]), 1);
+  }
+  noiseIncomplete(): void {
+    incrementMetric(unchecked(this.noiseCounters[NOISE_INCOMPLETE]), 1);
   }
   primaryLatencyMs(ms: u64): void {
     recordMetric(this.primaryLatency, ms);
