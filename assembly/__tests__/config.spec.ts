@@ -445,11 +445,13 @@ describe("config: dark", () => {
   it("refuses an unknown key", () => {
     expect(problems(withDark('"timeout":5'))).toBe("rules[0].dark.timeout: unknown key");
   });
-  it("refuses an empty authority", () => {
-    expect(problems(withDark('"authority":""'))).toBe('rules[0].dark.authority: must be a non-empty string without CR, LF or NUL (got "")');
+  it("takes an empty authority as: keep the original one", () => {
+    const rule = parseConfigString(withDark('"authority":""')).config!.rules[0];
+    expect(rule.dark.keepAuthority).toBe(true);
+    expect(rule.dark.authorityBytes).toBeNull();
   });
   it("refuses an authority with CR LF", () => {
-    expect(problems(withDark('"authority":"a\\r\\nb"'))).toBe('rules[0].dark.authority: must be a non-empty string without CR, LF or NUL (got "a\\r\\nb")');
+    expect(problems(withDark('"authority":"a\\r\\nb"'))).toBe('rules[0].dark.authority: must be a string without CR, LF or NUL ("" keeps the original authority) (got "a\\r\\nb")');
   });
   it("refuses timeout_ms 0", () => {
     expect(problems(withDark('"timeout_ms":0'))).toBe("rules[0].dark.timeout_ms: must be an integer from 1 to 60000 (got 0)");

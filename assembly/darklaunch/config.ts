@@ -59,9 +59,11 @@ export class Sample {
 export class Dark {
   cluster: string = "";
   clusterBytes: ArrayBuffer = new ArrayBuffer(0);
-  /** null: the original authority with "-shadow" added to the host. */
+  /** null: the original authority with "-shadow" added to the host (or kept: keepAuthority). */
   authority: string | null = null;
   authorityBytes: ArrayBuffer | null = null;
+  /** `authority: ""`: the copy keeps the original authority unchanged. */
+  keepAuthority: bool = false;
   timeoutMs: i32 = DEFAULT_TIMEOUT_MS;
   maxBodyBytes: i32 = DEFAULT_MAX_BODY_BYTES;
   /** Names lower-cased; parallel arrays, in the order given. */

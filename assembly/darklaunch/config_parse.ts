@@ -612,11 +612,15 @@ class ConfigReader {
         dark.clusterBytes = String.UTF8.encode(cluster);
       }
     }
-    const authority = this.string(obj, path, "authority", "a non-empty string without CR, LF or NUL",
-      (s: string): bool => s.length > 0 && !hasCrLfNul(s));
+    const authority = this.string(obj, path, "authority", "a string without CR, LF or NUL (\"\" keeps the original authority)",
+      (s: string): bool => !hasCrLfNul(s));
     if (authority !== null) {
-      dark.authority = authority;
-      dark.authorityBytes = String.UTF8.encode(authority);
+      if (authority.length == 0) {
+        dark.keepAuthority = true;
+      } else {
+        dark.authority = authority;
+        dark.authorityBytes = String.UTF8.encode(authority);
+      }
     }
     dark.timeoutMs = <i32>this.int(obj, path, "timeout_ms", 1, MAX_DARK_TIMEOUT_MS, dark.timeoutMs);
     dark.maxBodyBytes = <i32>this.int(obj, path, "max_body_bytes", 0, MAX_DARK_BODY_BYTES, dark.maxBodyBytes);
