@@ -73,12 +73,23 @@ export class Dark {
   removeHeaders: ArrayBuffer[] = [];
 }
 
+/** At most this many `compare.body.ignore` paths per rule. */
+// @ts-ignore: decorator
+@inline export const MAX_IGNORE_PATHS: i32 = 64;
+
 export class Compare {
   status: bool = true;
-  /** Lower-cased response header names whose values are compared. */
+  /** Lower-cased response header names whose values are compared (looked up in headers, then trailers). */
   headers: string[] = [];
   headerBytes: ArrayBuffer[] = [];
+  /** Whether bodies are compared at all (`body: false` turns it off). */
   body: bool = true;
+  /** Bodies compared as JSON values (`body: {json: true}`), else as bytes. */
+  json: bool = false;
+  /** gzip / deflate bodies decompressed before comparing (contract §2.4). */
+  decode: bool = true;
+  /** `body.ignore`: JSON paths left out on both sides, as written. */
+  ignore: string[] = [];
 
   /** Whether any part is compared (the compare.* counters move only then). */
   get any(): bool {
