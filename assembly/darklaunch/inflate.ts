@@ -842,6 +842,18 @@ export class Inflater extends ByteSink {
           this.wrapWindow();
           pos = 0;
         }
+        // Text is mostly literals: a second one fits in the bits left (56 - 15 ≥ 15), no refill.
+        entry = load<u32>(litLen + (<usize>(bits & litMask) << 2));
+        if (((entry >> 8) & LITERAL) == 0 || room == 0) continue;
+        bits >>= <u64>(entry & 0xff);
+        count -= <u64>(entry & 0xff);
+        room--;
+        store<u8>(window + <usize>pos, <u8>(entry >> 16));
+        if (++pos == WINDOW) {
+          this.windowPos = pos;
+          this.wrapWindow();
+          pos = 0;
+        }
         continue;
       }
       if (flags >= INVALID) {
