@@ -542,21 +542,36 @@ describe("Inflater: the output cap", () => {
   });
 
   test("output of exactly the cap is complete; one byte more is not", () => {
-    const v = vectorNamed("gzip level 6 json");
-    const input = hexBytes(v.hex);
-    const exact = decode(v.coding, input, 50, -1, new Inflater(v.outputLength));
-    expect(exact.ok).toBe(true);
-    expect(exact.length).toBe(v.outputLength);
-    const under = decode(v.coding, input, 50, -1, new Inflater(v.outputLength - 1));
-    expect(under.ok).toBe(false);
-    expect(under.reason).toBe("output over limit");
-    expect(under.length).toBe(v.outputLength - 1);
-    expect(under.sinkLength).toBe(v.outputLength - 1);
+    // Whole, in 50-byte chunks (the fast loop) and bytewise (the state machine), at several caps.
+    const names: string[] = ["gzip level 6 json", "zlib level 1 text", "raw level 9 runs", "gzip Z_HUFFMAN_ONLY text"];
+    const chunks: i32[] = [1 << 20, 50, 1];
+    for (let k = 0; k < names.length; k++) {
+      const v = vectorNamed(names[k]);
+      const input = hexBytes(v.hex);
+      for (let c = 0; c < chunks.length; c++) {
+        const what = v.name + " in chunks of " + chunks[c].toString();
+        const exact = decode(v.coding, input, chunks[c], -1, new Inflater(v.outputLength));
+        expect(exact.ok).toBe(true, what);
+        expect(exact.length).toBe(v.outputLength, what);
+        const caps: i32[] = [v.outputLength - 1, v.outputLength >> 1, 1, 0];
+        for (let i = 0; i < caps.length; i++) {
+          const under = decode(v.coding, input, chunks[c], -1, new Inflater(caps[i]));
+          expect(under.ok).toBe(false, what + ", cap " + caps[i].toString());
+          expect(under.reason).toBe("output over limit", what + ", cap " + caps[i].toString());
+          expect(under.length).toBe(caps[i], what + ", cap " + caps[i].toString());
+          expect(under.sinkLength).toBe(caps[i], what + ", cap " + caps[i].toString());
+        }
+      }
+    }
     // Stored blocks stop at the cap too.
     const stored = vectorNamed("gzip level 0 text (stored)");
-    const cut = decode(stored.coding, hexBytes(stored.hex), 1000, -1, new Inflater(1000));
-    expect(cut.ok).toBe(false);
-    expect(cut.length).toBe(1000);
+    for (let c = 0; c < chunks.length; c++) {
+      const cut = decode(stored.coding, hexBytes(stored.hex), chunks[c], -1, new Inflater(1000));
+      expect(cut.ok).toBe(false);
+      expect(cut.reason).toBe("output over limit");
+      expect(cut.length).toBe(1000);
+      expect(cut.sinkLength).toBe(1000);
+    }
   });
 });
 
