@@ -4,6 +4,8 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { normaliseAdminUrl } from "./admin.js";
+import { envoyCommand } from "./commands/envoy.js";
+import { DEFAULT_IMAGE_DIR, imageCommand } from "./commands/image.js";
 import { renderCommand } from "./commands/render.js";
 import { setCommand } from "./commands/set.js";
 import { validateCommand } from "./commands/validate.js";
@@ -36,7 +38,9 @@ Usage:
   darklaunch validate FILE [--wasm FILE] [--json]
   darklaunch set      RULE (--percent N | --enable | --disable)... [--ecds FILE] [--resource NAME] [--wasm FILE] [--dry-run]
   darklaunch set      --all (--enable | --disable) [--ecds FILE] [--resource NAME] [--wasm FILE] [--dry-run]
-  darklaunch render   FILE [--format envoy|ecds|istio] [--wasm FILE] [--no-validate]
+  darklaunch render   FILE [--format envoy|ecds|istio] [--image REF] [--wasm FILE] [--no-validate]
+  darklaunch image    [--push REF] [--out DIR] [--wasm FILE]
+  darklaunch envoy    [ENVOY ARGUMENTS...]
 
 Commands:
   verdict   judge every rule from Envoy's admin stats: PASS / FAIL / NOT ENOUGH DATA
@@ -47,6 +51,10 @@ Commands:
   set       change a rule's percentage or switch it on/off in an ECDS file, validated,
             swapped in atomically; Envoy applies it without a restart
   render    from a dark-launch YAML file: the Envoy filter, the ECDS resource or an Istio WasmPlugin
+            (--image: the WasmPlugin pulls that OCI image, pinned by its digest)
+  image     the filter as an OCI image for Istio (OCI image layout in ${DEFAULT_IMAGE_DIR}); --push sends it
+            to a registry with crane and prints its digest
+  envoy     run the project's Envoy (.venv) with these arguments, e.g. --mode validate -c FILE
 
 Defaults: --admin ${DEFAULT_ADMIN}, --ecds ${DEFAULT_ECDS},
           --wasm build/dark-launch.wasm of this project. Details: docs/cli.md.
@@ -84,9 +92,17 @@ const COMMAND_OPTIONS: Record<string, Options> = {
   },
   render: {
     format: { type: "string" },
+    image: { type: "string" },
     wasm: { type: "string" },
     "no-validate": { type: "boolean" },
   },
+  image: {
+    push: { type: "string" },
+    out: { type: "string" },
+    wasm: { type: "string" },
+  },
+  // Every argument goes to Envoy (see dispatch).
+  envoy: {},
 };
 
 function parse(command: string, args: string[]): { values: Record<string, unknown>; positionals: string[] } {
@@ -130,6 +146,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     return command === undefined ? EXIT.other : EXIT.ok;
   }
   if (!(command in COMMAND_OPTIONS)) throw new UsageError(`unknown command "${command}"`);
+  if (command === "envoy") return envoyCommand(args, io);
   const { values, positionals } = parse(command, args);
   if (values["help"] === true) {
     io.out(USAGE);
@@ -196,11 +213,15 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       if (format !== "envoy" && format !== "ecds" && format !== "istio") {
         throw new UsageError(`--format must be envoy, ecds or istio (got ${JSON.stringify(format)})`);
       }
+      if (str("image") !== undefined && format !== "istio") throw new UsageError("--image is for --format istio");
       return renderCommand(
-        { file: onePositional(command, positionals, "FILE"), format, wasmPath: str("wasm"), validate: !bool("no-validate") },
+        { file: onePositional(command, positionals, "FILE"), format, image: str("image"), wasmPath: str("wasm"), validate: !bool("no-validate") },
         io,
       );
     }
+    case "image":
+      noPositionals(command, positionals);
+      return imageCommand({ wasmPath: str("wasm"), outDir: str("out") ?? DEFAULT_IMAGE_DIR, push: str("push") }, io);
   }
   throw new UsageError(`unknown command "${command}"`);
 }
@@ -227,7 +248,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 export async function main(): Promise<void> {
   const controller = new AbortController();
   const argv = process.argv.slice(2);
-  if (argv[0] === "watch") {
+  if (argv[0] === "envoy") {
+    // Envoy gets the signal (it is in the same process group on a terminal, too) and exits.
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => controller.abort());
+  } else if (argv[0] === "watch") {
     // Ctrl-C ends watch's loop cleanly (exit 0); a second Ctrl-C stops at once.
     process.once("SIGINT", () => {
       controller.abort();
