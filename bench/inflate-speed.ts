@@ -96,7 +96,7 @@ const bodies: Array<[string, Buffer]> = [
   ["json-64KiB", jsonBody(new SeededRandom(64), 64 * 1024)],
   ["text-1MiB", textBody(new SeededRandom(1024), 1024 * 1024)],
 ];
-const loadAtStart = loadAverage1m();
+const machine = describeMachine(); // its load average is the one at the start
 const cases: Case[] = [];
 for (const [name, body] of bodies) {
   const gzip = zlib.gzipSync(body, { level: 6 });
@@ -147,14 +147,13 @@ const results = {
     "decode throughput of build/inflate-test.wasm (the filter's gzip/deflate decoder) vs Node zlib.gunzipSync on the same gzip -6 bodies; MB = 10^6 bytes of output",
   command: `npx tsx bench/inflate-speed.ts --batches ${BATCHES}`,
   method: `Wasm: 16 KiB chunks, output counted not copied; gunzipSync: whole body. ${BATCHES} batches of about ${BATCH_MS} ms each side after warm-up, Wasm and gunzipSync alternating; medians, and the fastest batch.`,
-  machine: { ...describeMachine(), loadAverageAtEnd: [loadAverage1m()] },
+  machine: { ...machine, loadAverageAtEnd: [loadAverage1m()] },
   versions: { node: process.version, zlib: process.versions.zlib },
-  loadAverage1mAtStart: loadAtStart,
   cases,
 };
 
 const pad = (x: number | string, n: number): string => String(x).padStart(n);
-console.log(`load average (1 min) at start ${loadAtStart}, at end ${loadAverage1m()}`);
+console.log(`load average (1 min) at start ${machine.loadAverageAtStart[0]}, at end ${loadAverage1m()}`);
 console.log("body         gzip B | wasm MB/s  µs/KiB  fastest MB/s | gunzipSync MB/s  µs/KiB  fastest MB/s | wasm/node time (paired)");
 for (const c of cases) {
   const w = c.wasm;
