@@ -167,11 +167,12 @@ class DiscardSink extends ByteSink {
     src += 8;
     n -= 8;
   }
-  while (n > 0) {
-    store<u8>(dst, load<u8>(src));
-    dst++;
-    src++;
-    n--;
+  if (n > 0) {
+    // The last 1-7 bytes in one word: the bytes after them are history still in use, so they
+    // are written back unchanged (the window is followed by the tables: the word stays inside
+    // the decoder's block).
+    const keep = (<u64>-1) << (<u64>n << 3);
+    store<u64>(dst, (load<u64>(src) & ~keep) | (load<u64>(dst) & keep));
   }
 }
 
