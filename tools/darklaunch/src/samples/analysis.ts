@@ -10,7 +10,9 @@
 //   relative = |raw − noise| / (raw + noise) × 100   and   absolute = |raw − noise| / total × 100,
 // raw and noise are the numbers of requests in which the field differed between primary and
 // candidate (dark) and between primary and secondary (noise), total the requests seen.
-// The comparisons are strict (>) in the code although the flags' help says "inclusive".
+// The comparisons are strict (>) in the code although the flags' help says "inclusive"; here too.
+// Our "requests" are the stored samples: total is the rule's samples, raw and noise the samples
+// whose dark or noise response differs at the path (a sample counts once per generalised path).
 
 import type { Part } from "./document.js";
 import { ignoreEntry, PART_KEYS } from "./paths.js";
@@ -84,8 +86,10 @@ export interface DiffDocument {
 /** Diffy's JoinedField figures and DifferencesFilterFactory's judgement for one field. */
 export function diffyJudgement(raw: number, noise: number, total: number): { relative: number; absolute: number; real: boolean } {
   const gap = Math.abs(raw - noise);
-  const relative = raw + noise === 0 ? 0 : (gap / (raw + noise)) * 100;
-  const absolute = total === 0 ? 0 : (gap / total) * 100;
+  // × 100 first, then one division: a single rounding, so a ratio exactly at a threshold (3 of
+  // 10,000 = 0.03 %) is the same double as the threshold and is not "above" it by a rounding error.
+  const relative = raw + noise === 0 ? 0 : (gap * 100) / (raw + noise);
+  const absolute = total === 0 ? 0 : (gap * 100) / total;
   return { relative, absolute, real: raw > noise && relative > DIFFY_RELATIVE_THRESHOLD && absolute > DIFFY_ABSOLUTE_THRESHOLD };
 }
 
