@@ -95,6 +95,8 @@ function describe(error: ErrorObject): string {
     }
     case "propertyNames":
       return `${jsonPath(error.instancePath)}: header name ${JSON.stringify(params["propertyName"])} must be a lower-case HTTP token`;
+    case "type":
+      return `${jsonPath(error.instancePath)}: must be ${String(params["type"]).split(",").join(" or ")}`;
     case "const":
       return `${jsonPath(error.instancePath)}: must be ${JSON.stringify(params["allowedValue"])}`;
     case "pattern":
