@@ -70,7 +70,7 @@ test("the diff page shows the rules, the tree of paths with percentages and high
 
   // The samples that differ at a path, then one pair.
   await page.click('#tree tr[data-path="items[*].price"]');
-  await page.waitForSelector('#tree tr.selected[data-path="items[*].price"]');
+  await page.waitForSelector(`body[data-shown="#/rule/catalog/key/${encodeURIComponent("items[*].price")}"] #tree tr.selected[data-path="items[*].price"]`);
   await page.waitForSelector("#examples tr");
   const examples = await page.locator("#examples tr").allInnerTexts();
   assert.equal(examples.length, 10);
@@ -79,6 +79,7 @@ test("the diff page shows the rules, the tree of paths with percentages and high
 
   await page.click("#examples tr >> nth=0");
   await page.waitForSelector("body[data-view=sample] .pair");
+  assert.match(page.url(), /#\/sample\/[0-9]+$/);
   assert.equal(await page.locator("#dark-part").innerText(), "differs: body at meta.generated_at, items[0].etag, items[1].price");
   assert.equal(await page.locator("#noise-part").innerText(), "differs: body at meta.generated_at, items[0].etag");
   assert.deepEqual(await page.locator(".side h3").allInnerTexts(), ["Primary", "Dark", "Noise"]);
@@ -103,7 +104,7 @@ test("the diff page shows the rules, the tree of paths with percentages and high
   // A text body: a line diff.
   const bodyDiff = (await getJson(`${c.url}/api/samples?rule=search&key=${encodeURIComponent("(body)")}`)).body.samples as { id: number }[];
   await page.goto(`${c.url}/#/sample/${bodyDiff[0]!.id}`);
-  await page.waitForSelector("body[data-view=sample] [data-side=dark] pre.text");
+  await page.waitForSelector(`body[data-shown="#/sample/${bodyDiff[0]!.id}"] [data-side=dark] pre.text`);
   // Primary: 3 results, Trail / Road / Hiking; dark: 4 results, Trail / Hiking / Road / Sandal.
   assert.deepEqual(await page.locator("[data-side=dark] pre.text div.diff-dark").allInnerTexts(), ["<h1>4 results</h1>", "  <li>Road shoe</li>", "  <li>Sandal</li>"]);
   assert.deepEqual(await page.locator("[data-side=primary] pre.text div.diff-dark").allInnerTexts(), ["<h1>3 results</h1>", "  <li>Road shoe</li>"]);
@@ -112,7 +113,7 @@ test("the diff page shows the rules, the tree of paths with percentages and high
   // A status mismatch: the dark status highlighted, and its plain-text body against the HTML page.
   const statusDiff = (await getJson(`${c.url}/api/samples?rule=search&key=${encodeURIComponent("(status)")}`)).body.samples as { id: number }[];
   await page.goto(`${c.url}/#/sample/${statusDiff[0]!.id}`);
-  await page.waitForSelector("body[data-view=sample] [data-side=dark] tr[data-field=status]");
+  await page.waitForSelector(`body[data-shown="#/sample/${statusDiff[0]!.id}"] [data-side=dark] tr[data-field=status]`);
   assert.equal(await page.locator("[data-side=dark] tr[data-field=status] td").innerText(), "502");
   assert.equal(await page.locator("[data-side=dark] tr[data-field=status] td").getAttribute("class"), "diff-dark");
   assert.equal(await page.locator("[data-side=primary] tr[data-field=status] td").getAttribute("class"), null);

@@ -245,6 +245,8 @@ async function route() {
     else if (parts[0] === "sample" && /^[0-9]+$/.test(parts[1] ?? "")) await sampleView(Number(parts[1]));
     else await overview();
     document.body.dataset["view"] = parts[0] === "rule" || parts[0] === "sample" ? parts[0] : "rules";
+    // Which address the page now shows, for whoever waits on it (the browser tests do).
+    document.body.dataset["shown"] = location.hash === "" ? "#/" : location.hash;
   } catch (err) {
     show(h("p", { class: "error" }, `Could not load: ${/** @type {Error} */ (err).message}`), h("p", {}, h("a", { href: "#/" }, "← rules")));
     document.body.dataset["view"] = "error";
