@@ -38,6 +38,13 @@ test("the store deletes by arrival time and keeps the newest N, with their diffe
   assert.equal(store.size, 4);
   assert.equal(store.keyCounts("checkout").find((k) => k.key === "total")?.dark, 4);
   assert.equal(store.keyCounts("checkout").find((k) => k.key === "lines[*].qty")?.dark, 3);
+
+  // A reader (darklaunch diff --db) cannot change the file.
+  const reader = SampleStore.open(store.file, { readonly: true });
+  t.after(() => reader.close());
+  assert.throws(() => reader.insert([sampleDoc()], 11_000, 10), /readonly|query_only|attempt to write/i);
+  assert.throws(() => reader.deleteReceivedBefore(20_000), /readonly|query_only|attempt to write/i);
+  assert.equal(reader.size, 4);
 });
 
 test("--max-samples: the collector keeps the newest N samples", async (t) => {

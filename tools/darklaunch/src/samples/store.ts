@@ -134,19 +134,25 @@ export class SampleStore {
     this.insertDifference = db.prepare("INSERT OR IGNORE INTO differences (sample_id, rule, side, key) VALUES (?, ?, ?, ?)");
   }
 
-  /** Opens (read-write: creates) the database file; refuses a file of another schema version. */
+  /**
+   * Opens the database file: to write (created if missing, switched to WAL), or `readonly` (it
+   * must exist; every write on the connection fails). Refuses a file of another schema version.
+   */
   static open(file: string, opts: { readonly?: boolean } = {}): SampleStore {
     const readonly = opts.readonly === true;
     if (readonly && !existsSync(file)) throw new CliError(`no sample database at ${file}`, EXIT.other);
     let db: Db;
     try {
-      db = new Database(file, { readonly, fileMustExist: readonly });
+      // libsql 0.5 takes no readonly option (it opens every file read-write): a reader is made
+      // one with query_only below.
+      db = new Database(file);
     } catch (err) {
       throw new CliError(`cannot open the sample database ${file}: ${(err as Error).message}`, EXIT.other);
     }
     try {
       // A reader waits for the collector's write instead of failing with SQLITE_BUSY.
       db.pragma("busy_timeout = 5000");
+      if (readonly) db.pragma("query_only = ON");
       const version = num(pragmaValue(db, "user_version"));
       if (version !== 0 && version !== SCHEMA_VERSION) {
         throw new CliError(`${file} holds samples of another version of darklaunch (schema ${version}, this one reads ${SCHEMA_VERSION})`);
