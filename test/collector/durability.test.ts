@@ -3,6 +3,7 @@
 // 201 is in the database file.
 
 import assert from "node:assert/strict";
+import { existsSync, statSync } from "node:fs";
 import { Agent } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -89,6 +90,8 @@ test("kill -9 while samples arrive, four times over: everything acknowledged is 
     const outcome = await postThrough(c, 400, () => (exit = c.stop("SIGKILL")), `round${round}`);
     assert.ok(exit !== null, "SIGKILL was sent");
     assert.equal(await exit, "SIGKILL");
+    // The crash left the write-ahead log behind, with the commits not yet folded into the file.
+    assert.ok(existsSync(`${db}-wal`) && statSync(`${db}-wal`).size > 0, "a non-empty WAL after the kill");
     assert.ok(outcome.acknowledged.length >= 400, `round ${round}: acknowledged ${outcome.acknowledged.length}`);
     acknowledged.push(...outcome.acknowledged);
     cutOff += outcome.failed;

@@ -162,6 +162,7 @@ export class SampleStore {
         if (mode.toLowerCase() !== "wal") throw new CliError(`${file}: the database refused WAL mode (journal_mode ${mode})`);
         // FULL: every commit is on disk before it returns, so an acknowledged sample survives a crash.
         db.pragma("synchronous = FULL");
+        if (num(pragmaValue(db, "synchronous")) !== 2) throw new CliError(`${file}: the database refused synchronous=FULL`);
         db.exec(CREATE);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       } else if (version === 0) {
