@@ -17,6 +17,8 @@ export interface EnvoyFromFileOptions {
   concurrency?: number;
   /** How long to wait for the admin `/ready`; default 20000 ms. */
   readyTimeoutMs?: number;
+  /** Called with each complete line Envoy logs (stdout and stderr). */
+  onLogLine?: (line: string) => void;
 }
 
 export interface EnvoyFromFile {
@@ -51,12 +53,18 @@ export async function startEnvoyFromFile(options: EnvoyFromFileOptions): Promise
   ];
   const child = spawn(envoyBinary(), args, { cwd: options.projectRoot, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
-  const append = (chunk: Buffer): void => {
-    log += chunk.toString("utf8");
+  const partial = { stdout: "", stderr: "" };
+  const append = (stream: "stdout" | "stderr", chunk: Buffer): void => {
+    const text = chunk.toString("utf8");
+    log += text;
     if (log.length > MAX_LOG_CHARS) log = log.slice(log.length - MAX_LOG_CHARS);
+    if (options.onLogLine === undefined) return;
+    const lines = (partial[stream] + text).split("\n");
+    partial[stream] = lines.pop() ?? "";
+    for (const line of lines) options.onLogLine(line);
   };
-  child.stdout.on("data", append);
-  child.stderr.on("data", append);
+  child.stdout.on("data", (chunk: Buffer) => append("stdout", chunk));
+  child.stderr.on("data", (chunk: Buffer) => append("stderr", chunk));
 
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) => {

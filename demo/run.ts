@@ -19,6 +19,7 @@ import { colourWanted, Painter } from "../tools/darklaunch/src/table.js";
 import { FILTER_WASM_PATH, PROJECT_ROOT } from "../tools/lib/envoy.js";
 import { busyPorts, DEMO_THRESHOLDS, readDemoConfig, writeDemoRunFiles } from "./demo-config.js";
 import { startEnvoyFromFile } from "./envoy.js";
+import { envoyLogLineForPeople } from "./envoy-log.js";
 import { startDemoService } from "./services.js";
 import { brokenInvariants, darkCallsPending, readDarkLaunchStats, renderStatsTable } from "./stats.js";
 import { describeStatuses, newTally, sendSteadyTraffic, type ClientTally } from "./traffic.js";
@@ -48,6 +49,12 @@ let cleaningUp: Promise<void> | null = null;
 /** Aborted on Ctrl-C (or SIGTERM): the traffic and the watch stop. */
 const interrupt = new AbortController();
 let endlessMode = false;
+/** When the first stop signal came: a second one within this time is the same Ctrl-C. */
+let firstSignalAt = 0;
+const SAME_SIGNAL_MS = 1000;
+/** Envoy's latest warnings and errors, for the live view's footer (the screen is redrawn each second). */
+const envoyNotices: string[] = [];
+const MAX_ENVOY_NOTICES = 4;
 
 function cleanUp(): Promise<void> {
   cleaningUp ??= (async () => {
@@ -77,8 +84,22 @@ function stopAndExit(why: string, code: number): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // Ctrl-C under `npm start` arrives twice: from the terminal and forwarded by npm. One press is
+  // one stop; only a press a second later means "now".
+  if (interrupt.signal.aborted && Date.now() - firstSignalAt < SAME_SIGNAL_MS) return;
+  if (!interrupt.signal.aborted) firstSignalAt = Date.now();
   // Ctrl-C is how the endless demo ends: that is a normal end (like `darklaunch watch`).
   stopAndExit(signal, signal === "SIGINT" ? (endlessMode ? 0 : 130) : 143);
+}
+
+/** Shows one of Envoy's warnings or errors: at once, and in the live view's footer. */
+function showEnvoyLine(line: string): void {
+  const shown = envoyLogLineForPeople(line);
+  if (shown === null) return;
+  console.error(shown);
+  if (shown.includes("\n  (expected: ")) return; // explained once is enough; the footer keeps news
+  envoyNotices.push(shown);
+  if (envoyNotices.length > MAX_ENVOY_NOTICES) envoyNotices.shift();
 }
 
 /** Dark calls outlive the client's requests: wait until each has an outcome, then one stats flush. */
@@ -158,7 +179,7 @@ async function main(): Promise<number> {
   console.log(`demo: primary service on 127.0.0.1:${primary.port}, dark service on 127.0.0.1:${dark.port}`);
 
   const files = writeDemoRunFiles(config);
-  const envoy = await startEnvoyFromFile({ projectRoot: PROJECT_ROOT, configPath: files.bootstrap });
+  const envoy = await startEnvoyFromFile({ projectRoot: PROJECT_ROOT, configPath: files.bootstrap, onLogLine: showEnvoyLine });
   cleanups.push({ what: "Envoy", run: () => envoy.stop() });
   console.log(`demo: Envoy (pid ${envoy.pid}) listening on ${envoy.url.slice(7)}, admin on ${envoy.adminUrl.slice(7)}`);
   console.log(`demo: Envoy runs ${files.bootstrap}; the filter's configuration comes by ECDS from ${files.ecds}`);
@@ -203,6 +224,7 @@ async function main(): Promise<number> {
     `\ndemo: ${Math.round((Date.now() - startedAt) / 1000)}${duration === null ? "" : `/${duration}`} s, ` +
     `${tally.sent} requests sent, responses ${describeStatuses(tally)}\n` +
     `${tryLines.slice(0, 4).join("\n")}\n` +
+    (envoyNotices.length > 0 ? `Envoy's latest warnings and errors:\n${envoyNotices.map((n) => `  ${n}`).join("\n")}\n` : "") +
     (duration === null ? "Ctrl-C stops the demo.\n" : "");
   const watchIO: CliIO = {
     out: (text) => void process.stdout.write(isTTY ? text + footer() : text),

@@ -445,11 +445,13 @@ describe("config: dark", () => {
   it("refuses an unknown key", () => {
     expect(problems(withDark('"timeout":5'))).toBe("rules[0].dark.timeout: unknown key");
   });
-  it("refuses an empty authority", () => {
-    expect(problems(withDark('"authority":""'))).toBe('rules[0].dark.authority: must be a non-empty string without CR, LF or NUL (got "")');
+  it("takes an empty authority as: keep the original one", () => {
+    const rule = parseConfigString(withDark('"authority":""')).config!.rules[0];
+    expect(rule.dark.keepAuthority).toBe(true);
+    expect(rule.dark.authorityBytes).toBeNull();
   });
   it("refuses an authority with CR LF", () => {
-    expect(problems(withDark('"authority":"a\\r\\nb"'))).toBe('rules[0].dark.authority: must be a non-empty string without CR, LF or NUL (got "a\\r\\nb")');
+    expect(problems(withDark('"authority":"a\\r\\nb"'))).toBe('rules[0].dark.authority: must be a string without CR, LF or NUL ("" keeps the original authority) (got "a\\r\\nb")');
   });
   it("refuses timeout_ms 0", () => {
     expect(problems(withDark('"timeout_ms":0'))).toBe("rules[0].dark.timeout_ms: must be an integer from 1 to 60000 (got 0)");
@@ -520,8 +522,54 @@ describe("config: compare", () => {
   it("refuses status that is not a boolean", () => {
     expect(problems(withRule('"compare":{"status":"true"}'))).toBe('rules[0].compare.status: must be a boolean (got "true")');
   });
-  it("refuses body that is not a boolean", () => {
-    expect(problems(withRule('"compare":{"body":0}'))).toBe("rules[0].compare.body: must be a boolean (got 0)");
+  it("refuses body that is not a boolean or an object", () => {
+    expect(problems(withRule('"compare":{"body":0}'))).toBe("rules[0].compare.body: must be true, false or an object {json, ignore, decode} (got 0)");
+  });
+  it("body true means bytes, decoded; false turns body comparison off", () => {
+    const on = parsed(withRule('"compare":{"body":true}')).rules[0].compare;
+    expect(on.body).toBe(true);
+    expect(on.json).toBe(false);
+    expect(on.decode).toBe(true);
+    expect(parsed(withRule('"compare":{"body":false}')).rules[0].compare.body).toBe(false);
+  });
+  it("body as an object: json, decode and ignore with their defaults", () => {
+    const c = parsed(withRule('"compare":{"body":{"json":true,"ignore":["updated_at","meta.request_id","items[*].etag","**.trace_id"]}}')).rules[0].compare;
+    expect(c.body).toBe(true);
+    expect(c.json).toBe(true);
+    expect(c.decode).toBe(true);
+    expect(c.ignore).toStrictEqual(["updated_at", "meta.request_id", "items[*].etag", "**.trace_id"]);
+    const empty = parsed(withRule('"compare":{"body":{}}')).rules[0].compare;
+    expect(empty.json).toBe(false);
+    expect(empty.decode).toBe(true);
+    expect(empty.ignore.length).toBe(0);
+    expect(parsed(withRule('"compare":{"body":{"decode":false}}')).rules[0].compare.decode).toBe(false);
+  });
+  it("refuses an unknown key in body", () => {
+    expect(problems(withRule('"compare":{"body":{"json":true,"ignored":["a"]}}'))).toBe("rules[0].compare.body.ignored: unknown key");
+  });
+  it("refuses json and decode that are not booleans", () => {
+    expect(problems(withRule('"compare":{"body":{"json":1,"decode":"yes"}}'))).toBe(
+      'rules[0].compare.body.json: must be a boolean (got 1)\nrules[0].compare.body.decode: must be a boolean (got "yes")',
+    );
+  });
+  it("refuses ignore without json: true", () => {
+    expect(problems(withRule('"compare":{"body":{"ignore":["a"]}}'))).toBe(
+      "rules[0].compare.body.ignore: needs json: true (ignored paths are JSON paths; bytes are compared whole)",
+    );
+  });
+  it("refuses ignore that is not an array, and entries that are not non-empty strings", () => {
+    expect(problems(withRule('"compare":{"body":{"json":true,"ignore":"a"}}'))).toBe('rules[0].compare.body.ignore: must be an array of JSON paths (got "a")');
+    expect(problems(withRule('"compare":{"body":{"json":true,"ignore":["a",3,""]}}'))).toBe(
+      'rules[0].compare.body.ignore[1]: must be a JSON path such as "meta.request_id" or "items[*].etag" (got 3)\n' +
+        'rules[0].compare.body.ignore[2]: must be a JSON path such as "meta.request_id" or "items[*].etag" (got "")',
+    );
+  });
+  it("refuses more than 64 ignored paths", () => {
+    const paths = new Array<string>();
+    for (let i = 0; i < 65; i++) paths.push('"p' + i.toString() + '"');
+    expect(problems(withRule('"compare":{"body":{"json":true,"ignore":[' + paths.join(",") + "]}}"))).toBe(
+      "rules[0].compare.body.ignore: must have at most 64 paths (got 65)",
+    );
   });
   it("refuses headers that is not an array", () => {
     expect(problems(withRule('"compare":{"headers":"etag"}'))).toBe('rules[0].compare.headers: must be an array of HTTP header names (got "etag")');

@@ -91,7 +91,7 @@ describe("darkCopyHeaders", () => {
         "accept", "*/*",
         "proxy-connection", "keep-alive",
         "transfer-encoding", "chunked",
-        "te", "trailers",
+        "te", "gzip, trailers",
         "trailer", "x-checksum",
         "upgrade", "websocket",
         "proxy-authenticate", "Basic",
@@ -110,8 +110,23 @@ describe("darkCopyHeaders", () => {
   });
 
   test("removes hop-by-hop headers whatever their case", () => {
-    const copy = copyOf(checkout(""), [":authority", "h", "Connection", "close", "TE", "trailers", "Upgrade", "h2c", "accept", "*/*"], 0);
+    const copy = copyOf(checkout(""), [":authority", "h", "Connection", "close", "TE", "deflate", "Upgrade", "h2c", "accept", "*/*"], 0);
     expect(copy).toStrictEqual([":authority: h-shadow", "accept: */*", "x-dark-launch: checkout"]);
+  });
+
+  test("keeps te: trailers (gRPC requires it), whatever its case and surrounding spaces", () => {
+    expect(copyOf(checkout(""), [":authority", "h", "te", "trailers"], 0)).toStrictEqual([":authority: h-shadow", "te: trailers", "x-dark-launch: checkout"]);
+    expect(copyOf(checkout(""), [":authority", "h", "TE", " Trailers "], 0)).toStrictEqual([":authority: h-shadow", "TE:  Trailers ", "x-dark-launch: checkout"]);
+  });
+
+  test("removes any other te value, also one that lists trailers among others", () => {
+    expect(copyOf(checkout(""), [":authority", "h", "te", "trailers, deflate"], 0)).toStrictEqual([":authority: h-shadow", "x-dark-launch: checkout"]);
+    expect(copyOf(checkout(""), [":authority", "h", "te", "trailersx"], 0)).toStrictEqual([":authority: h-shadow", "x-dark-launch: checkout"]);
+  });
+
+  test("authority \"\" keeps the original authority unchanged", () => {
+    const rule = ruleOf('{"name":"checkout","dark":{"cluster":"v2","authority":""}}');
+    expect(copyOf(rule, [":authority", "shop.example:8080", "accept", "*/*"], 0)).toStrictEqual([":authority: shop.example:8080", "accept: */*", "x-dark-launch: checkout"]);
   });
 
   test("keeps headers whose names only start like hop-by-hop ones", () => {

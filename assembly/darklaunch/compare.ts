@@ -4,6 +4,7 @@ import { parseDecimal } from "../abi/bytes";
 import { Compare } from "./config";
 import { BodyHasher } from "./body_hash";
 import { fnv1a64Update, FNV64_OFFSET } from "./hash";
+import { GRPC_STATUS_MISSING_HTTP, httpStatusOfGrpc, isGrpcContentType, parseGrpcStatus } from "./grpc";
 
 export enum Outcome {
   Match = -1,
@@ -26,6 +27,9 @@ export function parseStatus(ptr: usize, len: i32): i32 {
 }
 
 const COMMA: ArrayBuffer = String.UTF8.encode(",");
+const STATUS: ArrayBuffer = String.UTF8.encode(":status");
+const CONTENT_TYPE: ArrayBuffer = String.UTF8.encode("content-type");
+const GRPC_STATUS: ArrayBuffer = String.UTF8.encode("grpc-status");
 
 /** The digest of an absent header; a present header whose hash is 0 is stored as 1. */
 // @ts-ignore: decorator
@@ -35,11 +39,16 @@ const NO_DIGESTS = new StaticArray<u64>(0);
 
 /** What one side's response looked like, as far as comparison needs: no header values are kept. */
 export class ResponseSummary {
+  /** The status that counts (contract §2.5): HTTP :status, or for gRPC the one grpc-status maps to once known. */
   status: i32 = -1;
+  /** Whether the response is gRPC (content-type application/grpc…, not gRPC-Web). */
+  grpc: bool = false;
+  /** The raw grpc-status of a gRPC response, -1 until seen (or when not gRPC). */
+  grpcStatus: i32 = -1;
   /** One digest per `compare.headers` entry: FNV-1a 64 over all its values joined by ",", or 0 if absent. */
   headerDigests: StaticArray<u64>;
   body: BodyHasher = new BodyHasher();
-  /** Whether the whole response (headers and body) was seen. */
+  /** Whether the whole response (headers, body, trailers) was seen. */
   complete: bool = false;
   /** False when Envoy answered itself (upstream reset, refused, timed out): no service answered. */
   fromUpstream: bool = true;
@@ -50,30 +59,84 @@ export class ResponseSummary {
     this.headerDigests = n > 0 ? new StaticArray<u64>(n) : NO_DIGESTS;
   }
 
-  /** Records the status and compared headers of `headers` (a response header map). */
-  takeHeaders(compare: Compare, headers: HeaderMap, status: i32): void {
-    this.status = status;
-    const names = compare.headerBytes;
-    for (let k = 0; k < names.length; k++) {
-      const name = unchecked(names[k]);
-      let h: u64 = FNV64_OFFSET;
-      let found = false;
-      let i = headers.indexOf(name);
-      while (i >= 0) {
-        if (found) h = fnv1a64Update(h, changetype<usize>(COMMA), 1);
-        h = fnv1a64Update(h, headers.valuePtr(i), headers.valueLen(i));
-        found = true;
-        i = headers.indexOf(name, i + 1);
-      }
-      const digest: u64 = found ? (h == ABSENT ? 1 : h) : ABSENT;
-      unchecked((this.headerDigests[k] = digest));
+  /** Records the status, gRPC-ness and compared headers of `headers` (a response header map). */
+  takeHeaders(compare: Compare, headers: HeaderMap): void {
+    const s = headers.indexOf(STATUS);
+    this.status = s >= 0 ? parseStatus(headers.valuePtr(s), headers.valueLen(s)) : -1;
+    const ct = headers.indexOf(CONTENT_TYPE);
+    if (ct >= 0 && isGrpcContentType(headers.valuePtr(ct), headers.valueLen(ct))) {
+      this.grpc = true;
+      this.takeGrpcStatus(headers); // a trailers-only response carries it in its headers
     }
+    digestHeaders(compare.headerBytes, headers, this.headerDigests);
+  }
+
+  /**
+   * Whether the trailers still matter: a gRPC status not yet seen, or a compared header not found
+   * among the headers (compare.headers names are looked up in the headers, then the trailers).
+   */
+  wantsTrailers(): bool {
+    if (this.grpc && this.grpcStatus < 0) return true;
+    for (let k = 0; k < this.headerDigests.length; k++) {
+      if (unchecked(this.headerDigests[k]) == ABSENT) return true;
+    }
+    return false;
+  }
+
+  /** Records what the trailers add: the gRPC status, compared headers the headers lacked. */
+  takeTrailers(compare: Compare, trailers: HeaderMap): void {
+    if (this.grpc && this.grpcStatus < 0) this.takeGrpcStatus(trailers);
+    digestHeaders(compare.headerBytes, trailers, this.headerDigests);
+  }
+
+  /**
+   * The response is over (complete or not): a gRPC response's status becomes the one its
+   * grpc-status maps to, or 500 without one.
+   */
+  settleStatus(): void {
+    this.statusSettled = true;
+    if (this.grpc && this.grpcStatus < 0 && this.status >= 0) this.status = GRPC_STATUS_MISSING_HTTP;
+  }
+
+  /** Whether `status` is final: known, and for gRPC its grpc-status seen (or the response over). */
+  get statusFinal(): bool {
+    return this.status >= 0 && (!this.grpc || this.grpcStatus >= 0 || this.statusSettled);
+  }
+
+  private statusSettled: bool = false;
+
+  private takeGrpcStatus(map: HeaderMap): void {
+    const g = map.indexOf(GRPC_STATUS);
+    if (g < 0 || this.status < 0) return;
+    const code = parseGrpcStatus(map.valuePtr(g), map.valueLen(g));
+    if (code < 0) return; // not a number: as if absent (500 once the response is over)
+    this.grpcStatus = code;
+    this.status = httpStatusOfGrpc(code);
+  }
+}
+
+/** Fills the digests of `names` still absent from the values they have in `map`. */
+function digestHeaders(names: ArrayBuffer[], map: HeaderMap, digests: StaticArray<u64>): void {
+  for (let k = 0; k < names.length; k++) {
+    if (unchecked(digests[k]) != ABSENT) continue;
+    const name = unchecked(names[k]);
+    let h: u64 = FNV64_OFFSET;
+    let found = false;
+    let i = map.indexOf(name);
+    while (i >= 0) {
+      if (found) h = fnv1a64Update(h, changetype<usize>(COMMA), 1);
+      h = fnv1a64Update(h, map.valuePtr(i), map.valueLen(i));
+      found = true;
+      i = map.indexOf(name, i + 1);
+    }
+    if (found) unchecked((digests[k] = h == ABSENT ? 1 : h));
   }
 }
 
 /** Match, or the first differing enabled part in the order status, headers, body. */
 export function compareResponses(compare: Compare, primary: ResponseSummary, dark: ResponseSummary): Outcome {
-  if (compare.status && primary.status != dark.status) return Outcome.MismatchStatus;
+  // Two gRPC codes that map to one HTTP status (3 and 11) still differ; so do gRPC and not.
+  if (compare.status && (primary.status != dark.status || primary.grpcStatus != dark.grpcStatus)) return Outcome.MismatchStatus;
   for (let k = 0; k < primary.headerDigests.length; k++) {
     if (unchecked(primary.headerDigests[k]) != unchecked(dark.headerDigests[k])) return Outcome.MismatchHeaders;
   }

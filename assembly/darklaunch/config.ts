@@ -59,9 +59,11 @@ export class Sample {
 export class Dark {
   cluster: string = "";
   clusterBytes: ArrayBuffer = new ArrayBuffer(0);
-  /** null: the original authority with "-shadow" added to the host. */
+  /** null: the original authority with "-shadow" added to the host (or kept: keepAuthority). */
   authority: string | null = null;
   authorityBytes: ArrayBuffer | null = null;
+  /** `authority: ""`: the copy keeps the original authority unchanged. */
+  keepAuthority: bool = false;
   timeoutMs: i32 = DEFAULT_TIMEOUT_MS;
   maxBodyBytes: i32 = DEFAULT_MAX_BODY_BYTES;
   /** Names lower-cased; parallel arrays, in the order given. */
@@ -71,12 +73,23 @@ export class Dark {
   removeHeaders: ArrayBuffer[] = [];
 }
 
+/** At most this many `compare.body.ignore` paths per rule. */
+// @ts-ignore: decorator
+@inline export const MAX_IGNORE_PATHS: i32 = 64;
+
 export class Compare {
   status: bool = true;
-  /** Lower-cased response header names whose values are compared. */
+  /** Lower-cased response header names whose values are compared (looked up in headers, then trailers). */
   headers: string[] = [];
   headerBytes: ArrayBuffer[] = [];
+  /** Whether bodies are compared at all (`body: false` turns it off). */
   body: bool = true;
+  /** Bodies compared as JSON values (`body: {json: true}`), else as bytes. */
+  json: bool = false;
+  /** gzip / deflate bodies decompressed before comparing (contract §2.4). */
+  decode: bool = true;
+  /** `body.ignore`: JSON paths left out on both sides, as written. */
+  ignore: string[] = [];
 
   /** Whether any part is compared (the compare.* counters move only then). */
   get any(): bool {

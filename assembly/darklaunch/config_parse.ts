@@ -13,6 +13,7 @@ import {
   HeaderCondition,
   HeaderConditionKind,
   Limits,
+  MAX_IGNORE_PATHS,
   MAX_RULES,
   Rule,
   RuleMatch,
@@ -56,6 +57,7 @@ const HEADER_CONDITION_KEYS: string[] = ["name", "exact", "prefix", "present", "
 const SAMPLE_KEYS: string[] = ["percent", "by"];
 const DARK_KEYS: string[] = ["cluster", "authority", "timeout_ms", "max_body_bytes", "set_headers", "remove_headers"];
 const COMPARE_KEYS: string[] = ["status", "headers", "body"];
+const BODY_KEYS: string[] = ["json", "ignore", "decode"];
 const LIMITS_KEYS: string[] = ["max_in_flight", "max_per_second"];
 const BREAKER_KEYS: string[] = ["failure_ratio", "min_calls", "window_ms", "open_ms"];
 
@@ -612,11 +614,15 @@ class ConfigReader {
         dark.clusterBytes = String.UTF8.encode(cluster);
       }
     }
-    const authority = this.string(obj, path, "authority", "a non-empty string without CR, LF or NUL",
-      (s: string): bool => s.length > 0 && !hasCrLfNul(s));
+    const authority = this.string(obj, path, "authority", "a string without CR, LF or NUL (\"\" keeps the original authority)",
+      (s: string): bool => !hasCrLfNul(s));
     if (authority !== null) {
-      dark.authority = authority;
-      dark.authorityBytes = String.UTF8.encode(authority);
+      if (authority.length == 0) {
+        dark.keepAuthority = true;
+      } else {
+        dark.authority = authority;
+        dark.authorityBytes = String.UTF8.encode(authority);
+      }
     }
     dark.timeoutMs = <i32>this.int(obj, path, "timeout_ms", 1, MAX_DARK_TIMEOUT_MS, dark.timeoutMs);
     dark.maxBodyBytes = <i32>this.int(obj, path, "max_body_bytes", 0, MAX_DARK_BODY_BYTES, dark.maxBodyBytes);
@@ -680,7 +686,48 @@ class ConfigReader {
       compare.headers = headers;
       compare.headerBytes = encodeAll(headers);
     }
-    compare.body = this.bool(obj, path, "body", true);
+    this.body(obj, path, compare);
+  }
+
+  /** `compare.body`: true (bytes, decoded), false (off), or {json, ignore, decode}. */
+  private body(compareObj: JSON.Obj, comparePath: string, compare: Compare): void {
+    const v = compareObj.get("body");
+    if (v === null) return;
+    const path = memberPath(comparePath, "body");
+    if (v instanceof JSON.Bool) {
+      compare.body = (<JSON.Bool>v)._bool;
+      return;
+    }
+    if (!(v instanceof JSON.Obj)) {
+      this.mustBe(path, "true, false or an object {json, ignore, decode}", v);
+      return;
+    }
+    const obj = <JSON.Obj>v;
+    this.unknownKeys(obj, path, BODY_KEYS);
+    compare.body = true;
+    compare.json = this.bool(obj, path, "json", false);
+    compare.decode = this.bool(obj, path, "decode", true);
+    const items = this.array(obj, path, "ignore", "an array of JSON paths");
+    if (items === null) return;
+    const ignorePath = memberPath(path, "ignore");
+    if (!compare.json && items.length > 0) {
+      this.problems.add(ignorePath, "needs json: true (ignored paths are JSON paths; bytes are compared whole)");
+    }
+    if (items.length > MAX_IGNORE_PATHS) {
+      this.problems.add(ignorePath, "must have at most " + MAX_IGNORE_PATHS.toString() + " paths (got " + items.length.toString() + ")");
+      return;
+    }
+    const paths = new Array<string>();
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const itemPath = elementPath(ignorePath, i);
+      if (!(item instanceof JSON.Str) || (<JSON.Str>item)._str.length == 0) {
+        this.mustBe(itemPath, "a JSON path such as \"meta.request_id\" or \"items[*].etag\"", item);
+        continue;
+      }
+      paths.push((<JSON.Str>item)._str);
+    }
+    compare.ignore = paths;
   }
 
   private limits(ruleObj: JSON.Obj, rulePath: string, limits: Limits): void {

@@ -6,14 +6,18 @@ const AUTHORITY: ArrayBuffer = String.UTF8.encode(":authority");
 const CONTENT_LENGTH: ArrayBuffer = String.UTF8.encode("content-length");
 export const DARK_LAUNCH_HEADER: ArrayBuffer = String.UTF8.encode("x-dark-launch");
 const SHADOW: ArrayBuffer = String.UTF8.encode("-shadow");
+const TE: ArrayBuffer = String.UTF8.encode("te");
+const TRAILERS: ArrayBuffer = String.UTF8.encode("trailers");
 
-/** Headers never copied: hop-by-hop ones, and content-length (re-added from the real body). */
+/**
+ * Headers never copied: hop-by-hop ones, and content-length (re-added from the real body).
+ * `te` is hop-by-hop too, but `te: trailers` is kept (gRPC requires it): see `keptTe`.
+ */
 const DROPPED: ArrayBuffer[] = [
   String.UTF8.encode("connection"),
   String.UTF8.encode("keep-alive"),
   String.UTF8.encode("proxy-connection"),
   String.UTF8.encode("transfer-encoding"),
-  String.UTF8.encode("te"),
   String.UTF8.encode("trailer"),
   String.UTF8.encode("upgrade"),
   String.UTF8.encode("proxy-authenticate"),
@@ -50,6 +54,15 @@ export function shadowAuthority(ptr: usize, len: i32): ArrayBuffer {
   return out;
 }
 
+/** Whether a `te` value is exactly `trailers` (any case, surrounding spaces ignored): the one kept. */
+function keptTe(ptr: usize, len: i32): bool {
+  let start = 0;
+  let end = len;
+  while (start < end && (load<u8>(ptr + start) == 0x20 || load<u8>(ptr + start) == 0x09)) start++;
+  while (end > start && (load<u8>(ptr + end - 1) == 0x20 || load<u8>(ptr + end - 1) == 0x09)) end--;
+  return equalsIgnoreCase(ptr + start, end - start, changetype<usize>(TRAILERS), TRAILERS.byteLength);
+}
+
 /** Decimal ASCII of a non-negative integer. */
 function decimal(n: i32): ArrayBuffer {
   return String.UTF8.encode(n.toString());
@@ -72,10 +85,13 @@ export function darkCopyHeaders(rule: Rule, ruleName: ArrayBuffer, headers: Head
       if (sawAuthority) continue;
       sawAuthority = true;
       const explicit = dark.authorityBytes;
-      w.addBuffers(AUTHORITY, explicit !== null ? explicit : shadowAuthority(headers.valuePtr(i), headers.valueLen(i)));
+      if (explicit !== null) w.addBuffers(AUTHORITY, explicit);
+      else if (dark.keepAuthority) w.addPair(headers, i);
+      else w.addBuffers(AUTHORITY, shadowAuthority(headers.valuePtr(i), headers.valueLen(i)));
       continue;
     }
     if (inList(DROPPED, np, nl) || inList(dark.removeHeaders, np, nl) || inList(dark.setHeaderNames, np, nl)) continue;
+    if (equalsIgnoreCase(np, nl, changetype<usize>(TE), TE.byteLength) && !keptTe(headers.valuePtr(i), headers.valueLen(i))) continue;
     w.addPair(headers, i);
   }
   if (!sawAuthority) {

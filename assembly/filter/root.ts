@@ -2,10 +2,9 @@
 import { RootContext, StreamContext } from "../abi/context";
 import { BufferType, LogLevel, MapType } from "../abi/enums";
 import { done, getBufferBytes, getHeaderMap, log, monotonicNanos, randomU64, streamBufferBytes } from "../abi/hostcalls";
-import { HeaderMap } from "../abi/headers";
 import { Compare, Config } from "../darklaunch/config";
 import { parseConfig } from "../darklaunch/config_parse";
-import { compareResponses, Outcome, parseStatus, statusClass } from "../darklaunch/compare";
+import { compareResponses, Outcome, ResponseSummary, parseStatus, statusClass } from "../darklaunch/compare";
 import { hex64 } from "../darklaunch/hash";
 import { Xorshift64 } from "../darklaunch/sampling";
 import { MISMATCH_PARTS } from "../darklaunch/stats_names";
@@ -88,19 +87,24 @@ export class DarkLaunchRoot extends RootContext {
       metrics.darkFailed();
     } else {
       const headers = getHeaderMap(MapType.HttpCallResponseHeaders);
-      const s = headers.indexOf(STATUS);
-      const status = s >= 0 ? parseStatus(headers.valuePtr(s), headers.valueLen(s)) : -1;
-      if (status < 0) {
-        metrics.darkFailed();
-      } else if (headers.indexOf(UPSTREAM_SERVICE_TIME) < 0) {
+      if (headers.indexOf(UPSTREAM_SERVICE_TIME) < 0) {
         // A local reply of Envoy's async client: nothing came from the dark service.
-        if (status == 504) metrics.darkTimeout();
+        const s = headers.indexOf(STATUS);
+        if (s >= 0 && parseStatus(headers.valuePtr(s), headers.valueLen(s)) == 504) metrics.darkTimeout();
         else metrics.darkFailed();
       } else {
-        const cls = statusClass(status);
-        metrics.darkStatus(cls);
-        failed = cls == 3;
-        recordDarkResponse(call, compare, headers, status, bodySize);
+        const dark = call.dark;
+        dark.takeHeaders(compare, headers);
+        if (numTrailers > 0 && dark.wantsTrailers()) dark.takeTrailers(compare, getHeaderMap(MapType.HttpCallResponseTrailers));
+        dark.settleStatus();
+        if (dark.status < 0) {
+          metrics.darkFailed();
+        } else {
+          const cls = statusClass(dark.status);
+          metrics.darkStatus(cls);
+          failed = cls == 3;
+          readDarkBody(dark, compare, bodySize);
+        }
       }
     }
     metrics.darkLatencyMs(elapsedMs(call.startNs, endNs));
@@ -145,15 +149,14 @@ export class DarkLaunchRoot extends RootContext {
         " x-request-id=" + printableOrDash(call.requestId) +
         " primary_status=" + call.primary.status.toString() +
         " dark_status=" + call.dark.status.toString() +
+        grpcStatuses(call.primary, call.dark) +
         " primary_body_hash=" + hex64(call.primary.body.hash) +
         " dark_body_hash=" + hex64(call.dark.body.hash),
     );
   }
 }
 
-function recordDarkResponse(call: DarkCall, compare: Compare, headers: HeaderMap, status: i32, bodySize: i32): void {
-  const dark = call.dark;
-  dark.takeHeaders(compare, headers, status);
+function readDarkBody(dark: ResponseSummary, compare: Compare, bodySize: i32): void {
   if (compare.body && bodySize > 0) {
     const read = streamBufferBytes(BufferType.HttpCallResponseBody, 0, bodySize, BODY_SLICE, dark.body);
     if (read != bodySize) return; // body not fully readable: the pair stays incomplete
@@ -161,6 +164,15 @@ function recordDarkResponse(call: DarkCall, compare: Compare, headers: HeaderMap
   dark.complete = true;
 }
 
+/** ` primary_grpc_status=… dark_grpc_status=…` when either side is gRPC ("-" for none), else "". */
+function grpcStatuses(primary: ResponseSummary, dark: ResponseSummary): string {
+  if (!primary.grpc && !dark.grpc) return "";
+  return " primary_grpc_status=" + codeOrDash(primary.grpcStatus) + " dark_grpc_status=" + codeOrDash(dark.grpcStatus);
+}
+
+function codeOrDash(code: i32): string {
+  return code >= 0 ? code.toString() : "-";
+}
 
 /** The request id for a log line: printable ASCII only, else "-". */
 function printableOrDash(id: ArrayBuffer | null): string {

@@ -3,10 +3,10 @@
 // Every path returns Continue: the primary is never held, changed or failed.
 import { StreamContext } from "../abi/context";
 import { BufferType, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, LogLevel, MapType, WasmResult } from "../abi/enums";
-import { getHeaderMap, getHeaderValue, getProperty, httpCall, log, monotonicNanos, streamBufferBytes } from "../abi/hostcalls";
+import { getHeaderMap, getProperty, httpCall, log, monotonicNanos, streamBufferBytes } from "../abi/hostcalls";
 import { HeaderMap, equalsBytes } from "../abi/headers";
 import { BoundedBytes, parseDecimal } from "../abi/bytes";
-import { ResponseSummary, parseStatus, statusClass } from "../darklaunch/compare";
+import { ResponseSummary, statusClass } from "../darklaunch/compare";
 import { darkCopyHeaders } from "../darklaunch/copy";
 import { gateRequest, matchRule } from "../darklaunch/rules";
 import { Skip } from "../darklaunch/skip";
@@ -19,7 +19,6 @@ import { elapsedMs } from "./clock";
 const ROUTE_NAME_PATH: ArrayBuffer = String.UTF8.encode("xds\0route_name");
 const CONTENT_LENGTH: ArrayBuffer = String.UTF8.encode("content-length");
 const REQUEST_ID: ArrayBuffer = String.UTF8.encode("x-request-id");
-const STATUS: ArrayBuffer = String.UTF8.encode(":status");
 const CODE_DETAILS_PATH: ArrayBuffer = String.UTF8.encode("response\0code_details");
 const VIA_UPSTREAM: ArrayBuffer = String.UTF8.encode("via_upstream");
 // @ts-ignore: decorator
@@ -41,9 +40,9 @@ export class DarkLaunchStream extends StreamContext {
   private runtime: RuleRuntime | null = null;
   private requestHeaders: HeaderMap | null = null;
   private body: BoundedBytes | null = null;
-  private startNs: u64 = 0;
   private primary: ResponseSummary | null = null;
   private primaryEndNs: u64 = 0;
+  private primaryCounted: bool = false;
   private declaredBodyLength: i32 = -1;
   private call: DarkCall | null = null;
 
@@ -77,10 +76,9 @@ export class DarkLaunchStream extends StreamContext {
     }
     this.declaredBodyLength = <i32>declared;
     this.phase = Phase.Collecting;
-    this.startNs = monotonicNanos();
     this.requestHeaders = headers;
     this.primary = new ResponseSummary(rule.compare);
-    if (endOfStream) this.dispatch(this.startNs);
+    if (endOfStream) this.dispatch(monotonicNanos());
     return FilterHeadersStatus.Continue;
   }
 
@@ -114,16 +112,9 @@ export class DarkLaunchStream extends StreamContext {
     const primary = this.primary;
     if (primary === null || this.phase == Phase.Ignored) return FilterHeadersStatus.Continue;
     const compare = this.runtime!.rule.compare;
-    if (compare.headers.length > 0) {
-      const headers = getHeaderMap(MapType.ResponseHeaders);
-      const s = headers.indexOf(STATUS);
-      primary.takeHeaders(compare, headers, s >= 0 ? parseStatus(headers.valuePtr(s), headers.valueLen(s)) : -1);
-    } else {
-      const value = getHeaderValue(MapType.ResponseHeaders, STATUS);
-      primary.status = value !== null ? parseStatus(changetype<usize>(value), value.byteLength) : -1;
-    }
+    primary.takeHeaders(compare, getHeaderMap(MapType.ResponseHeaders));
     if (compare.any) primary.fromUpstream = answeredByUpstream();
-    if (this.phase == Phase.Mirrored) this.countPrimaryStatus();
+    this.countPrimaryStatus();
     if (endOfStream) this.primaryComplete();
     return FilterHeadersStatus.Continue;
   }
@@ -139,7 +130,10 @@ export class DarkLaunchStream extends StreamContext {
   }
 
   onResponseTrailers(numTrailers: i32): FilterTrailersStatus {
-    if (this.primary !== null && this.phase != Phase.Ignored) this.primaryComplete();
+    const primary = this.primary;
+    if (primary === null || this.phase == Phase.Ignored) return FilterTrailersStatus.Continue;
+    if (numTrailers > 0 && primary.wantsTrailers()) primary.takeTrailers(this.runtime!.rule.compare, getHeaderMap(MapType.ResponseTrailers));
+    this.primaryComplete();
     return FilterTrailersStatus.Continue;
   }
 
@@ -158,6 +152,9 @@ export class DarkLaunchStream extends StreamContext {
     } else if (this.phase == Phase.Mirrored) {
       const call = this.call!;
       if (!call.primaryFinished) {
+        // A gRPC response cut short never gets its grpc-status: it counts as 500.
+        this.primary!.settleStatus();
+        this.countPrimaryStatus();
         call.primaryFinished = true;
         this.darkRoot.settle(call);
       }
@@ -172,22 +169,28 @@ export class DarkLaunchStream extends StreamContext {
     this.primary = null;
   }
 
+  /** Counts the primary's status class once, for a mirrored request, as soon as it is final. */
   private countPrimaryStatus(): void {
-    const status = this.primary!.status;
-    if (status >= 0) this.runtime!.metrics.primaryStatus(statusClass(status));
+    const primary = this.primary!;
+    if (this.primaryCounted || this.phase != Phase.Mirrored || !primary.statusFinal) return;
+    this.primaryCounted = true;
+    this.runtime!.metrics.primaryStatus(statusClass(primary.status));
   }
 
   private primaryComplete(): void {
     const primary = this.primary!;
     if (primary.complete) return;
     primary.complete = true;
+    primary.settleStatus();
     this.primaryEndNs = monotonicNanos();
+    this.countPrimaryStatus();
     if (this.phase == Phase.Mirrored) this.primaryFinishedMirrored();
   }
 
   private primaryFinishedMirrored(): void {
     const call = this.call!;
-    this.runtime!.metrics.primaryLatencyMs(elapsedMs(this.startNs, this.primaryEndNs));
+    // From the moment the copy left (the request complete), like the dark side's latency.
+    this.runtime!.metrics.primaryLatencyMs(elapsedMs(call.startNs, this.primaryEndNs));
     call.primaryFinished = true;
     this.darkRoot.settle(call);
   }
@@ -224,7 +227,7 @@ export class DarkLaunchStream extends StreamContext {
     this.requestHeaders = null;
     this.body = null;
     // The primary may have answered before the request was complete.
-    if (this.primary!.status >= 0) this.countPrimaryStatus();
+    this.countPrimaryStatus();
     if (this.primary!.complete) this.primaryFinishedMirrored();
   }
 

@@ -1,6 +1,8 @@
-// `darklaunch render` from the example dark-launch file: a real Envoy loads the rendered plain
-// http filter and the rendered ECDS resource, and the Istio WasmPlugin validates against Istio's
-// WasmPlugin CRD schema (as compiled in @kubernetes-models/istio).
+// `darklaunch render` from the example dark-launch files: a real Envoy loads the rendered plain
+// http filter and the rendered ECDS resource (tools/darklaunch/examples/dark-launch.yaml), and the
+// Istio WasmPlugin (deploy/istio/dark-launch.yaml) validates against Istio's WasmPlugin CRD schema
+// (as compiled in @kubernetes-models/istio), with Istio's cluster names. The OCI image and
+// `--image` against a real registry: test/deploy/oci-image.test.ts.
 
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +20,7 @@ import { startUpstream, type Upstream } from "../support/upstream.js";
 import { cli, cliProcess } from "./helpers.js";
 
 const EXAMPLE = join(PROJECT_ROOT, "tools", "darklaunch", "examples", "dark-launch.yaml");
+const ISTIO_EXAMPLE = join(PROJECT_ROOT, "deploy", "istio", "dark-launch.yaml");
 
 type Json = Record<string, unknown>;
 
@@ -96,14 +99,24 @@ describe("darklaunch render", () => {
   });
 
   test("--format istio: a WasmPlugin that validates against Istio's CRD schema", async () => {
-    const run = await cli(["render", input, "--format", "istio"]);
+    const run = await cli(["render", ISTIO_EXAMPLE, "--format", "istio"]);
     assert.equal(run.code, 0, run.stderr);
     const manifest = parse(run.stdout) as Json;
     const plugin = new WasmPlugin(manifest as ConstructorParameters<typeof WasmPlugin>[0]);
     plugin.validate();
     const spec = manifest["spec"] as Json;
-    const example = parse(readFileSync(EXAMPLE, "utf8")) as Json;
-    assert.deepEqual(spec["pluginConfig"], example["filter"]);
+    const example = parse(readFileSync(ISTIO_EXAMPLE, "utf8")) as Json;
+    // The filter's configuration, with the dark cluster as Istio names it.
+    const expected = structuredClone(example["filter"]) as Json;
+    ((expected["rules"] as Json[])[0]!["dark"] as Json)["cluster"] = "outbound|8080||checkout-v2.shop.svc.cluster.local";
+    assert.deepEqual(spec["pluginConfig"], expected);
+    // What the committed example WasmPlugin shows is what render writes (but for the pinned image).
+    const committed = parse(readFileSync(join(PROJECT_ROOT, "deploy", "istio", "wasmplugin.yaml"), "utf8")) as Json;
+    new WasmPlugin(committed as ConstructorParameters<typeof WasmPlugin>[0]).validate();
+    const { url: _u, sha256: _s, imagePullPolicy: _p, ...committedRest } = committed["spec"] as Json;
+    const { url: _u2, ...renderedRest } = spec;
+    assert.deepEqual(committedRest, renderedRest);
+    assert.deepEqual(committed["metadata"], manifest["metadata"]);
     assert.equal(manifest["apiVersion"], "extensions.istio.io/v1alpha1");
     assert.equal(manifest["kind"], "WasmPlugin");
     assert.deepEqual(manifest["metadata"], { name: "dark-launch", namespace: "shop" });
@@ -122,7 +135,7 @@ describe("darklaunch render", () => {
 
   test("each phase and a sha256 are carried into the WasmPlugin", async () => {
     for (const phase of ["AUTHN", "AUTHZ", "STATS"]) {
-      const doc = exampleForThisMachine();
+      const doc = parse(readFileSync(ISTIO_EXAMPLE, "utf8")) as Json;
       (doc["istio"] as Json)["phase"] = phase;
       (doc["wasm"] as Json)["sha256"] = "a".repeat(64);
       const path = join(dir, `phase-${phase}.yaml`);
@@ -136,8 +149,54 @@ describe("darklaunch render", () => {
     }
   });
 
+  test("--format istio: host:port clusters become Istio's names; other names are refused, by path", async () => {
+    const doc = parse(readFileSync(ISTIO_EXAMPLE, "utf8")) as Json;
+    const rule = ((doc["filter"] as Json)["rules"] as Json[])[0]!;
+    const cases: Array<[string, string]> = [
+      ["checkout-v2:8080", "outbound|8080||checkout-v2.shop.svc.cluster.local"],
+      ["checkout-v2.payments:9000", "outbound|9000||checkout-v2.payments"],
+      ["checkout-v2.shop.svc.cluster.local:80", "outbound|80||checkout-v2.shop.svc.cluster.local"],
+      ["outbound|8080|v2|checkout.shop.svc.cluster.local", "outbound|8080|v2|checkout.shop.svc.cluster.local"],
+    ];
+    for (const [given, want] of cases) {
+      (rule["dark"] as Json)["cluster"] = given;
+      const path = join(dir, "istio-cluster.yaml");
+      writeFileSync(path, stringify(doc));
+      const run = await cli(["render", path, "--format", "istio"]);
+      assert.equal(run.code, 0, run.stderr);
+      const spec = (parse(run.stdout) as Json)["spec"] as Json;
+      assert.equal((((spec["pluginConfig"] as Json)["rules"] as Json[])[0]!["dark"] as Json)["cluster"], want, given);
+    }
+    // Refused: a plain Envoy cluster name, a port out of range, a short name without a namespace.
+    const second = structuredClone(rule);
+    second["name"] = "second";
+    (second["dark"] as Json)["cluster"] = "checkout-v2:70000";
+    ((doc["filter"] as Json)["rules"] as Json[]).push(second);
+    (rule["dark"] as Json)["cluster"] = "checkout_v2";
+    const path = join(dir, "istio-bad-cluster.yaml");
+    writeFileSync(path, stringify(doc));
+    const run = await cli(["render", path, "--format", "istio"]);
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, "");
+    assert.match(run.stderr, /filter\.rules\[0\]\.dark\.cluster: "checkout_v2" is not a cluster an Istio sidecar has: write host:port/);
+    assert.match(run.stderr, /filter\.rules\[1\]\.dark\.cluster: "checkout-v2:70000": port 70000 is not 1\.\.65535/);
+    delete doc["istio"];
+    (rule["dark"] as Json)["cluster"] = "checkout-v2:8080";
+    ((doc["filter"] as Json)["rules"] as Json[]).pop();
+    writeFileSync(path, stringify(doc));
+    const noNamespace = await cli(["render", path, "--format", "istio"]);
+    assert.equal(noNamespace.code, 1);
+    assert.match(noNamespace.stderr, /"checkout-v2:8080": a short host name needs istio\.namespace/);
+    // For a plain Envoy the same name is taken as it is: there it is the Envoy cluster's own name.
+    doc["wasm"] = { path: "build/dark-launch.wasm" };
+    writeFileSync(path, stringify(doc));
+    const envoy = await cli(["render", path, "--format", "envoy"]);
+    assert.equal(envoy.code, 0, envoy.stderr);
+    assert.match(envoy.stdout, /"cluster": "checkout-v2:8080"/);
+  });
+
   test("a filter configuration the filter refuses is not rendered (exit 1, the filter's problems)", async () => {
-    const doc = exampleForThisMachine();
+    const doc = parse(readFileSync(ISTIO_EXAMPLE, "utf8")) as Json;
     ((doc["filter"] as Json)["rules"] as Json[])[0]!["sample"] = { percent: 250 };
     const path = join(dir, "refused.yaml");
     writeFileSync(path, stringify(doc));
@@ -149,7 +208,7 @@ describe("darklaunch render", () => {
 
   test("bad dark-launch fields are listed (exit 1); unreadable input is exit 2", async () => {
     const doc = exampleForThisMachine();
-    (doc["istio"] as Json)["phase"] = "EARLY";
+    doc["istio"] = { phase: "EARLY" };
     (doc["wasm"] as Json)["url"] = "ftp://x/y";
     doc["extra"] = 1;
     const path = join(dir, "bad-fields.yaml");
@@ -160,12 +219,13 @@ describe("darklaunch render", () => {
     assert.match(run.stderr, /wasm\.url: must be an oci:\/\/, https:\/\/ or file:\/\/ URL \(got "ftp:\/\/x\/y"\)/);
     assert.match(run.stderr, /istio\.phase: must be one of AUTHN, AUTHZ, STATS, UNSPECIFIED_PHASE \(got "EARLY"\)/);
 
-    const noUrl = exampleForThisMachine();
-    delete (noUrl["wasm"] as Json)["url"];
+    const noUrl = parse(readFileSync(ISTIO_EXAMPLE, "utf8")) as Json;
+    delete noUrl["wasm"];
     writeFileSync(join(dir, "no-url.yaml"), stringify(noUrl));
     const istio = await cli(["render", join(dir, "no-url.yaml"), "--format", "istio"]);
     assert.equal(istio.code, 1);
-    assert.match(istio.stderr, /--format istio needs wasm\.url/);
+    assert.match(istio.stderr, /--format istio needs --image REF or wasm\.url/);
+    assert.equal((await cli(["render", input, "--format", "envoy", "--image", "r.example/x:1"])).code, 2, "--image is for istio");
 
     assert.equal((await cli(["render", join(dir, "missing.yaml")])).code, 2);
     assert.equal((await cli(["render", input, "--format", "helm"])).code, 2);

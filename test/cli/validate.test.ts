@@ -2,11 +2,12 @@
 // that the same filter logs in a real Envoy refusing the same configuration.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { renderBootstrap, startEnvoyExpectingFailure } from "../../tools/lib/envoy.js";
+import { parse, stringify } from "yaml";
+import { PROJECT_ROOT, renderBootstrap, startEnvoyExpectingFailure } from "../../tools/lib/envoy.js";
 import { problemsOfLogLine } from "../../tools/darklaunch/src/validation.js";
 import { cli, cliProcess } from "./helpers.js";
 
@@ -91,10 +92,11 @@ describe("darklaunch validate", () => {
     assert.equal(run.stdout, `${join(dir, "good.yaml")}: valid\n`);
   });
 
-  test("--json: { file, valid, problems }", async () => {
+  test("--json: { file, valid, problems, shape }", async () => {
     const bad = await cli(["validate", join(dir, "raw.json"), "--json"]);
-    const doc = JSON.parse(bad.stdout) as { file: string; valid: boolean; problems: string[] };
-    assert.deepEqual(Object.keys(doc), ["file", "valid", "problems"]);
+    const doc = JSON.parse(bad.stdout) as { file: string; valid: boolean; problems: string[]; shape: string };
+    assert.deepEqual(Object.keys(doc), ["file", "valid", "problems", "shape"]);
+    assert.equal(doc.shape, "config");
     assert.equal(doc.valid, false);
     assert.ok(doc.problems.some((p) => p.startsWith("typo:")), doc.problems.join(" | "));
     const good = JSON.parse((await cli(["validate", join(dir, "good.yaml"), "--json"])).stdout) as { valid: boolean; problems: string[] };
@@ -115,5 +117,78 @@ describe("darklaunch validate", () => {
     assert.equal(noWasm.code, 2);
     assert.match(noWasm.stderr, /none\.wasm does not exist: run "npm run build" or pass --wasm FILE/);
     assert.equal((await cli(["validate"])).code, 2);
+  });
+
+  // The four shapes of file that hold a filter configuration, as the project ships them.
+  const SHIPPED: Array<[string, RegExp]> = [
+    ["envoy/ecds/dark-launch-filter.yaml", /: valid \(an ECDS file\)$/],
+    ["envoy/demo/dark-launch-filter.yaml", /: valid \(an ECDS file\)$/],
+    ["tools/darklaunch/examples/dark-launch.yaml", /: valid \(a dark-launch file \(render input\)\)$/],
+    ["deploy/istio/dark-launch.yaml", /: valid \(a dark-launch file \(render input\)\)$/],
+    ["deploy/istio/wasmplugin.yaml", /: valid \(an Istio WasmPlugin\)$/],
+  ];
+  for (const [file, said] of SHIPPED) {
+    test(`the project's ${file}: valid, and validate says which kind of file it read`, async () => {
+      const run = await cli(["validate", join(PROJECT_ROOT, file)]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.match(run.stdout.trimEnd(), said);
+    });
+  }
+
+  test("an ECDS file: each Wasm resource's configuration text is validated, problems by resource", async () => {
+    const ecds = parse(readFileSync(join(PROJECT_ROOT, "envoy", "ecds", "dark-launch-filter.yaml"), "utf8")) as {
+      resources: Array<{ name: string; typed_config: { config: { configuration: { value: string } } } }>;
+    };
+    const good = structuredClone(ecds.resources[0]!);
+    const bad = structuredClone(ecds.resources[0]!);
+    bad.name = "broken";
+    const config = JSON.parse(bad.typed_config.config.configuration.value) as { rules: Array<Record<string, unknown>> };
+    config.rules[0]!["sample"] = { percent: 150 };
+    bad.typed_config.config.configuration.value = JSON.stringify(config);
+    const path = join(dir, "two-resources.yaml");
+    writeFileSync(path, stringify({ version_info: "1", resources: [good, bad] }));
+    const run = await cli(["validate", path]);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.equal(run.stdout, "resources[1] broken: rules[0].sample.percent: must be a number from 0 to 100 (got 150)\n");
+    writeFileSync(path, stringify({ version_info: "1", resources: [good] }));
+    assert.equal((await cli(["validate", path])).code, 0);
+  });
+
+  test("WasmPlugin files: several documents, each pluginConfig validated; one without pluginConfig is invalid", async () => {
+    const plugin = parse(readFileSync(join(PROJECT_ROOT, "deploy", "istio", "wasmplugin.yaml"), "utf8")) as {
+      metadata: { name: string };
+      spec: { pluginConfig: { rules: Array<Record<string, unknown>> } };
+    };
+    const second = structuredClone(plugin);
+    second.metadata.name = "second";
+    second.spec.pluginConfig.rules[0]!["sample"] = { percent: 150 };
+    const third = structuredClone(plugin);
+    third.metadata.name = "third";
+    delete (third.spec as Partial<typeof third.spec>).pluginConfig;
+    const path = join(dir, "plugins.yaml");
+    writeFileSync(path, [plugin, second, third].map((d) => stringify(d)).join("---\n"));
+    const run = await cli(["validate", path]);
+    assert.equal(run.code, 1);
+    const lines = run.stdout.trimEnd().split("\n");
+    assert.equal(lines.length, 2, run.stdout);
+    assert.equal(lines[0], "document 2 WasmPlugin second: rules[0].sample.percent: must be a number from 0 to 100 (got 150)");
+    assert.equal(lines[1], "document 3 WasmPlugin third: spec.pluginConfig: missing or not a mapping: the WasmPlugin carries no filter configuration");
+  });
+
+  test("a render input file: its filter: is validated, and its dark-launch fields are checked too", async () => {
+    const doc = parse(readFileSync(join(PROJECT_ROOT, "deploy", "istio", "dark-launch.yaml"), "utf8")) as Record<string, unknown>;
+    const filter = doc["filter"] as { rules: Array<Record<string, unknown>> };
+    filter.rules[0]!["dark"] = { timeout_ms: 0 };
+    const path = join(dir, "render-input.yaml");
+    writeFileSync(path, stringify(doc));
+    const run = await cli(["validate", path]);
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /^rules\[0\]\.dark\.cluster: /m);
+    assert.match(run.stdout, /^rules\[0\]\.dark\.timeout_ms: /m);
+    doc["wasm"] = { url: "ftp://nope" };
+    writeFileSync(path, stringify(doc));
+    const fields = await cli(["validate", path]);
+    assert.equal(fields.code, 1);
+    assert.match(fields.stderr, /wasm\.url: must be an oci:\/\/, https:\/\/ or file:\/\/ URL/);
   });
 });

@@ -1,23 +1,22 @@
-// Headless Chromium for the page tests: the system's chromium (Debian package, installed by
-// scripts/setup.mjs), driven by playwright-core, which downloads no browser of its own.
+// Headless Chromium for the page tests: the system's chromium (Debian package, which
+// `node scripts/setup.mjs chromium` installs as root), found in .tools/bin or on PATH, driven by
+// playwright-core, which downloads no browser of its own.
 
-import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
+import { findTool } from "../../scripts/tool-paths.mjs";
 import { PROJECT_ROOT } from "../../tools/lib/envoy.js";
 
 /** Screenshots and other things a test leaves to look at (build/ is git-ignored). */
 export const TEST_OUTPUT = join(PROJECT_ROOT, "build", "test-output", "collector");
 
 export function chromiumPath(): string {
-  const fromEnv = process.env["CHROMIUM_PATH"];
-  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  try {
-    return execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim();
-  } catch {
-    throw new Error("chromium not found: run `node scripts/setup.mjs` as root (it installs the Debian package chromium), or set CHROMIUM_PATH");
+  const found = findTool("chromium");
+  if (found === null) {
+    throw new Error("chromium not found in .tools/bin or on PATH: run `node scripts/setup.mjs chromium` (as root it installs the Debian package chromium)");
   }
+  return found;
 }
 
 /** Launches headless Chromium, closed in `t.after`. */

@@ -1,7 +1,9 @@
 // The demo (`npm start`, demo/run.ts) as a user runs it: a child process on the demo's fixed ports.
 // A short `--duration` run stops by itself with the verdict; the endless run obeys a live
 // `darklaunch set` through the ECDS file and stops on Ctrl-C; a busy port fails at once. After each
-// run, the demo's Envoy is gone and every demo port is free again.
+// run, the demo's Envoy is gone and every demo port is free again. `npm start` itself stops on a
+// signal to the npm process (a service manager's SIGTERM) and on Ctrl-C (SIGINT to the terminal's
+// whole process group).
 // Needs `npm run build` first (npm test does it) and the demo ports free (see envoy/demo.yaml).
 
 import assert from "node:assert/strict";
@@ -200,3 +202,65 @@ test("a demo port in use: the demo says which and exits 1 at once, starting noth
   assert.match(out, new RegExp(`port.* in use on 127\\.0\\.0\\.1: ${config.dark.port} \\(demo dark service\\)`));
   assert.doesNotMatch(out, /Envoy \(pid/);
 });
+
+/** `npm start` as a user runs it, in a process group of its own (as a terminal would). */
+function startNpm(): { child: ReturnType<typeof spawn>; output: () => string; exited: Promise<number | null> } {
+  const child = spawn("npm", ["start"], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      reject(new Error(`npm start did not exit within ${RUN_TIMEOUT_MS / 1000} s; its output:\n${output.slice(-4000)}`));
+    }, RUN_TIMEOUT_MS);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  return { child, output: () => output, exited };
+}
+
+for (const [how, signal, toGroup, expectedCode] of [
+  ["SIGTERM to the npm process", "SIGTERM", false, 143],
+  ["Ctrl-C (SIGINT to the process group, which npm also forwards)", "SIGINT", true, 0],
+] as const) {
+  test(`npm start stops on ${how}: the demo stops everything it started`, async (t) => {
+    const run = startNpm();
+    t.after(() => {
+      // Whatever happened, nothing of this run survives the test.
+      try {
+        process.kill(-run.child.pid!, "SIGKILL");
+      } catch {
+        // the group is gone: the normal case
+      }
+    });
+    const deadline = Date.now() + 60_000;
+    while (!/darklaunch watch {2}Envoy admin/.test(run.output())) {
+      assert.ok(Date.now() < deadline, `npm start did not reach the live view:\n${run.output().slice(-3000)}`);
+      await sleep(200);
+    }
+    if (toGroup) process.kill(-run.child.pid!, signal);
+    else run.child.kill(signal);
+    const code = await run.exited;
+    const out = run.output();
+    assert.equal(code, expectedCode, out.slice(-3000));
+    assert.match(out, new RegExp(`demo: ${signal}, stopping everything`));
+    assert.doesNotMatch(out, /again, exiting now/, "one signal (even delivered twice) is one orderly stop");
+    assert.match(out, /demo: stopped everything it started/);
+    // Envoy's own warnings are shown, the expected ones explained.
+    assert.match(out, /^envoy warning \[misc\]: Deprecated field: .*fail_open.*\n {2}\(expected: /m);
+    await assertNothingLeft(envoyPid(out));
+  });
+}
+

@@ -55,7 +55,7 @@ describe("the copy", () => {
     return copy!;
   }
 
-  test("GET copy: exact header set (hop-by-hop and remove_headers gone, set_headers, x-dark-launch, -shadow authority)", async () => {
+  test("GET copy: exact header set (hop-by-hop and remove_headers gone but te: trailers kept, set_headers, x-dark-launch, -shadow authority)", async () => {
     const path = "/c/copy/item?id=7&name=a%20b";
     const sent: [string, string][] = [
       ["Host", "shop.example:8080"],
@@ -97,6 +97,7 @@ describe("the copy", () => {
       ["x-env", "dark"],
       ["x-added", "yes"],
       ["x-dark-launch", "c-copy"],
+      ["te", "trailers"],
       ...envoyAddedOnCopy(1000),
     ];
     assert.deepEqual(sortPairs(headerPairs(copy.rawHeaders)), sortPairs(expected));

@@ -99,13 +99,25 @@ export interface BootstrapOptions {
   routeTimeoutMs?: number;
   /** How often histograms are merged for the admin endpoints, ms; default Envoy's (5000). */
   statsFlushIntervalMs?: number;
+  /** Clusters (by name, "primary" included) that speak HTTP/2 without TLS (h2c), e.g. gRPC services. */
+  http2Clusters?: string[];
 }
 
-function staticCluster(name: string, port: number): object {
+function staticCluster(name: string, port: number, http2 = false): object {
   return {
     name,
     type: "STATIC",
     connect_timeout: "1s",
+    ...(http2
+      ? {
+          typed_extension_protocol_options: {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+              "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+              explicit_http_config: { http2_protocol_options: {} },
+            },
+          },
+        }
+      : {}),
     load_assignment: {
       cluster_name: name,
       endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: port } } } }] }],
@@ -164,8 +176,9 @@ export function renderBootstrap(opts: BootstrapOptions): string {
     typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" },
   });
 
-  const clusters = [staticCluster("primary", opts.primaryPort)];
-  for (const [name, port] of Object.entries(opts.clusters ?? {})) clusters.push(staticCluster(name, port));
+  const h2 = new Set(opts.http2Clusters ?? []);
+  const clusters = [staticCluster("primary", opts.primaryPort, h2.has("primary"))];
+  for (const [name, port] of Object.entries(opts.clusters ?? {})) clusters.push(staticCluster(name, port, h2.has(name)));
 
   const bootstrap = {
     admin: { address: { socket_address: { address: "127.0.0.1", port_value: opts.adminPort ?? 0 } } },

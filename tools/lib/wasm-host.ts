@@ -196,13 +196,16 @@ export class ProxyWasmHost {
   }
 
   /** Answers a pending http call. */
-  respond(token: number, response: { status: number; headers?: Headers; body?: string | Buffer; fromUpstream?: boolean }): void {
+  respond(
+    token: number,
+    response: { status: number; headers?: Headers; body?: string | Buffer; trailers?: Headers; fromUpstream?: boolean },
+  ): void {
     const call = this.takeCall(token);
     const headers: Headers = [[":status", String(response.status)], ...(response.headers ?? [])];
     // Envoy's router marks answers that came from an upstream; its own local replies lack this.
     if (response.fromUpstream !== false) headers.push(["x-envoy-upstream-service-time", "1"]);
     const body = typeof response.body === "string" ? Buffer.from(response.body) : (response.body ?? Buffer.alloc(0));
-    this.deliver(call, headers, body);
+    this.deliver(call, headers, body, response.trailers ?? []);
   }
 
   /** The call failed without a response (reset, refused): num_headers 0, status BrokenConnection. */
@@ -236,11 +239,13 @@ export class ProxyWasmHost {
     return call;
   }
 
-  private deliver(call: HttpCall, headers: Headers, body: Buffer): void {
-    this.callResponse = { headers, body, trailers: [] };
+  private deliver(call: HttpCall, headers: Headers, body: Buffer, trailers: Headers = []): void {
+    this.callResponse = { headers, body, trailers };
     this.callingRootId = call.rootId;
     try {
-      this.guard("proxy_on_http_call_response", () => this.exports.proxy_on_http_call_response(call.rootId, call.token, headers.length, body.length, 0));
+      this.guard("proxy_on_http_call_response", () =>
+        this.exports.proxy_on_http_call_response(call.rootId, call.token, headers.length, body.length, trailers.length),
+      );
     } finally {
       this.callResponse = null;
       this.callingRootId = 0;

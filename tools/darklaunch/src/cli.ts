@@ -6,6 +6,8 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { normaliseAdminUrl } from "./admin.js";
 import { collectCommand } from "./commands/collect.js";
 import { diffCommand } from "./commands/diff.js";
+import { envoyCommand } from "./commands/envoy.js";
+import { DEFAULT_IMAGE_DIR, imageCommand } from "./commands/image.js";
 import { noiseCommand } from "./commands/noise.js";
 import { renderCommand } from "./commands/render.js";
 import { setCommand } from "./commands/set.js";
@@ -41,7 +43,9 @@ Usage:
   darklaunch validate FILE [--wasm FILE] [--json]
   darklaunch set      RULE (--percent N | --enable | --disable)... [--ecds FILE] [--resource NAME] [--wasm FILE] [--dry-run]
   darklaunch set      --all (--enable | --disable) [--ecds FILE] [--resource NAME] [--wasm FILE] [--dry-run]
-  darklaunch render   FILE [--format envoy|ecds|istio] [--wasm FILE] [--no-validate]
+  darklaunch render   FILE [--format envoy|ecds|istio] [--image REF] [--wasm FILE] [--no-validate]
+  darklaunch image    [--push REF] [--out DIR] [--wasm FILE]
+  darklaunch envoy    [ENVOY ARGUMENTS...]
   darklaunch collect  [--listen HOST:PORT] [--db FILE] [--keep DURATION] [--max-samples N] [--token-file FILE]
   darklaunch diff     [--collector URL | --db FILE] [--rule NAME] [--json]
   darklaunch noise    [--collector URL | --db FILE] --rule NAME
@@ -55,6 +59,10 @@ Commands:
   set       change a rule's percentage or switch it on/off in an ECDS file, validated,
             swapped in atomically; Envoy applies it without a restart
   render    from a dark-launch YAML file: the Envoy filter, the ECDS resource or an Istio WasmPlugin
+            (--image: the WasmPlugin pulls that OCI image, pinned by its digest)
+  image     the filter as an OCI image for Istio (OCI image layout in ${DEFAULT_IMAGE_DIR}); --push sends it
+            to a registry with crane and prints its digest
+  envoy     run the project's Envoy (.venv) with these arguments, e.g. --mode validate -c FILE
   collect   the mismatch-sample collector: POST /v1/samples into a SQLite file, the diff page at /
   diff      per rule, the parts and JSON paths that differ in the samples, dark and noise counts
   noise     the compare.body.ignore list the samples suggest, as YAML to paste
@@ -96,9 +104,17 @@ const COMMAND_OPTIONS: Record<string, Options> = {
   },
   render: {
     format: { type: "string" },
+    image: { type: "string" },
     wasm: { type: "string" },
     "no-validate": { type: "boolean" },
   },
+  image: {
+    push: { type: "string" },
+    out: { type: "string" },
+    wasm: { type: "string" },
+  },
+  // Every argument goes to Envoy (see dispatch).
+  envoy: {},
   collect: {
     listen: { type: "string" },
     db: { type: "string" },
@@ -160,6 +176,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     return command === undefined ? EXIT.other : EXIT.ok;
   }
   if (!(command in COMMAND_OPTIONS)) throw new UsageError(`unknown command "${command}"`);
+  if (command === "envoy") return envoyCommand(args, io);
   const { values, positionals } = parse(command, args);
   if (values["help"] === true) {
     io.out(USAGE);
@@ -226,11 +243,15 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       if (format !== "envoy" && format !== "ecds" && format !== "istio") {
         throw new UsageError(`--format must be envoy, ecds or istio (got ${JSON.stringify(format)})`);
       }
+      if (str("image") !== undefined && format !== "istio") throw new UsageError("--image is for --format istio");
       return renderCommand(
-        { file: onePositional(command, positionals, "FILE"), format, wasmPath: str("wasm"), validate: !bool("no-validate") },
+        { file: onePositional(command, positionals, "FILE"), format, image: str("image"), wasmPath: str("wasm"), validate: !bool("no-validate") },
         io,
       );
     }
+    case "image":
+      noPositionals(command, positionals);
+      return imageCommand({ wasmPath: str("wasm"), outDir: str("out") ?? DEFAULT_IMAGE_DIR, push: str("push") }, io);
     case "collect": {
       noPositionals(command, positionals);
       const keepText = str("keep") ?? collectorFlags.DEFAULT_KEEP;
@@ -282,14 +303,16 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 export async function main(): Promise<void> {
   const controller = new AbortController();
   const argv = process.argv.slice(2);
-  if (argv[0] === "watch") {
+  if (argv[0] === "envoy") {
+    // Envoy gets the signal (it is in the same process group on a terminal, too) and exits.
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => controller.abort());
+  } else if (argv[0] === "watch") {
     // Ctrl-C ends watch's loop cleanly (exit 0); a second Ctrl-C stops at once.
     process.once("SIGINT", () => {
       controller.abort();
       process.once("SIGINT", () => process.exit(130));
     });
-  }
-  if (argv[0] === "collect") {
+  } else if (argv[0] === "collect") {
     // SIGTERM or Ctrl-C: the collector finishes the requests in hand, commits, closes (exit 0).
     for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => controller.abort());
   }

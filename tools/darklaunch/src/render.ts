@@ -3,12 +3,15 @@
 //   envoyHttpFilter  the http_filters entry with the configuration inline
 //   ecdsResponse     the ECDS file (a DiscoveryResponse with one TypedExtensionConfig), and the
 //                    http_filters entry that subscribes to it
-//   istioWasmPlugin  an extensions.istio.io/v1alpha1 WasmPlugin
+//   istioWasmPlugin  an extensions.istio.io/v1alpha1 WasmPlugin: cluster names as Istio's sidecars
+//                    have them (src/istio.ts), the module from an OCI image pinned by digest when
+//                    one is given
 
 import { Document } from "yaml";
 import type { Deployment } from "./deployment.js";
 import { STRING_VALUE_TYPE, TYPED_EXTENSION_CONFIG_TYPE, WASM_FILTER_TYPE } from "./ecds.js";
 import { CliError, EXIT } from "./errors.js";
+import { type PinnedImage, withIstioClusterNames } from "./istio.js";
 import { formatJson } from "./json-text.js";
 
 /** The filter's root_id (contract, section 4); also its vm_id and the WasmPlugin's pluginName. */
@@ -71,18 +74,27 @@ export function ecdsHttpFilter(d: Deployment, ecdsPath: string): Record<string, 
   };
 }
 
-export function istioWasmPlugin(d: Deployment): Record<string, unknown> {
-  if (d.wasm.url === null) throw new CliError("--format istio needs wasm.url (oci://, https:// or file://)", EXIT.failed);
+/** The filter configuration an Istio sidecar gets: cluster names translated (or refused, exit 1). */
+export function istioPluginConfig(d: Deployment, source: string): Record<string, unknown> {
+  return withIstioClusterNames(d.filter, d.istio.namespace, source);
+}
+
+export function istioWasmPlugin(d: Deployment, source: string, image?: PinnedImage): Record<string, unknown> {
+  const url = image?.url ?? d.wasm.url;
+  if (url === null) throw new CliError("--format istio needs --image REF or wasm.url (oci://, https:// or file://)", EXIT.failed);
+  const sha256 = image?.sha256 ?? d.wasm.sha256;
   const spec: Record<string, unknown> = {};
   if (d.istio.selector !== null) spec["selector"] = d.istio.selector;
-  spec["url"] = d.wasm.url;
-  if (d.wasm.sha256 !== null) spec["sha256"] = d.wasm.sha256;
+  spec["url"] = url;
+  if (sha256 !== null) spec["sha256"] = sha256;
+  // A tag can move; a pinned digest cannot: pull once per digest.
+  if (image !== undefined) spec["imagePullPolicy"] = "IfNotPresent";
   spec["pluginName"] = FILTER_ROOT_ID;
   spec["phase"] = d.istio.phase;
   if (d.istio.priority !== null) spec["priority"] = d.istio.priority;
   spec["failStrategy"] = "FAIL_OPEN";
   spec["type"] = "HTTP";
-  spec["pluginConfig"] = d.filter;
+  spec["pluginConfig"] = istioPluginConfig(d, source);
   return {
     apiVersion: "extensions.istio.io/v1alpha1",
     kind: "WasmPlugin",
@@ -98,7 +110,7 @@ function yamlText(value: unknown, comment: string): string {
 }
 
 /** The YAML text `render --format <format>` prints. */
-export function renderText(d: Deployment, format: "envoy" | "ecds" | "istio", source: string): string {
+export function renderText(d: Deployment, format: "envoy" | "ecds" | "istio", source: string, image?: PinnedImage): string {
   switch (format) {
     case "envoy":
       return yamlText(
@@ -122,6 +134,11 @@ export function renderText(d: Deployment, format: "envoy" | "ecds" | "istio", so
       );
     }
     case "istio":
-      return yamlText(istioWasmPlugin(d), ` Rendered by darklaunch from ${source}: apply with kubectl apply -f.`);
+      return yamlText(
+        istioWasmPlugin(d, source, image),
+        ` Rendered by darklaunch from ${source}: apply with kubectl apply -f.` +
+          (image !== undefined ? `\n Image ${image.given}, pinned by its digest.` : "") +
+          `\n Guide: docs/istio.md (cluster names, stats, failure strategy, kill switch).`,
+      );
   }
 }

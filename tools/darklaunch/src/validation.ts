@@ -6,9 +6,11 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { extname } from "node:path";
-import { parse } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { FILTER_WASM_PATH } from "../../lib/envoy.js";
 import { ProxyWasmHost } from "../../lib/wasm-host.js";
+import { deploymentFromObject } from "./deployment.js";
+import { readEcdsFile, wasmResources } from "./ecds.js";
 import { CliError, EXIT } from "./errors.js";
 
 /** The prefix of the filter's refusal line (docs/behaviour-decisions.md, "Logs"). */
@@ -61,15 +63,67 @@ export async function validateFilterConfig(jsonText: string, wasmPath: string): 
   return { valid: false, problems: [`the filter refused the configuration without saying why (log: ${logs.join(" | ") || "empty"})`], logs };
 }
 
-/** A filter configuration read from a file: the parsed value and the JSON text the filter gets. */
-export interface ConfigFile {
-  value: unknown;
-  /** A .json file's own text (byte for byte what Envoy would get); YAML converted to JSON. */
-  jsonText: string;
+// ---- the filter configurations inside a file --------------------------------------------------
+
+/** The kinds of file that hold a filter configuration (operator-tools: `validate FILE`). */
+export type FileShape = "config" | "render-input" | "ecds" | "wasmplugin";
+
+export const SHAPE_NAMES: Record<FileShape, string> = {
+  config: "a filter configuration",
+  "render-input": "a dark-launch file (render input)",
+  ecds: "an ECDS file",
+  wasmplugin: "an Istio WasmPlugin",
+};
+
+export interface FoundConfig {
+  shape: FileShape;
+  /** Where in the file, for files that can hold several (`resources[0] dark_launch`); null otherwise. */
+  where: string | null;
+  /** The JSON text the filter gets; null when the file has a place for it but none is there. */
+  jsonText: string | null;
+  /** Why jsonText is null. */
+  missing?: string;
 }
 
-/** Reads a YAML or JSON filter configuration. Unreadable file or syntax error: CliError, exit 2. */
-export function readConfigFile(path: string): ConfigFile {
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** One parsed document: which shape it is and the configuration(s) in it. */
+function configsOfDocument(doc: unknown, path: string, rawJson: string | null, docLabel: string | null): FoundConfig[] {
+  const at = (where: string | null): string | null => (docLabel === null ? where : where === null ? docLabel : `${docLabel} ${where}`);
+  if (isObject(doc) && doc["kind"] === "WasmPlugin") {
+    const spec = isObject(doc["spec"]) ? doc["spec"] : {};
+    const name = isObject(doc["metadata"]) && typeof doc["metadata"]["name"] === "string" ? doc["metadata"]["name"] : null;
+    const where = at(name === null ? "WasmPlugin" : `WasmPlugin ${name}`);
+    const pluginConfig = spec["pluginConfig"];
+    // Istio hands pluginConfig to the filter as JSON text.
+    if (isObject(pluginConfig)) return [{ shape: "wasmplugin", where, jsonText: JSON.stringify(pluginConfig) }];
+    return [{ shape: "wasmplugin", where, jsonText: null, missing: "spec.pluginConfig: missing or not a mapping: the WasmPlugin carries no filter configuration" }];
+  }
+  if (isObject(doc) && Array.isArray(doc["resources"])) {
+    // The ECDS reader keeps the configuration text exactly as the file holds it.
+    const resources = wasmResources(readEcdsFile(path));
+    if (resources.length === 0) {
+      return [{ shape: "ecds", where: at(null), jsonText: null, missing: `resources: no ${"envoy.extensions.filters.http.wasm.v3.Wasm"} resource in the ECDS file` }];
+    }
+    return resources.map((r) => ({ shape: "ecds" as const, where: at(`resources[${r.index}] ${r.name}`), jsonText: r.configText }));
+  }
+  if (isObject(doc) && "filter" in doc) {
+    // The dark-launch fields are checked as render checks them (unknown keys, bad values: exit 1).
+    const deployment = deploymentFromObject(doc, path);
+    return [{ shape: "render-input", where: at(null), jsonText: JSON.stringify(deployment.filter) }];
+  }
+  return [{ shape: "config", where: at(null), jsonText: rawJson ?? JSON.stringify(doc) ?? "null" }];
+}
+
+/**
+ * The filter configurations in a file of any of the four shapes: a bare configuration (YAML or
+ * JSON), a `render` input file (its `filter:`), an ECDS file (each Wasm resource's
+ * `typed_config.config.configuration.value`), an Istio WasmPlugin (`spec.pluginConfig`; several
+ * `---` documents allowed). Unreadable file or syntax error: CliError, exit 2.
+ */
+export function readFilterConfigs(path: string): FoundConfig[] {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -77,17 +131,21 @@ export function readConfigFile(path: string): ConfigFile {
     throw new CliError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.other);
   }
   if (extname(path).toLowerCase() === ".json") {
+    let value: unknown;
     try {
-      return { value: JSON.parse(text), jsonText: text };
+      value = JSON.parse(text);
     } catch (err) {
       throw new CliError(`${path}: not valid JSON: ${(err as Error).message}`, EXIT.other);
     }
+    // A bare .json configuration goes to the filter byte for byte.
+    return configsOfDocument(value, path, text, null);
   }
-  let value: unknown;
-  try {
-    value = parse(text);
-  } catch (err) {
-    throw new CliError(`${path}: not valid YAML: ${(err as Error).message.split("\n")[0]}`, EXIT.other);
+  const docs = parseAllDocuments(text);
+  const list = Array.isArray(docs) ? docs : [docs];
+  for (const doc of list) {
+    if (doc.errors.length > 0) throw new CliError(`${path}: not valid YAML: ${doc.errors[0]!.message.split("\n")[0]}`, EXIT.other);
   }
-  return { value, jsonText: JSON.stringify(value) ?? "null" };
+  const values = list.map((d) => d.toJS() as unknown).filter((v) => v !== null && v !== undefined);
+  if (values.length === 0) return configsOfDocument(null, path, null, null);
+  return values.flatMap((value, i) => configsOfDocument(value, path, null, values.length > 1 ? `document ${i + 1}` : null));
 }
