@@ -247,6 +247,7 @@ export class Collector {
     if (path === "/api/samples") {
       const limit = Math.min(LIST_LIMIT_MAX, Math.max(1, Number(query.get("limit") ?? 50) || 50));
       const before = query.get("before");
+      if (before !== null && !/^[0-9]{1,15}$/.test(before)) return refuse(res, 400, `before must be a sample id (got ${JSON.stringify(before)})`);
       return sendJson(res, 200, {
         samples: store.list({ rule, key: query.get("key") ?? undefined, limit, beforeId: before === null ? undefined : Number(before) }),
       });
