@@ -10,11 +10,13 @@
 //     prometheus      prometheus and promtool (prometheus tier)
 //     crane           crane, the OCI registry client (deploy tier)
 //     docker-compose  docker-compose, to check the compose file (deploy tier)
+//     chromium        chromium, headless, for the diff page (collector tier; playwright-core
+//                     drives it and downloads no browser of its own)
 //
 // Each tier's npm script asks for its own tools, so `npm start` never installs them. A tool is
 // taken from the project's own `.tools/bin` or from PATH when it is there; crane is built from the
 // Go module proxy into `.tools/bin` (no root needed); Debian packages (python3-venv, prometheus,
-// docker-compose) are installed with apt-get only as root. Without root the set-up does what it
+// docker-compose, chromium) are installed with apt-get only as root. Without root the set-up does what it
 // can, and names what it could not do and how to do it.
 // Plain Node with no dependencies: it runs before `npm install`. Idempotent; prints one line
 // when there is nothing to do.
@@ -296,6 +298,7 @@ const TIER_TOOLS = {
   prometheus: { name: "prometheus and promtool", tier: "prometheus", ensure: () => debianTool(["prometheus", "promtool"], "prometheus", "prometheus") },
   crane: { name: `crane ${CRANE_VERSION}`, tier: "deploy", ensure: ensureCrane },
   "docker-compose": { name: "docker-compose", tier: "deploy", ensure: () => debianTool(["docker-compose"], "docker-compose", "deploy") },
+  chromium: { name: "chromium", tier: "collector", ensure: () => debianTool(["chromium"], "chromium", "collector") },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -330,7 +333,7 @@ if (installedSomething && wanted.length === 0) {
   // Say once, on a fresh set-up, what the base leaves to the test tiers.
   say(
     "not installed by this step, and not needed by npm start: prometheus/promtool (prometheus tier), " +
-      "crane and docker-compose (deploy tier); each tier's npm script sets up its own " +
-      "(node scripts/setup.mjs prometheus | crane | docker-compose)",
+      "crane and docker-compose (deploy tier), chromium (collector tier); each tier's npm script sets up its own " +
+      "(node scripts/setup.mjs prometheus | crane | docker-compose | chromium)",
   );
 }

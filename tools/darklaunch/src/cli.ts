@@ -4,14 +4,19 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { normaliseAdminUrl } from "./admin.js";
+import { collectCommand } from "./commands/collect.js";
+import { diffCommand } from "./commands/diff.js";
 import { envoyCommand } from "./commands/envoy.js";
 import { DEFAULT_IMAGE_DIR, imageCommand } from "./commands/image.js";
+import { noiseCommand } from "./commands/noise.js";
 import { renderCommand } from "./commands/render.js";
 import { setCommand } from "./commands/set.js";
 import { validateCommand } from "./commands/validate.js";
 import { verdictCommand } from "./commands/verdict.js";
 import { watchCommand } from "./commands/watch.js";
+import * as collectorFlags from "./collector/options.js";
 import { CliError, EXIT, UsageError } from "./errors.js";
+import { sampleSource } from "./samples/source.js";
 import { colourWanted } from "./table.js";
 
 /** Where a command writes, and what it knows about the terminal. */
@@ -41,6 +46,9 @@ Usage:
   darklaunch render   FILE [--format envoy|ecds|istio] [--image REF] [--wasm FILE] [--no-validate]
   darklaunch image    [--push REF] [--out DIR] [--wasm FILE]
   darklaunch envoy    [ENVOY ARGUMENTS...]
+  darklaunch collect  [--listen HOST:PORT] [--db FILE] [--keep DURATION] [--max-samples N] [--token-file FILE]
+  darklaunch diff     [--collector URL | --db FILE] [--rule NAME] [--json]
+  darklaunch noise    [--collector URL | --db FILE] --rule NAME
 
 Commands:
   verdict   judge every rule from Envoy's admin stats: PASS / FAIL / NOT ENOUGH DATA
@@ -55,9 +63,13 @@ Commands:
   image     the filter as an OCI image for Istio (OCI image layout in ${DEFAULT_IMAGE_DIR}); --push sends it
             to a registry with crane and prints its digest
   envoy     run the project's Envoy (.venv) with these arguments, e.g. --mode validate -c FILE
+  collect   the mismatch-sample collector: POST /v1/samples into a SQLite file, the diff page at /
+  diff      per rule, the parts and JSON paths that differ in the samples, dark and noise counts
+  noise     the compare.body.ignore list the samples suggest, as YAML to paste
 
 Defaults: --admin ${DEFAULT_ADMIN}, --ecds ${DEFAULT_ECDS},
-          --wasm build/dark-launch.wasm of this project. Details: docs/cli.md.
+          --wasm build/dark-launch.wasm of this project, --listen ${collectorFlags.DEFAULT_LISTEN},
+          --db ${collectorFlags.DEFAULT_DB}, --collector ${collectorFlags.DEFAULT_COLLECTOR_URL}. Details: docs/cli.md.
 `;
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -103,6 +115,24 @@ const COMMAND_OPTIONS: Record<string, Options> = {
   },
   // Every argument goes to Envoy (see dispatch).
   envoy: {},
+  collect: {
+    listen: { type: "string" },
+    db: { type: "string" },
+    keep: { type: "string" },
+    "max-samples": { type: "string" },
+    "token-file": { type: "string" },
+  },
+  diff: {
+    collector: { type: "string" },
+    db: { type: "string" },
+    rule: { type: "string" },
+    json: { type: "boolean" },
+  },
+  noise: {
+    collector: { type: "string" },
+    db: { type: "string" },
+    rule: { type: "string" },
+  },
 };
 
 function parse(command: string, args: string[]): { values: Record<string, unknown>; positionals: string[] } {
@@ -222,6 +252,31 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     case "image":
       noPositionals(command, positionals);
       return imageCommand({ wasmPath: str("wasm"), outDir: str("out") ?? DEFAULT_IMAGE_DIR, push: str("push") }, io);
+    case "collect": {
+      noPositionals(command, positionals);
+      const keepText = str("keep") ?? collectorFlags.DEFAULT_KEEP;
+      const tokenFile = str("token-file");
+      return collectCommand(
+        {
+          ...collectorFlags.parseListen(str("listen") ?? collectorFlags.DEFAULT_LISTEN),
+          dbFile: str("db") ?? collectorFlags.DEFAULT_DB,
+          keepMs: collectorFlags.durationOption("keep", keepText),
+          keepText,
+          maxSamples: positiveNumber("max-samples", str("max-samples"), collectorFlags.DEFAULT_MAX_SAMPLES, true),
+          token: tokenFile === undefined ? null : collectorFlags.readTokenFile(tokenFile),
+        },
+        io,
+      );
+    }
+    case "diff":
+    case "noise": {
+      noPositionals(command, positionals);
+      const source = sampleSource(str("collector"), str("db"), collectorFlags.DEFAULT_COLLECTOR_URL);
+      if (command === "diff") return diffCommand({ source, rule: str("rule"), json: bool("json") }, io);
+      const rule = str("rule");
+      if (rule === undefined) throw new UsageError("noise needs --rule NAME");
+      return noiseCommand({ source, rule }, io);
+    }
   }
   throw new UsageError(`unknown command "${command}"`);
 }
@@ -257,6 +312,9 @@ export async function main(): Promise<void> {
       controller.abort();
       process.once("SIGINT", () => process.exit(130));
     });
+  } else if (argv[0] === "collect") {
+    // SIGTERM or Ctrl-C: the collector finishes the requests in hand, commits, closes (exit 0).
+    for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => controller.abort());
   }
   const isTTY = process.stdout.isTTY === true;
   const io: CliIO = {

@@ -1,0 +1,23 @@
+// JSON paths for grouping differences. Taking a path apart lives in web/json-paths.js, which the
+// diff page loads too; here are the collector's additions: the keys of the non-path parts and the
+// compare.body.ignore entry a path becomes.
+
+export { generalisePath, pathPrefixes, pathSegments, ROOT_PATH } from "../../web/json-paths.js";
+
+/** The keys a sample's differences are counted under, besides JSON paths. */
+export const PART_KEYS = { status: "(status)", headers: "(headers)", body: "(body)" } as const;
+export type PartKey = (typeof PART_KEYS)[keyof typeof PART_KEYS];
+
+export function isPartKey(key: string): key is PartKey {
+  return key === PART_KEYS.status || key === PART_KEYS.headers || key === PART_KEYS.body;
+}
+
+/**
+ * The entry for `compare.body.ignore` that covers a (generalised) path, or null for the root
+ * value (ignoring it would ignore the whole body). A leading `$` of a root-array path is dropped:
+ * ignore paths are matched from the root value.
+ */
+export function ignoreEntry(path: string): string | null {
+  if (path === "$") return null;
+  return path.startsWith("$[") ? path.slice(1) : path;
+}
