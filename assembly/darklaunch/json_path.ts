@@ -1,0 +1,523 @@
+// JSON paths of contract §2.3 (`compare.body.ignore`) and §2.7 (`samples.redact`): the grammar,
+// its compiler, a compiled set of up to 64 paths, and an incremental matcher that is told, level
+// by level, which member or element a streaming reader enters and answers whether the value there
+// is matched. Grammar and choices: docs/json-comparison.md, "Paths".
+//
+//   path    = first *rest
+//   first   = name / "*" / "**" / bracket
+//   rest    = "." ( name / "*" / "**" / bracket ) / bracket
+//   bracket = "[" ( "*" / index / json-string ) "]"     ; [*] any element, [N] element N, ["a.b"] a member
+//   name    = 1*( ALPHA / DIGIT / "_" / "$" / "@" / "-" )
+//   index   = "0" / ( %x31-39 *DIGIT )                   ; at most 2147483647
+//
+// Matching is a small NFA over all paths at once: every segment of every path is a position, a
+// state is the bitset of positions reached, and `**` is a position that loops on any segment.
+
+// @ts-ignore: decorator
+@inline export const SEG_NAME: u8 = 0;
+// @ts-ignore: decorator
+@inline export const SEG_ANY_MEMBER: u8 = 1;
+// @ts-ignore: decorator
+@inline export const SEG_ANY_ELEMENT: u8 = 2;
+// @ts-ignore: decorator
+@inline export const SEG_INDEX: u8 = 3;
+// @ts-ignore: decorator
+@inline export const SEG_ANY_DEPTH: u8 = 4;
+/** The position after a path's last segment: reaching it means the path matched. */
+// @ts-ignore: decorator
+@inline export const SEG_MATCHED: u8 = 5;
+
+/** Most paths in one list (the config parser enforces it; the set takes any number). */
+export const MAX_JSON_PATHS: i32 = 64;
+/** Longest path accepted, in bytes. */
+export const MAX_JSON_PATH_BYTES: i32 = 1024;
+/** Most segments in one path: more could never match, JSON nesting stops at 128 levels. */
+export const MAX_JSON_PATH_SEGMENTS: i32 = 129;
+
+/** One compiled path: its segments from the root. */
+export class JsonPath {
+  constructor(
+    /** The path as written. */
+    readonly text: string,
+    readonly kinds: StaticArray<u8>,
+    /** The member name of each SEG_NAME segment (unescaped UTF-8), else null. */
+    readonly names: StaticArray<ArrayBuffer | null>,
+    /** The element of each SEG_INDEX segment, else 0. */
+    readonly indexes: StaticArray<i32>,
+  ) {}
+
+  get length(): i32 {
+    return this.kinds.length;
+  }
+}
+
+/** A compiled path, or the message saying why the text is not one. */
+export class JsonPathResult {
+  constructor(
+    readonly path: JsonPath | null,
+    readonly error: string | null,
+  ) {}
+}
+
+// ---- the parser ----
+
+class SegmentList {
+  kinds: u8[] = [];
+  names: Array<ArrayBuffer | null> = [];
+  indexes: i32[] = [];
+
+  push(kind: u8, name: ArrayBuffer | null, index: i32): void {
+    this.kinds.push(kind);
+    this.names.push(name);
+    this.indexes.push(index);
+  }
+}
+
+/**
+ * Compiles one path. The error message names the path and what is wrong, without any location
+ * in the configuration (the caller prefixes it), e.g.
+ * `invalid JSON path "items[x]": expected *, an index or a quoted name after "[" at character 7`.
+ */
+export function parseJsonPath(text: string): JsonPathResult {
+  const bytes = String.UTF8.encode(text);
+  const parser = new PathParser(changetype<usize>(bytes), bytes.byteLength);
+  const problem = parser.run();
+  if (problem !== null) {
+    return new JsonPathResult(null, "invalid JSON path " + quotePath(text) + ": " + problem);
+  }
+  const list = parser.segments;
+  const n = list.kinds.length;
+  const kinds = new StaticArray<u8>(n);
+  const names = new StaticArray<ArrayBuffer | null>(n);
+  const indexes = new StaticArray<i32>(n);
+  for (let i = 0; i < n; i++) {
+    kinds[i] = list.kinds[i];
+    names[i] = list.names[i];
+    indexes[i] = list.indexes[i];
+  }
+  return new JsonPathResult(new JsonPath(text, kinds, names, indexes), null);
+}
+
+/** The path text in double quotes for a message, cut after 80 characters. */
+function quotePath(text: string): string {
+  const shown = text.length > 80 ? text.substring(0, 80) + "…" : text;
+  return "\"" + shown + "\"";
+}
+
+// @ts-ignore: decorator
+@inline export function isNameByte(c: i32): bool {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
+    c == 0x5f /* _ */ || c == 0x24 /* $ */ || c == 0x40 /* @ */ || c == 0x2d /* - */;
+}
+
+class PathParser {
+  segments: SegmentList = new SegmentList();
+  private pos: i32 = 0;
+
+  constructor(private ptr: usize, private len: i32) {}
+
+  // @ts-ignore: decorator
+  @inline private at(i: i32): i32 {
+    return i < this.len ? <i32>load<u8>(this.ptr + <usize>i) : -1;
+  }
+
+  /** Where a problem is, for a message: 1-based character (byte) position. */
+  private where(i: i32): string {
+    return " at character " + (i + 1).toString();
+  }
+
+  /** Null when the whole text is a path, else what is wrong. */
+  run(): string | null {
+    if (this.len == 0) return "the path is empty";
+    if (this.len > MAX_JSON_PATH_BYTES) return "longer than " + MAX_JSON_PATH_BYTES.toString() + " bytes";
+    let problem = this.step(true);
+    while (problem === null && this.pos < this.len) {
+      const c = this.at(this.pos);
+      if (c == 0x2e /* . */) {
+        this.pos++;
+        if (this.pos >= this.len) return "ends with \".\"";
+        if (this.at(this.pos) == 0x2e) return "empty segment (\"..\")" + this.where(this.pos);
+        problem = this.step(false);
+      } else if (c == 0x5b /* [ */) {
+        problem = this.bracket();
+      } else {
+        return "expected \".\" or \"[\" after a segment" + this.where(this.pos) + this.found(this.pos);
+      }
+      if (problem === null && this.segments.kinds.length > MAX_JSON_PATH_SEGMENTS) {
+        return "more than " + MAX_JSON_PATH_SEGMENTS.toString() + " segments (JSON nests at most 128 levels)";
+      }
+    }
+    return problem;
+  }
+
+  /** A segment after the start or after ".": a name, `*`, `**` or a bracket. */
+  private step(first: bool): string | null {
+    const start = this.pos;
+    const c = this.at(start);
+    if (c == 0x5b /* [ */) return this.bracket();
+    if (c == 0x2a /* * */) {
+      if (this.at(start + 1) == 0x2a) {
+        if (this.at(start + 2) == 0x2a) return "\"***\" is not a segment (use * or **)" + this.where(start);
+        if (isNameByte(this.at(start + 2))) return "\"**\" must be a whole segment" + this.where(start);
+        this.pos = start + 2;
+        this.segments.push(SEG_ANY_DEPTH, null, 0);
+        return null;
+      }
+      if (isNameByte(this.at(start + 1))) return "\"*\" must be a whole segment (names have no wildcards)" + this.where(start);
+      this.pos = start + 1;
+      this.segments.push(SEG_ANY_MEMBER, null, 0);
+      return null;
+    }
+    let end = start;
+    while (end < this.len && isNameByte(this.at(end))) end++;
+    if (end == start) {
+      if (c == 0x2e) return first ? "starts with \".\"" : "empty segment" + this.where(start);
+      return "expected a member name, *, ** or [" + this.where(start) + this.found(start) +
+        " (quote other names: [\"a b\"])";
+    }
+    if (end < this.len && this.at(end) == 0x2a) return "\"*\" must be a whole segment (names have no wildcards)" + this.where(end);
+    const name = new ArrayBuffer(end - start);
+    memory.copy(changetype<usize>(name), this.ptr + <usize>start, end - start);
+    this.segments.push(SEG_NAME, name, 0);
+    this.pos = end;
+    return null;
+  }
+
+  /** `[*]`, `[N]` or `["name"]`, with `pos` at the "[". */
+  private bracket(): string | null {
+    const open = this.pos;
+    let i = open + 1;
+    const c = this.at(i);
+    if (c == 0x2a /* * */) {
+      if (this.at(i + 1) != 0x5d) return "expected \"]\" after \"[*\"" + this.where(i + 1);
+      this.segments.push(SEG_ANY_ELEMENT, null, 0);
+      this.pos = i + 2;
+      return null;
+    }
+    if (c >= 0x30 && c <= 0x39) {
+      if (c == 0x30 && this.at(i + 1) >= 0x30 && this.at(i + 1) <= 0x39) return "index with a leading zero" + this.where(i);
+      let v: i64 = 0;
+      while (this.at(i) >= 0x30 && this.at(i) <= 0x39) {
+        v = v * 10 + <i64>(this.at(i) - 0x30);
+        if (v > <i64>i32.MAX_VALUE) return "index larger than " + i32.MAX_VALUE.toString() + this.where(open + 1);
+        i++;
+      }
+      if (this.at(i) != 0x5d) return "expected \"]\" after the index" + this.where(i) + this.found(i);
+      this.segments.push(SEG_INDEX, null, <i32>v);
+      this.pos = i + 1;
+      return null;
+    }
+    if (c == 0x22 /* " */) return this.quoted(open);
+    if (c == 0x2d /* - */) return "negative indexes are not supported" + this.where(i);
+    if (c == 0x27 /* ' */) return "quote names with double quotes: [\"name\"]" + this.where(i);
+    if (c < 0) return "unclosed \"[\"" + this.where(open);
+    return "expected *, an index or a quoted name after \"[\"" + this.where(i) + this.found(i);
+  }
+
+  /** `["…"]`: the name is a JSON string (same escapes); `pos` at the "[". */
+  private quoted(open: i32): string | null {
+    const out = new Array<u8>();
+    let i = open + 2;
+    while (true) {
+      const c = this.at(i);
+      if (c < 0) return "unterminated quoted name" + this.where(open + 1);
+      if (c == 0x22) break;
+      if (c < 0x20) return "control character in a quoted name (escape it)" + this.where(i);
+      if (c != 0x5c /* \ */) {
+        out.push(<u8>c);
+        i++;
+        continue;
+      }
+      const e = this.at(i + 1);
+      let unit: i32 = -1;
+      if (e == 0x22 || e == 0x5c || e == 0x2f) unit = e;
+      else if (e == 0x62) unit = 0x08;
+      else if (e == 0x66) unit = 0x0c;
+      else if (e == 0x6e) unit = 0x0a;
+      else if (e == 0x72) unit = 0x0d;
+      else if (e == 0x74) unit = 0x09;
+      else if (e == 0x75 /* u */) {
+        let cp = this.hex4(i + 2);
+        if (cp < 0) return "bad \\u escape in a quoted name (four hex digits)" + this.where(i);
+        i += 6;
+        if (cp >= 0xd800 && cp <= 0xdbff && this.at(i) == 0x5c && this.at(i + 1) == 0x75) {
+          const low = this.hex4(i + 2);
+          if (low >= 0xdc00 && low <= 0xdfff) {
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+            i += 6;
+          }
+        }
+        // A lone surrogate becomes its 3-byte form, as the digest does (docs/json-comparison.md).
+        pushUtf8(out, cp);
+        continue;
+      }
+      if (unit < 0) return "bad escape in a quoted name" + this.where(i);
+      out.push(<u8>unit);
+      i += 2;
+    }
+    if (this.at(i + 1) != 0x5d) return "expected \"]\" after the quoted name" + this.where(i + 1) + this.found(i + 1);
+    const name = new ArrayBuffer(out.length);
+    for (let k = 0; k < out.length; k++) store<u8>(changetype<usize>(name) + <usize>k, out[k]);
+    this.segments.push(SEG_NAME, name, 0);
+    this.pos = i + 2;
+    return null;
+  }
+
+  private hex4(i: i32): i32 {
+    let v = 0;
+    for (let k = 0; k < 4; k++) {
+      const d = hexValue(this.at(i + k));
+      if (d < 0) return -1;
+      v = (v << 4) | d;
+    }
+    return v;
+  }
+
+  /** ` (found "x")` for a message, or ` (found the end)`. */
+  private found(i: i32): string {
+    if (i >= this.len) return " (found the end)";
+    const c = this.at(i);
+    if (c >= 0x20 && c < 0x7f) return " (found \"" + String.fromCharCode(c) + "\")";
+    return " (found byte 0x" + (c < 16 ? "0" : "") + c.toString(16) + ")";
+  }
+}
+
+// @ts-ignore: decorator
+@inline export function hexValue(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
+  return -1;
+}
+
+/** Appends code point (or lone surrogate) `cp` as UTF-8. */
+function pushUtf8(out: Array<u8>, cp: i32): void {
+  if (cp < 0x80) {
+    out.push(<u8>cp);
+  } else if (cp < 0x800) {
+    out.push(<u8>(0xc0 | (cp >> 6)));
+    out.push(<u8>(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    out.push(<u8>(0xe0 | (cp >> 12)));
+    out.push(<u8>(0x80 | ((cp >> 6) & 0x3f)));
+    out.push(<u8>(0x80 | (cp & 0x3f)));
+  } else {
+    out.push(<u8>(0xf0 | (cp >> 18)));
+    out.push(<u8>(0x80 | ((cp >> 12) & 0x3f)));
+    out.push(<u8>(0x80 | ((cp >> 6) & 0x3f)));
+    out.push(<u8>(0x80 | (cp & 0x3f)));
+  }
+}
+
+// ---- the compiled set ----
+
+/**
+ * Paths compiled together: every segment of every path is a position of one NFA; immutable once
+ * built, shared by every reader (digests of all pairs, redaction).
+ */
+export class JsonPathSet {
+  static readonly EMPTY: JsonPathSet = new JsonPathSet([]);
+
+  /** Position count, and 64-bit words per state bitset. */
+  readonly positions: i32;
+  readonly words: i32;
+  readonly kinds: StaticArray<u8>;
+  readonly names: StaticArray<ArrayBuffer | null>;
+  readonly indexes: StaticArray<i32>;
+  /** For each position q, the last position of its closure: q, and past each `**` to the next real segment. */
+  readonly closureEnd: StaticArray<i32>;
+  /** Positions reached before any segment (the closure of every path's start). */
+  readonly initial: StaticArray<u64>;
+  /** The SEG_MATCHED positions. */
+  readonly matched: StaticArray<u64>;
+  /** Longest member name in any path: a reader keeps keys up to this long to compare them. */
+  readonly longestName: i32;
+
+  constructor(readonly paths: JsonPath[]) {
+    let n = 0;
+    for (let i = 0; i < paths.length; i++) n += paths[i].length + 1;
+    this.positions = n;
+    const words = (n + 63) >> 6;
+    this.words = words;
+    this.kinds = new StaticArray<u8>(n);
+    this.names = new StaticArray<ArrayBuffer | null>(n);
+    this.indexes = new StaticArray<i32>(n);
+    this.closureEnd = new StaticArray<i32>(n);
+    this.initial = new StaticArray<u64>(words);
+    this.matched = new StaticArray<u64>(words);
+    let longest = 0;
+    let q = 0;
+    for (let i = 0; i < paths.length; i++) {
+      const path = paths[i];
+      const start = q;
+      for (let s = 0; s < path.length; s++, q++) {
+        this.kinds[q] = path.kinds[s];
+        const name = path.names[s];
+        this.names[q] = name;
+        if (name !== null) longest = max(longest, name.byteLength);
+        this.indexes[q] = path.indexes[s];
+      }
+      this.kinds[q] = SEG_MATCHED;
+      setBit(this.matched, q);
+      q++;
+      for (let p = q - 1; p >= start; p--) {
+        this.closureEnd[p] = this.kinds[p] == SEG_ANY_DEPTH ? this.closureEnd[p + 1] : p;
+      }
+      setBits(changetype<usize>(this.initial), start, this.closureEnd[start]);
+    }
+    this.longestName = longest;
+  }
+
+  get isEmpty(): bool {
+    return this.positions == 0;
+  }
+
+  /** Compiles `texts`; null when any is malformed (see `errors`). */
+  static compile(texts: string[], errors: string[] = []): JsonPathSet | null {
+    const paths = new Array<JsonPath>();
+    for (let i = 0; i < texts.length; i++) {
+      const r = parseJsonPath(texts[i]);
+      const path = r.path;
+      if (path === null) errors.push(r.error!);
+      else paths.push(path);
+    }
+    if (errors.length > 0) return null;
+    return paths.length == 0 ? JsonPathSet.EMPTY : new JsonPathSet(paths);
+  }
+}
+
+function setBit(bits: StaticArray<u64>, i: i32): void {
+  bits[i >> 6] |= (<u64>1) << <u64>(i & 63);
+}
+
+/** Sets bits [from, to] of the bitset at `base`. */
+// @ts-ignore: decorator
+@inline function setBits(base: usize, from: i32, to: i32): void {
+  for (let i = from; i <= to; i++) {
+    const at = base + (<usize>(i >> 6) << 3);
+    store<u64>(at, load<u64>(at) | ((<u64>1) << <u64>(i & 63)));
+  }
+}
+
+// ---- the incremental matcher ----
+
+/** The deepest level a matcher follows: JSON values nest at most 128 levels (contract §2.3). */
+// @ts-ignore: decorator
+@inline export const MAX_MATCH_LEVELS: i32 = 130;
+
+/**
+ * Follows a reader down a JSON value: level 0 is the root value, level d + 1 a member or element
+ * of the container at level d. Call `enterMember` / `enterElement` for level d + 1 before reading
+ * the value there; each answers whether a path matches that value (then the whole value is
+ * matched: the reader skips or redacts it and enters nothing below it). A level's state stays
+ * valid until the next enter at the same level, so the reader may go back up freely.
+ * Memory: one bitset per level reached, allocated on first use (grows with depth, never with size).
+ */
+export class JsonPathMatcher {
+  private states: StaticArray<u64>;
+  /** Whether any position is set at each level: most levels of most documents have none. */
+  private live: StaticArray<bool> = new StaticArray<bool>(MAX_MATCH_LEVELS);
+  private levels: i32 = 0;
+  private readonly words: i32;
+
+  constructor(readonly set: JsonPathSet) {
+    const words = max(set.words, 1);
+    this.words = words;
+    this.levels = 8;
+    this.states = new StaticArray<u64>(words * 8);
+    this.reset();
+  }
+
+  /** Back to the root value, for a new document. */
+  reset(): void {
+    const set = this.set;
+    const w = set.words;
+    for (let i = 0; i < w; i++) unchecked((this.states[i] = unchecked(set.initial[i])));
+    unchecked((this.live[0] = !set.isEmpty));
+  }
+
+  /** Whether a path matches the root value itself (e.g. `**`). */
+  get rootMatched(): bool {
+    return unchecked(this.live[0]) && this.anyMatched(0);
+  }
+
+  /** Enters member `name` (UTF-8, unescaped, `len` bytes at `ptr`) of the object at `level`. */
+  enterMember(level: i32, ptr: usize, len: i32): bool {
+    if (!unchecked(this.live[level])) {
+      unchecked((this.live[level + 1] = false));
+      return false;
+    }
+    return this.step(level, true, ptr, len, 0);
+  }
+
+  /** Enters element `index` of the array at `level`. */
+  enterElement(level: i32, index: i32): bool {
+    if (!unchecked(this.live[level])) {
+      unchecked((this.live[level + 1] = false));
+      return false;
+    }
+    return this.step(level, false, 0, 0, index);
+  }
+
+  private step(level: i32, member: bool, ptr: usize, len: i32, index: i32): bool {
+    if (level + 1 >= this.levels) this.grow(level + 2);
+    const set = this.set;
+    const w = this.words;
+    const from = changetype<usize>(this.states) + (<usize>(level * w) << 3);
+    const to = from + (<usize>w << 3);
+    memory.fill(to, 0, <usize>w << 3);
+    let any = false;
+    for (let k = 0; k < w; k++) {
+      let bits = load<u64>(from + (<usize>k << 3));
+      while (bits != 0) {
+        const q = (k << 6) + <i32>ctz(bits);
+        bits &= bits - 1;
+        const kind = unchecked(set.kinds[q]);
+        let next = -1;
+        if (kind == SEG_ANY_DEPTH) {
+          // `**` takes this segment and stays; its closure (q..) includes what follows it.
+          setBits(to, q, unchecked(set.closureEnd[q]));
+          any = true;
+          continue;
+        } else if (kind == SEG_NAME) {
+          if (member) {
+            const name = unchecked(set.names[q])!;
+            if (name.byteLength == len && memory.compare(changetype<usize>(name), ptr, <usize>len) == 0) next = q + 1;
+          }
+        } else if (kind == SEG_ANY_MEMBER) {
+          if (member) next = q + 1;
+        } else if (kind == SEG_ANY_ELEMENT) {
+          if (!member) next = q + 1;
+        } else if (kind == SEG_INDEX) {
+          if (!member && unchecked(set.indexes[q]) == index) next = q + 1;
+        }
+        if (next >= 0) {
+          setBits(to, next, unchecked(set.closureEnd[next]));
+          any = true;
+        }
+      }
+    }
+    unchecked((this.live[level + 1] = any));
+    return any && this.anyMatched(level + 1);
+  }
+
+  private anyMatched(level: i32): bool {
+    const set = this.set;
+    const w = set.words;
+    const at = changetype<usize>(this.states) + (<usize>(level * this.words) << 3);
+    for (let k = 0; k < w; k++) {
+      if ((load<u64>(at + (<usize>k << 3)) & unchecked(set.matched[k])) != 0) return true;
+    }
+    return false;
+  }
+
+  private grow(levels: i32): void {
+    let n = this.levels;
+    while (n < levels) n <<= 1;
+    n = min(n, MAX_MATCH_LEVELS);
+    const grown = new StaticArray<u64>(this.words * n);
+    memory.copy(changetype<usize>(grown), changetype<usize>(this.states), <usize>(this.words * this.levels) << 3);
+    this.states = grown;
+    this.levels = n;
+  }
+}

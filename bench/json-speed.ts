@@ -1,0 +1,190 @@
+// How fast the filter's JSON comparison reads a body, beside V8's own JSON.parse on the same text
+// in the same process (not a test). For each body: the Wasm digest (build/json-digest.test.wasm,
+// the filter's code compiled with the filter's options) fed in 16 KiB chunks as Envoy hands them
+// over, then finished; JSON.parse of the text as a JS string; and JSON.parse of the bytes through
+// TextDecoder, which is what a JS filter holding a Buffer would pay.
+//
+//   npx tsx bench/json-speed.ts [--seconds 1.5] [--json out.json] [--dump DIR] [--no-build]
+//
+// Results go to bench/results/json-speed-<date>.json; bench/README.md, "JSON comparison speed".
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { Rng } from "../test/emulator/random.ts";
+import { type Digest, JsonDigestModule } from "../test/support/json-digest-wasm.ts";
+
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const SECONDS = Number(option("--seconds") ?? 1.5);
+const CHUNK = 16 * 1024;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+// ---- realistic bodies: a page of an orders API ----
+
+function order(rng: Rng, i: number): unknown {
+  const items = Array.from({ length: rng.int(1, 5) }, (_, k) => ({
+    sku: `SKU-${rng.ascii(8, "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789")}`,
+    name: rng.pick(["Espresso cup", "Café crème filter", "Grinder (manual)", "Kettle — 1.2 l", "Scale 0.1 g", "Tamper 58 mm"]),
+    quantity: rng.int(1, 4),
+    unit_price: Number((rng.int(199, 19999) / 100).toFixed(2)),
+    tags: Array.from({ length: rng.int(0, 3) }, () => rng.pick(["sale", "new", "eco", "gift", "bundle"])),
+    etag: rng.ascii(16, "0123456789abcdef"),
+  }));
+  return {
+    id: 100000 + i,
+    uuid: `${rng.ascii(8, "0123456789abcdef")}-${rng.ascii(4, "0123456789abcdef")}-4${rng.ascii(3, "0123456789abcdef")}-${rng.ascii(12, "0123456789abcdef")}`,
+    status: rng.pick(["pending", "paid", "shipped", "delivered", "cancelled"]),
+    created_at: `2026-11-${String(rng.int(1, 28)).padStart(2, "0")}T${String(rng.int(0, 23)).padStart(2, "0")}:${String(rng.int(0, 59)).padStart(2, "0")}:00Z`,
+    customer: {
+      id: rng.int(1, 1e6),
+      name: rng.pick(["Zoë Åkesson", "José Núñez", "Li Wei", "Amara Okafor", "O'Brien, Seán"]),
+      email: `${rng.ascii(8)}@example.com`,
+      address: { street: `${rng.int(1, 300)} ${rng.pick(["Main St", "Rue de la Paix", "Königstraße"])}`, city: rng.pick(["Lyon", "Zürich", "Austin"]), zip: String(rng.int(10000, 99999)), country: rng.pick(["FR", "CH", "US"]) },
+      vip: rng.chance(0.1),
+    },
+    items,
+    total: Number(items.reduce((s, it) => s + it.unit_price * it.quantity, 0).toFixed(2)),
+    currency: "EUR",
+    discount: rng.chance(0.3) ? Number((rng.int(1, 50) / 100).toFixed(2)) : null,
+    notes: rng.chance(0.2) ? `Leave at the door\n"ring twice"` : null,
+    trace_id: rng.ascii(32, "0123456789abcdef"),
+  };
+}
+
+/** A page of orders of about `bytes` bytes of compact JSON. */
+function ordersPage(bytes: number, seed: number): string {
+  const rng = new Rng(seed);
+  const orders: unknown[] = [];
+  let size = 60;
+  while (size < bytes) {
+    const o = order(rng, orders.length);
+    size += JSON.stringify(o).length + 1;
+    orders.push(o);
+  }
+  return JSON.stringify({ data: orders, meta: { page: 1, per_page: orders.length, total: 4711, request_id: "f3a9c2" } });
+}
+
+/** An array of numbers only: the case with the most leaves per byte. */
+function numbers(bytes: number, seed: number): string {
+  const rng = new Rng(seed);
+  const out: number[] = [];
+  let size = 2;
+  while (size < bytes) {
+    const v = rng.chance(0.5) ? rng.int(0, 100000) : Number((rng.next() * 1000).toFixed(3));
+    out.push(v);
+    size += String(v).length + 1;
+  }
+  return JSON.stringify(out);
+}
+
+const bodies: Array<{ name: string; text: string }> = [
+  { name: "orders-4KiB", text: ordersPage(4 * 1024, 1) },
+  { name: "orders-64KiB", text: ordersPage(64 * 1024, 2) },
+  { name: "orders-1MiB", text: ordersPage(1024 * 1024, 3) },
+  { name: "orders-64KiB-pretty", text: JSON.stringify(JSON.parse(ordersPage(64 * 1024, 2)), null, 2) },
+  { name: "numbers-64KiB", text: numbers(64 * 1024, 4) },
+];
+
+// --dump DIR writes the bodies there, to look at or to profile with.
+const dumpDir = option("--dump");
+if (dumpDir) for (const { name, text } of bodies) writeFileSync(`${dumpDir}/${name}.json`, text);
+
+// ---- timing ----
+
+/** Runs `fn` repeatedly for about SECONDS (after a warm-up); returns µs per run. */
+function time(fn: () => void): number {
+  const warm = performance.now();
+  while (performance.now() - warm < 300) fn();
+  let runs = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < SECONDS * 1000) {
+    for (let i = 0; i < 10; i++) fn();
+    runs += 10;
+    now = performance.now();
+  }
+  return ((now - start) * 1000) / runs;
+}
+
+if (!option("--no-build")) {
+  execFileSync("npm", ["run", "--silent", "build:json-test"], { cwd: ROOT, stdio: "inherit" });
+}
+const module = await JsonDigestModule.load();
+const e = module.exports;
+
+interface Row {
+  body: string;
+  bytes: number;
+  leaves: number;
+  wasmDigest: { mbPerS: number; usPerKiB: number };
+  jsonParseString: { mbPerS: number; usPerKiB: number };
+  jsonParseBuffer: { mbPerS: number; usPerKiB: number };
+  digestVsParseString: number;
+}
+const rows: Row[] = [];
+const rate = (bytes: number, us: number) => ({ mbPerS: bytes / us, usPerKiB: (us * 1024) / bytes });
+
+for (const { name, text } of bodies) {
+  const bytes = Buffer.from(text, "utf8");
+  // The body sits in Wasm memory once, as the filter's chunks would; only the digest is timed.
+  const ptr = e.alloc(bytes.length);
+  new Uint8Array(e.memory.buffer, ptr, bytes.length).set(bytes);
+  const digest: Digest = module.digest();
+  const h = digest.handle;
+  const runDigest = (): void => {
+    e.digestReset(h);
+    for (let at = 0; at < bytes.length; at += CHUNK) e.digestWrite(h, ptr + at, Math.min(CHUNK, bytes.length - at));
+    if (e.digestFinish(h) !== 1) throw new Error(`${name}: the digest found the body invalid`);
+  };
+  runDigest();
+  const leaves = digest.leaves;
+  const digestUs = time(runDigest);
+  let sink = 0;
+  const parseUs = time(() => {
+    sink += (JSON.parse(text) as object) ? 1 : 0;
+  });
+  const decoder = new TextDecoder();
+  const parseBufferUs = time(() => {
+    sink += (JSON.parse(decoder.decode(bytes)) as object) ? 1 : 0;
+  });
+  if (sink === 0) throw new Error("unreachable");
+  e.release(ptr);
+  digest.drop();
+  const row: Row = {
+    body: name,
+    bytes: bytes.length,
+    leaves,
+    wasmDigest: rate(bytes.length, digestUs),
+    jsonParseString: rate(bytes.length, parseUs),
+    jsonParseBuffer: rate(bytes.length, parseBufferUs),
+    digestVsParseString: parseUs / digestUs,
+  };
+  rows.push(row);
+  console.log(
+    `${name.padEnd(20)} ${String(bytes.length).padStart(8)} B ${String(leaves).padStart(7)} leaves | ` +
+      `digest ${row.wasmDigest.mbPerS.toFixed(0).padStart(5)} MB/s ${row.wasmDigest.usPerKiB.toFixed(2).padStart(6)} µs/KiB | ` +
+      `JSON.parse ${row.jsonParseString.mbPerS.toFixed(0).padStart(5)} MB/s | ` +
+      `decode+parse ${row.jsonParseBuffer.mbPerS.toFixed(0).padStart(5)} MB/s | digest/parse speed ${row.digestVsParseString.toFixed(2)}`,
+  );
+}
+
+const date = new Date().toISOString().slice(0, 10);
+const out = option("--json") ?? `${ROOT}bench/results/json-speed-${date}.json`;
+const result = {
+  date: new Date().toISOString(),
+  node: process.version,
+  v8: process.versions.v8,
+  cpu: os.cpus()[0]?.model,
+  cpus: os.cpus().length,
+  load: os.loadavg(),
+  chunkBytes: CHUNK,
+  secondsPerMeasure: SECONDS,
+  note: "MB/s = 10^6 bytes per second of body text; digest = reset + 16 KiB writes + finish; digestVsParseString > 1: the digest is faster",
+  rows,
+};
+writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
+console.log(`written ${out.replace(ROOT, "")}`);
