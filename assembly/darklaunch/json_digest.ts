@@ -7,7 +7,7 @@
 // measurements: docs/json-comparison.md.
 import { ByteSink } from "../abi/bytes";
 import { hexValue, isNameByte, JsonPathMatcher, JsonPathSet } from "./json_path";
-import { fmix64, keyCheck, NAME_WIDTH, PathSketch, ROOT_NAME, SketchEntry } from "./json_sketch";
+import { fmix64, keyCheck, NAME_CUT_MARK, NAME_KEPT, NAME_WIDTH, PathSketch, ROOT_NAME, SketchEntry } from "./json_sketch";
 
 /** Deepest nesting of arrays and objects compared as JSON; deeper is invalid (contract §2.3). */
 export const MAX_JSON_NESTING: i32 = 128;
@@ -359,6 +359,12 @@ export class JsonDigest extends ByteSink {
         continue;
       }
       if (c == 0x2d || <u32>(c - 0x30) <= 9) {
+        const after = this.quickNumber(p, end);
+        if (after != 0) {
+          p = after;
+          state = this.valueDone();
+          continue;
+        }
         this.startNumber(c == 0x2d);
         if (c == 0x2d) p++;
         p = this.scanNumber(p, end);
@@ -483,12 +489,12 @@ export class JsonDigest extends ByteSink {
     unchecked((this.indexes[parent] = index + 1));
     if (this.skipLevel >= 0) return;
     const level = parent + 1;
-    unchecked((this.pathHashes[level] = fmix64(unchecked(this.pathHashes[parent]) * P1 + (<u64>index ^ TAG_ELEMENT))));
+    unchecked((this.pathHashes[level] = round(unchecked(this.pathHashes[parent]), <u64>index ^ TAG_ELEMENT)));
     // The name: parent name + "[index]"; after the first element, the digits in place are counted up.
     const names = changetype<usize>(this.names);
     const at = unchecked(this.nameLens[parent]);
     const last = unchecked(this.nameLens[level]);
-    if (index > 0 && last <= NAME_WIDTH) {
+    if (index > 0 && last <= NAME_KEPT) {
       unchecked((this.nameLens[level] = countUp(names, at + 1, last - 1)));
     } else {
       unchecked((this.nameLens[level] = putByte(names, putDecimal(names, putByte(names, at, 0x5b), index), 0x5d)));
@@ -503,7 +509,7 @@ export class JsonDigest extends ByteSink {
     if (this.skipLevel >= 0) return;
     const parent = this.depth - 1;
     const level = parent + 1;
-    unchecked((this.pathHashes[level] = fmix64(unchecked(this.pathHashes[parent]) * P1 + (keyHash ^ TAG_MEMBER))));
+    unchecked((this.pathHashes[level] = round(unchecked(this.pathHashes[parent]), keyHash ^ TAG_MEMBER)));
     const keyLen = <i32>min<i64>(this.slen, <i64>i32.MAX_VALUE);
     unchecked((this.nameLens[level] = this.putMemberName(unchecked(this.nameLens[parent]), keyLen)));
     this.enterRegion(level);
@@ -530,7 +536,7 @@ export class JsonDigest extends ByteSink {
     for (let i = 0; plain && i < kept; i++) plain = isNameByte(<i32>load<u8>(keys + <usize>i));
     if (plain) {
       if (at > 0) at = putByte(names, at, 0x2e);
-      if (at + kept <= NAME_WIDTH) {
+      if (at + kept <= NAME_KEPT) {
         memory.copy(names + <usize>at, keys, <usize>kept);
         return at + kept;
       }
@@ -557,8 +563,11 @@ export class JsonDigest extends ByteSink {
         at = putByte(names, at, c);
       }
     }
-    // A key longer than kept is cut: mark the name as longer than the width, so it shows cut.
-    if (keyLen > kept) return max(at, NAME_WIDTH + 1);
+    // A key longer than kept is cut: the name is marked cut.
+    if (keyLen > kept) {
+      putByte(names, NAME_KEPT, 0);
+      return max(at, NAME_WIDTH);
+    }
     at = putByte(names, at, 0x22);
     return putByte(names, at, 0x5d);
   }
@@ -965,24 +974,120 @@ export class JsonDigest extends ByteSink {
       this.state = S_INVALID;
       return;
     }
-    let scalar: u64;
-    if (!this.numSignificant) {
-      scalar = HASH_ZERO; // 0, -0, 0.000, 0e7: all zero
-    } else {
-      const digits = finishBytes(this.sh, this.sacc, this.numDigits);
-      const sign: u64 = this.numNegative ? 1 : 0;
-      if (this.expDigits <= 18) {
-        const exponent = this.numPoint + (this.expNegative ? -this.expValue : this.expValue);
-        scalar = digits ^ TAG_NUMBER ^ ((<u64>exponent << 1 | sign) * P3);
-      } else {
-        // An exponent of 19 or more digits: compared by the written exponent, not its sum with
-        // the point position (docs/json-comparison.md).
-        const e = this.expHash ^ (this.expNegative ? P2 : 0);
-        scalar = digits ^ TAG_HUGE_NUMBER ^ ((<u64>this.numPoint << 1 | sign) * P3) ^ rotl<u64>(e, 17);
-      }
-    }
-    this.leaf(scalar);
+    this.leaf(numberScalar(this.numSignificant, this.numNegative, this.sh, this.sacc, this.numDigits, this.numPoint,
+      this.expDigits, this.expNegative, this.expValue, this.expHash));
     this.valueDone();
+  }
+
+  /**
+   * The number at `p` read at once, when it ends (at a delimiter) inside this chunk: what
+   * scanNumber and endNumber do, in locals. Returns where it ended, or 0 to leave the number to
+   * scanNumber (it reaches the chunk's end, or is malformed: scanNumber says so).
+   */
+  private quickNumber(p: usize, end: usize): usize {
+    let c = <i32>load<u8>(p);
+    const negative = c == 0x2d;
+    if (negative) {
+      if (++p >= end) return 0;
+      c = <i32>load<u8>(p);
+    }
+    let d = c - 0x30;
+    if (<u32>d > 9) return 0;
+    let h: u64 = 0, acc: u64 = 0, an = 0;
+    let zeros: i64 = 0, point: i64 = 0, digits: i64 = 0;
+    let significant = false;
+    if (d == 0) {
+      if (++p >= end) return 0;
+      c = <i32>load<u8>(p);
+      d = c - 0x30;
+      if (<u32>d <= 9) return 0; // a leading zero
+    } else {
+      // Integer digits: all count for the point; zeros after the first are held back.
+      significant = true;
+      do {
+        if (d == 0) {
+          zeros++;
+        } else {
+          for (; zeros > 0; zeros--) {
+            acc |= (<u64>0x30) << (<u64>an << 3);
+            if (++an == 8) {
+              h = round(h, acc);
+              acc = 0;
+              an = 0;
+            }
+            digits++;
+          }
+          acc |= (<u64>c) << (<u64>an << 3);
+          if (++an == 8) {
+            h = round(h, acc);
+            acc = 0;
+            an = 0;
+          }
+          digits++;
+        }
+        point++;
+        if (++p >= end) return 0;
+        c = <i32>load<u8>(p);
+        d = c - 0x30;
+      } while (<u32>d <= 9);
+    }
+    if (c == 0x2e) {
+      if (++p >= end) return 0;
+      c = <i32>load<u8>(p);
+      d = c - 0x30;
+      if (<u32>d > 9) return 0;
+      do {
+        if (d == 0) {
+          if (significant) zeros++;
+          else point--;
+        } else {
+          for (; zeros > 0; zeros--) {
+            acc |= (<u64>0x30) << (<u64>an << 3);
+            if (++an == 8) {
+              h = round(h, acc);
+              acc = 0;
+              an = 0;
+            }
+            digits++;
+          }
+          significant = true;
+          acc |= (<u64>c) << (<u64>an << 3);
+          if (++an == 8) {
+            h = round(h, acc);
+            acc = 0;
+            an = 0;
+          }
+          digits++;
+        }
+        if (++p >= end) return 0;
+        c = <i32>load<u8>(p);
+        d = c - 0x30;
+      } while (<u32>d <= 9);
+    }
+    let expDigits = 0, expValue: i64 = 0, expHash: u64 = 0;
+    let expNegative = false;
+    if (c == 0x65 || c == 0x45) {
+      if (++p >= end) return 0;
+      c = <i32>load<u8>(p);
+      if (c == 0x2b || c == 0x2d) {
+        expNegative = c == 0x2d;
+        if (++p >= end) return 0;
+        c = <i32>load<u8>(p);
+      }
+      d = c - 0x30;
+      if (<u32>d > 9) return 0;
+      do {
+        if (expDigits > 0 || d != 0) {
+          if (++expDigits <= 18) expValue = expValue * 10 + <i64>d;
+          expHash = (expHash ^ <u64>c) * P1;
+        }
+        if (++p >= end) return 0;
+        c = <i32>load<u8>(p);
+        d = c - 0x30;
+      } while (<u32>d <= 9);
+    }
+    this.leaf(numberScalar(significant, negative, h, acc, digits, point, expDigits, expNegative, expValue, expHash));
+    return p;
   }
 
   // ---- literals ----
@@ -1005,12 +1110,35 @@ export class JsonDigest extends ByteSink {
   }
 }
 
+/**
+ * The scalar hash of a number from its canonical form: sign, significant digits (hashed: running
+ * hash, unfinished word, count), decimal point position, and the exponent as written.
+ */
+// @ts-ignore: decorator
+@inline function numberScalar(significant: bool, negative: bool, h: u64, acc: u64, digits: i64, point: i64,
+  expDigits: i32, expNegative: bool, expValue: i64, expHash: u64): u64 {
+  if (!significant) return HASH_ZERO; // 0, -0, 0.000, 0e7: all zero
+  const hashed = finishBytes(h, acc, digits);
+  const sign: u64 = negative ? 1 : 0;
+  if (expDigits <= 18) {
+    const exponent = point + (expNegative ? -expValue : expValue);
+    return hashed ^ TAG_NUMBER ^ ((<u64>exponent << 1 | sign) * P3);
+  }
+  // An exponent of 19 or more digits: compared by the exponent as written, not by its sum with
+  // the point position (docs/json-comparison.md).
+  const e = expHash ^ (expNegative ? P2 : 0);
+  return hashed ^ TAG_HUGE_NUMBER ^ ((<u64>point << 1 | sign) * P3) ^ rotl<u64>(e, 17);
+}
+
 // ---- path names ----
 
-/** Writes byte `c` of a path name at `at` when it is within the kept width; returns at + 1. */
+/**
+ * Writes byte `c` of a path name at `at` when it is within the kept bytes, else marks the name
+ * cut (json_sketch.ts, NAME_WIDTH); returns at + 1.
+ */
 // @ts-ignore: decorator
 @inline function putByte(names: usize, at: i32, c: i32): i32 {
-  if (at < NAME_WIDTH) store<u8>(names + <usize>at, <u8>c);
+  store<u8>(names + <usize>min(at, NAME_KEPT), at < NAME_KEPT ? <u8>c : NAME_CUT_MARK);
   return at + 1;
 }
 
@@ -1064,25 +1192,28 @@ export function jsonValuesEqual(a: JsonDigest, b: JsonDigest): bool {
 }
 
 /**
- * Up to `max` paths where the two valid bodies differ, sorted; [] when they are equal. Exact leaf
- * paths when the leaf tables decode; otherwise the values at depth 2, then 1, that differ; when
- * nothing decodes, the root.
+ * Up to `max` paths where the two valid bodies differ; [] when they are equal. The paths of the
+ * differing leaves when the leaf tables decode (sorted). When too many leaves differ for that,
+ * the leaves that could be recovered, then the containers at depth 2 that differ, or else those at
+ * depth 1; when nothing can be named, the root. (docs/json-comparison.md, "Naming the differences")
  */
 export function differingJsonPaths(a: JsonDigest, b: JsonDigest, max: i32): string[] {
-  const none = new Array<string>();
-  if (!a.valid || !b.valid || jsonValuesEqual(a, b) || max <= 0) return none;
-  let best = none;
-  for (let level = 0; level < 3; level++) {
-    const table = level == 0 ? a.leafTable.minus(b.leafTable)
-      : level == 1 ? a.region2Table.minus(b.region2Table) : a.region1Table.minus(b.region1Table);
-    const found = new Array<SketchEntry>();
-    const complete = table.peel(found);
-    const names = distinctSorted(found);
-    if ((complete && names.length > 0) || names.length >= max) return names.slice(0, max);
-    if (names.length > best.length) best = names;
+  const out = new Array<string>();
+  if (!a.valid || !b.valid || jsonValuesEqual(a, b) || max <= 0) return out;
+  const found = new Array<SketchEntry>();
+  const complete = a.leafTable.minus(b.leafTable).peel(found);
+  const leaves = distinctSorted(found);
+  if (complete || leaves.length >= max) return leaves.slice(0, max);
+  let regions = new Array<string>();
+  for (let depth = 2; depth >= 1 && regions.length == 0; depth--) {
+    const table = depth == 2 ? a.region2Table.minus(b.region2Table) : a.region1Table.minus(b.region1Table);
+    const inRegion = new Array<SketchEntry>();
+    if (table.peel(inRegion)) regions = distinctSorted(inRegion);
   }
-  if (best.length == 0) best.push(ROOT_NAME);
-  return best.slice(0, max);
+  for (let i = 0; i < leaves.length; i++) out.push(leaves[i]);
+  for (let i = 0; i < regions.length; i++) if (!out.includes(regions[i])) out.push(regions[i]);
+  if (out.length == 0) out.push(ROOT_NAME);
+  return out.slice(0, max);
 }
 
 function distinctSorted(found: SketchEntry[]): string[] {

@@ -5,25 +5,35 @@
 // has, with their path names. Constant memory whatever the body's size; why these sizes and how
 // often decoding fails: docs/json-comparison.md, "Naming the differences".
 
-/** Bytes of a path name kept per entry; longer names come back cut, marked with "...". */
+/**
+ * Bytes of a path name per entry. A name of NAME_WIDTH - 1 bytes or fewer is kept whole; a
+ * longer one keeps its first NAME_WIDTH - 1 bytes and 0xFF (never a byte of UTF-8) as the last,
+ * so it comes back cut and marked "...". Names never contain a NUL byte (json_digest.ts escapes
+ * it), so the kept bytes end at the first NUL.
+ */
 // @ts-ignore: decorator
 @inline export const NAME_WIDTH: i32 = 64;
+// @ts-ignore: decorator
+@inline export const NAME_KEPT: i32 = NAME_WIDTH - 1;
+// @ts-ignore: decorator
+@inline export const NAME_CUT_MARK: u8 = 0xff;
 /** Hash functions per entry: each entry is in one cell of each third of the table. */
 // @ts-ignore: decorator
 @inline const K: i32 = 3;
-// Cell layout: count i32, XOR of name lengths u32, XOR of keys u64, XOR of key checks u64, XOR of names.
+// Cell layout: one word with the count (high 32 bits, signed) and the XOR of 32-bit key checks
+// (low 32 bits); the XOR of keys; the XOR of names, zero-padded to NAME_WIDTH.
 // @ts-ignore: decorator
-@inline const CELL_COUNT: usize = 0;
-// @ts-ignore: decorator
-@inline const CELL_LEN: usize = 4;
+@inline const CELL_COUNT_CHECK: usize = 0;
 // @ts-ignore: decorator
 @inline const CELL_KEY: usize = 8;
 // @ts-ignore: decorator
-@inline const CELL_CHECK: usize = 16;
+@inline const CELL_NAME: usize = 16;
 // @ts-ignore: decorator
-@inline const CELL_NAME: usize = 24;
+@inline export const CELL_BYTES: i32 = 16 + NAME_WIDTH;
 // @ts-ignore: decorator
-@inline export const CELL_BYTES: i32 = 24 + NAME_WIDTH;
+@inline const ONE_COUNT: u64 = 1 << 32;
+// @ts-ignore: decorator
+@inline const SLICE: u64 = (1 << 21) - 1;
 
 // @ts-ignore: decorator
 @inline export function fmix64(h: u64): u64 {
@@ -35,7 +45,10 @@
   return h;
 }
 
-/** The check of a key: a cell holding exactly one entry has check(key XOR) == check XOR. */
+/**
+ * The check of a key: its low 32 bits are XORed into the cells (a cell holding exactly one entry
+ * has check(key XOR) == check XOR).
+ */
 // @ts-ignore: decorator
 @inline export function keyCheck(key: u64): u64 {
   return fmix64(key ^ 0x5851f42d4c957f2d);
@@ -65,14 +78,19 @@ export class PathSketch {
     return <i32>this.third * K;
   }
 
+  /** Bytes of memory the cells take. */
+  get byteLength(): i32 {
+    return this.cells.byteLength;
+  }
+
   reset(): void {
     memory.fill(changetype<usize>(this.cells), 0, <usize>this.cells.byteLength);
   }
 
   /**
-   * Adds one entry: `key` (a well-mixed 64-bit hash), `check` = keyCheck(key), and the path name:
-   * `nameLen` bytes (the full length; only the first NAME_WIDTH are kept) at `name`, readable in
-   * whole 8-byte words (the bytes past `nameLen` are masked off).
+   * Adds one entry: `key` (a well-mixed 64-bit hash), `check` = keyCheck(key), and the path name
+   * at `name`: `nameLen` bytes, of which the first min(nameLen, NAME_WIDTH) are read (as whole
+   * 8-byte words: the bytes past them are masked off).
    */
   // @ts-ignore: decorator
   @inline add(key: u64, check: u64, name: usize, nameLen: i32): void {
@@ -81,15 +99,16 @@ export class PathSketch {
     const kept = min(nameLen, NAME_WIDTH);
     const fullWords = kept >> 3;
     const tail = kept & 7;
-    const tailMask: u64 = tail == 0 ? 0 : ((<u64>1) << (<u64>tail << 3)) - 1;
-    const tailWord: u64 = tail == 0 ? 0 : load<u64>(name + (<usize>fullWords << 3)) & tailMask;
-    // Three cells, one per third, from three independent 32-bit slices of key and check.
-    const c0 = base + <usize>(((key & 0xffffffff) * third) >> 32) * CELL_BYTES;
-    const c1 = base + <usize>(third + (((key >> 32) * third) >> 32)) * CELL_BYTES;
-    const c2 = base + <usize>(third * 2 + (((check & 0xffffffff) * third) >> 32)) * CELL_BYTES;
-    addToCell(c0, key, check, name, nameLen, fullWords, tail, tailWord);
-    addToCell(c1, key, check, name, nameLen, fullWords, tail, tailWord);
-    addToCell(c2, key, check, name, nameLen, fullWords, tail, tailWord);
+    const tailWord: u64 = tail == 0 ? 0 : load<u64>(name + (<usize>fullWords << 3)) & (((<u64>1) << (<u64>tail << 3)) - 1);
+    const countCheck = check & 0xffffffff;
+    // Three cells, one per third, from three 21-bit slices of the key (not of the check: the
+    // cells can be found while the check is still being computed).
+    const c0 = base + <usize>(((key & SLICE) * third) >> 21) * CELL_BYTES;
+    const c1 = base + <usize>(third + ((((key >> 21) & SLICE) * third) >> 21)) * CELL_BYTES;
+    const c2 = base + <usize>(third * 2 + (((key >> 42) * third) >> 22)) * CELL_BYTES;
+    addToCell(c0, ONE_COUNT, key, countCheck, name, fullWords, tail, tailWord);
+    addToCell(c1, ONE_COUNT, key, countCheck, name, fullWords, tail, tailWord);
+    addToCell(c2, ONE_COUNT, key, countCheck, name, fullWords, tail, tailWord);
   }
 
   /** A new table: this one minus `other` (same size), entries both have cancelled. */
@@ -99,8 +118,8 @@ export class PathSketch {
     const a = changetype<usize>(this.cells), b = changetype<usize>(other.cells), o = changetype<usize>(out.cells);
     for (let i = 0; i < n; i++) {
       const off = <usize>i * CELL_BYTES;
-      store<i32>(o + off + CELL_COUNT, load<i32>(a + off + CELL_COUNT) - load<i32>(b + off + CELL_COUNT));
-      store<u32>(o + off + CELL_LEN, load<u32>(a + off + CELL_LEN) ^ load<u32>(b + off + CELL_LEN));
+      const ca = load<u64>(a + off), cb = load<u64>(b + off);
+      store<u64>(o + off, ((ca & 0xffffffff00000000) - (cb & 0xffffffff00000000)) | ((ca ^ cb) & 0xffffffff));
       for (let w: usize = 8; w < <usize>CELL_BYTES; w += 8) store<u64>(o + off + w, load<u64>(a + off + w) ^ load<u64>(b + off + w));
     }
     return out;
@@ -110,69 +129,52 @@ export class PathSketch {
    * Peels this (subtracted) table in place: the entries it can recover, in `found`. True when
    * every cell came out empty, i.e. every entry was recovered.
    */
-  peel(found: SketchEntry[], limit: i32 = 1 << 20): bool {
+  peel(found: SketchEntry[]): bool {
     const base = changetype<usize>(this.cells);
     const n = this.cellCount;
     const third = this.third;
     // Cells to look at: all of them first, then the three cells of each removed entry.
     const queue = new Array<i32>();
     for (let i = 0; i < n; i++) queue.push(i);
-    const nameTmp = new ArrayBuffer(NAME_WIDTH + 8);
-    const tmp = changetype<usize>(nameTmp);
-    let removed = 0;
-    while (queue.length > 0 && removed < limit) {
+    const name = changetype<usize>(new ArrayBuffer(NAME_WIDTH + 8));
+    const cells = new StaticArray<i32>(K);
+    while (queue.length > 0) {
       const i = queue.pop();
       const cell = base + <usize>i * CELL_BYTES;
-      const count = load<i32>(cell + CELL_COUNT);
+      const countCheck = load<u64>(cell + CELL_COUNT_CHECK);
+      const count = <i32>(countCheck >> 32);
       if (count != 1 && count != -1) continue;
       const key = load<u64>(cell + CELL_KEY);
-      const check = load<u64>(cell + CELL_CHECK);
-      if (keyCheck(key) != check) continue;
-      const nameLen = <i32>load<u32>(cell + CELL_LEN);
-      const kept = min(nameLen, NAME_WIDTH);
-      memory.fill(tmp, 0, <usize>(NAME_WIDTH + 8));
-      memory.copy(tmp, cell + CELL_NAME, <usize>kept);
-      found.push(new SketchEntry(nameText(tmp, nameLen), count));
-      removed++;
+      const check = keyCheck(key);
+      if ((check & 0xffffffff) != (countCheck & 0xffffffff)) continue;
+      memory.copy(name, cell + CELL_NAME, <usize>NAME_WIDTH);
+      let kept = 0;
+      while (kept < NAME_WIDTH && load<u8>(name + <usize>kept) != 0) kept++;
+      found.push(new SketchEntry(nameText(name, kept), count));
       const fullWords = kept >> 3;
       const tail = kept & 7;
-      const tailWord = tail == 0 ? <u64>0 : load<u64>(tmp + (<usize>fullWords << 3));
-      const cs = new StaticArray<i32>(K);
-      cs[0] = <i32>(((key & 0xffffffff) * third) >> 32);
-      cs[1] = <i32>(third + (((key >> 32) * third) >> 32));
-      cs[2] = <i32>(third * 2 + (((check & 0xffffffff) * third) >> 32));
+      const tailWord = tail == 0 ? <u64>0 : load<u64>(name + (<usize>fullWords << 3)) & (((<u64>1) << (<u64>tail << 3)) - 1);
+      cells[0] = <i32>(((key & SLICE) * third) >> 21);
+      cells[1] = <i32>(third + ((((key >> 21) & SLICE) * third) >> 21));
+      cells[2] = <i32>(third * 2 + (((key >> 42) * third) >> 22));
       for (let j = 0; j < K; j++) {
-        const c = base + <usize>cs[j] * CELL_BYTES;
         // Removing an entry of side `count` is adding it with the opposite count.
-        store<i32>(c + CELL_COUNT, load<i32>(c + CELL_COUNT) - count);
-        store<u32>(c + CELL_LEN, load<u32>(c + CELL_LEN) ^ <u32>nameLen);
-        store<u64>(c + CELL_KEY, load<u64>(c + CELL_KEY) ^ key);
-        store<u64>(c + CELL_CHECK, load<u64>(c + CELL_CHECK) ^ check);
-        for (let w = 0; w < fullWords; w++) {
-          const at = c + CELL_NAME + (<usize>w << 3);
-          store<u64>(at, load<u64>(at) ^ load<u64>(tmp + (<usize>w << 3)));
-        }
-        if (tail != 0) {
-          const at = c + CELL_NAME + (<usize>fullWords << 3);
-          store<u64>(at, load<u64>(at) ^ tailWord);
-        }
-        queue.push(cs[j]);
+        addToCell(base + <usize>cells[j] * CELL_BYTES, <u64>(-count) << 32, key, check & 0xffffffff, name, fullWords, tail, tailWord);
+        queue.push(cells[j]);
       }
     }
     for (let i = 0; i < n; i++) {
       const cell = base + <usize>i * CELL_BYTES;
-      if (load<i32>(cell + CELL_COUNT) != 0 || load<u64>(cell + CELL_KEY) != 0 || load<u64>(cell + CELL_CHECK) != 0) return false;
+      if (load<u64>(cell + CELL_COUNT_CHECK) != 0 || load<u64>(cell + CELL_KEY) != 0) return false;
     }
     return true;
   }
 }
 
 // @ts-ignore: decorator
-@inline function addToCell(c: usize, key: u64, check: u64, name: usize, nameLen: i32, fullWords: i32, tail: i32, tailWord: u64): void {
-  store<i32>(c + CELL_COUNT, load<i32>(c + CELL_COUNT) + 1);
-  store<u32>(c + CELL_LEN, load<u32>(c + CELL_LEN) ^ <u32>nameLen);
+@inline function addToCell(c: usize, count: u64, key: u64, check: u64, name: usize, fullWords: i32, tail: i32, tailWord: u64): void {
+  store<u64>(c + CELL_COUNT_CHECK, (load<u64>(c + CELL_COUNT_CHECK) + count) ^ check);
   store<u64>(c + CELL_KEY, load<u64>(c + CELL_KEY) ^ key);
-  store<u64>(c + CELL_CHECK, load<u64>(c + CELL_CHECK) ^ check);
   for (let w = 0; w < fullWords; w++) {
     const at = c + CELL_NAME + (<usize>w << 3);
     store<u64>(at, load<u64>(at) ^ load<u64>(name + (<usize>w << 3)));
@@ -186,12 +188,14 @@ export class PathSketch {
 /** The root value's name in the differing paths (json_check.ts spells the root the same way). */
 export const ROOT_NAME: string = "(root)";
 
-/** A recovered name as text: the root's, or the bytes kept, cut at a character boundary and marked when cut. */
-function nameText(ptr: usize, nameLen: i32): string {
-  if (nameLen == 0) return ROOT_NAME;
-  if (nameLen <= NAME_WIDTH) return String.UTF8.decodeUnsafe(ptr, <usize>nameLen);
-  // Drop a character whose bytes were not all kept.
-  let kept = NAME_WIDTH;
+/** A recovered name of `kept` bytes as text: the root's, or the name, marked "..." when it was cut. */
+function nameText(ptr: usize, kept: i32): string {
+  if (kept == 0) return ROOT_NAME;
+  if (kept < NAME_WIDTH || load<u8>(ptr + <usize>(NAME_WIDTH - 1)) != NAME_CUT_MARK) {
+    return String.UTF8.decodeUnsafe(ptr, <usize>kept);
+  }
+  // Cut: NAME_KEPT bytes, less a character whose bytes were not all kept.
+  kept = NAME_KEPT;
   let lead = kept - 1;
   while (lead > 0 && (load<u8>(ptr + <usize>lead) & 0xc0) == 0x80) lead--;
   const c = <i32>load<u8>(ptr + <usize>lead);
