@@ -527,49 +527,53 @@ export class JsonDigest extends ByteSink {
    * Appends the member's segment to the path name at `at`: `.name` (no dot at the root) when the
    * key is a plain name of the path grammar, else `["…"]` with JSON escapes, and also escapes for
    * the comma, space and "=" so that a list of names fits a log line. Returns the new length.
+   * A key longer than NAME_WIDTH bytes makes a cut name, spelled from its first NAME_WIDTH bytes
+   * alone (whatever the ignored paths, so names never depend on them).
    */
   private putMemberName(at: i32, keyLen: i32): i32 {
     const names = changetype<usize>(this.names);
     const keys = changetype<usize>(this.keys);
-    const kept = min(keyLen, this.keyCap);
-    let plain = keyLen > 0 && keyLen == kept;
+    const kept = min(keyLen, NAME_WIDTH);
+    let plain = keyLen > 0;
     for (let i = 0; plain && i < kept; i++) plain = isNameByte(<i32>load<u8>(keys + <usize>i));
     if (plain) {
       if (at > 0) at = putByte(names, at, 0x2e);
       if (at + kept <= NAME_KEPT) {
         memory.copy(names + <usize>at, keys, <usize>kept);
-        return at + kept;
-      }
-      for (let i = 0; i < kept; i++) at = putByte(names, at, <i32>load<u8>(keys + <usize>i));
-      return at;
-    }
-    at = putByte(names, at, 0x5b);
-    at = putByte(names, at, 0x22);
-    for (let i = 0; i < kept; i++) {
-      const c = <i32>load<u8>(keys + <usize>i);
-      if (c == 0x22 || c == 0x5c) {
-        at = putByte(names, at, 0x5c);
-        at = putByte(names, at, c);
-      } else if (c < 0x20 || c == 0x2c || c == 0x3d) {
-        at = putEscape(names, at, c);
-      } else if (c == 0x20) {
-        at = putEscape(names, at, c);
-      } else if (c == 0xed && i + 2 < kept && <i32>load<u8>(keys + <usize>i + 1) >= 0xa0) {
-        // A lone surrogate (kept in its 3-byte form): written back as its escape.
-        const unit = 0xd000 | ((<i32>load<u8>(keys + <usize>i + 1) & 0x3f) << 6) | (<i32>load<u8>(keys + <usize>i + 2) & 0x3f);
-        at = putEscape(names, at, unit);
-        i += 2;
+        at += kept;
       } else {
-        at = putByte(names, at, c);
+        for (let i = 0; i < kept; i++) at = putByte(names, at, <i32>load<u8>(keys + <usize>i));
+      }
+    } else {
+      at = putByte(names, at, 0x5b);
+      at = putByte(names, at, 0x22);
+      for (let i = 0; i < kept; i++) {
+        const c = <i32>load<u8>(keys + <usize>i);
+        if (c == 0x22 || c == 0x5c) {
+          at = putByte(names, at, 0x5c);
+          at = putByte(names, at, c);
+        } else if (c <= 0x20 || c == 0x2c || c == 0x3d) {
+          at = putEscape(names, at, c);
+        } else if (c == 0xed && i + 2 < kept && <i32>load<u8>(keys + <usize>i + 1) >= 0xa0) {
+          // A lone surrogate (kept in its 3-byte form): written back as its escape.
+          const unit = 0xd000 | ((<i32>load<u8>(keys + <usize>i + 1) & 0x3f) << 6) | (<i32>load<u8>(keys + <usize>i + 2) & 0x3f);
+          at = putEscape(names, at, unit);
+          i += 2;
+        } else {
+          at = putByte(names, at, c);
+        }
+      }
+      if (keyLen == kept) {
+        at = putByte(names, at, 0x22);
+        at = putByte(names, at, 0x5d);
       }
     }
-    // A key longer than kept is cut: the name is marked cut.
     if (keyLen > kept) {
+      // The rest of the key is not spelled: the name is cut (it would be longer than kept anyway).
       putByte(names, NAME_KEPT, 0);
-      return max(at, NAME_WIDTH);
+      at = max(at, NAME_WIDTH);
     }
-    at = putByte(names, at, 0x22);
-    return putByte(names, at, 0x5d);
+    return at;
   }
 
   // ---- strings ----
@@ -1191,6 +1195,16 @@ export function jsonValuesEqual(a: JsonDigest, b: JsonDigest): bool {
   return a.valid && b.valid && a.leaves == b.leaves && a.digestLo == b.digestLo && a.digestHi == b.digestHi;
 }
 
+/** What differs between two bodies, as far as the tables can tell. */
+export class JsonDifferences {
+  constructor(
+    /** Up to `max` differing paths (see differingJsonPaths). */
+    readonly paths: string[],
+    /** True when every differing leaf was recovered: `paths` are exactly the first of their sorted paths. */
+    readonly exact: bool,
+  ) {}
+}
+
 /**
  * Up to `max` paths where the two valid bodies differ; [] when they are equal. The paths of the
  * differing leaves when the leaf tables decode (sorted). When too many leaves differ for that,
@@ -1198,12 +1212,16 @@ export function jsonValuesEqual(a: JsonDigest, b: JsonDigest): bool {
  * depth 1; when nothing can be named, the root. (docs/json-comparison.md, "Naming the differences")
  */
 export function differingJsonPaths(a: JsonDigest, b: JsonDigest, max: i32): string[] {
+  return describeJsonDifferences(a, b, max).paths;
+}
+
+export function describeJsonDifferences(a: JsonDigest, b: JsonDigest, max: i32): JsonDifferences {
   const out = new Array<string>();
-  if (!a.valid || !b.valid || jsonValuesEqual(a, b) || max <= 0) return out;
+  if (!a.valid || !b.valid || jsonValuesEqual(a, b) || max <= 0) return new JsonDifferences(out, true);
   const found = new Array<SketchEntry>();
   const complete = a.leafTable.minus(b.leafTable).peel(found);
   const leaves = distinctSorted(found);
-  if (complete || leaves.length >= max) return leaves.slice(0, max);
+  if (complete || leaves.length >= max) return new JsonDifferences(leaves.slice(0, max), complete);
   let regions = new Array<string>();
   for (let depth = 2; depth >= 1 && regions.length == 0; depth--) {
     const table = depth == 2 ? a.region2Table.minus(b.region2Table) : a.region1Table.minus(b.region1Table);
@@ -1213,7 +1231,7 @@ export function differingJsonPaths(a: JsonDigest, b: JsonDigest, max: i32): stri
   for (let i = 0; i < leaves.length; i++) out.push(leaves[i]);
   for (let i = 0; i < regions.length; i++) if (!out.includes(regions[i])) out.push(regions[i]);
   if (out.length == 0) out.push(ROOT_NAME);
-  return out.slice(0, max);
+  return new JsonDifferences(out.slice(0, max), false);
 }
 
 function distinctSorted(found: SketchEntry[]): string[] {

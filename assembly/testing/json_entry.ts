@@ -6,7 +6,7 @@
 // Objects live in handle tables here; Node passes bytes through blocks from `alloc`. Results
 // (text) are left in one buffer that `resultPtr` / `resultLength` point at until the next call.
 import { JsonPathSet, parseJsonPath } from "../darklaunch/json_path";
-import { differingJsonPaths, JsonDigest, jsonValuesEqual } from "../darklaunch/json_digest";
+import { describeJsonDifferences, JsonDigest, jsonValuesEqual } from "../darklaunch/json_digest";
 
 // Keeps the abort replacement (asconfig "use": abort=...) in the compilation.
 export { abortHandler as __darklaunch_abort } from "../abi/abort";
@@ -95,9 +95,12 @@ export function digestsEqual(a: i32, b: i32): i32 {
   return jsonValuesEqual(digests[a]!, digests[b]!) ? 1 : 0;
 }
 
-/** The differing paths of two finished digests, one per line, as the result; returns their count. */
+/**
+ * The differing paths of two finished digests, one per line, as the result; returns their count,
+ * negated when the leaf tables did not decode (the paths are then approximate).
+ */
 export function differingPaths(a: i32, b: i32, max: i32): i32 {
-  const paths = differingJsonPaths(digests[a]!, digests[b]!, max);
-  setResult(paths.join("\n"));
-  return paths.length;
+  const d = describeJsonDifferences(digests[a]!, digests[b]!, max);
+  setResult(d.paths.join("\n"));
+  return d.exact ? d.paths.length : -d.paths.length;
 }

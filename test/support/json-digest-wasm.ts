@@ -90,9 +90,14 @@ export class JsonDigestModule {
     return new Digest(this, this.exports.digestCreate(set));
   }
 
-  differingPaths(a: Digest, b: Digest, max = 5): string[] {
+  /** The differing paths, and whether the leaf tables decoded (else the paths are approximate). */
+  differences(a: Digest, b: Digest, max = 5): { paths: string[]; exact: boolean } {
     const n = this.exports.differingPaths(a.handle, b.handle, max);
-    return n === 0 ? [] : this.result().split("\n");
+    return { paths: n === 0 ? [] : this.result().split("\n"), exact: n >= 0 };
+  }
+
+  differingPaths(a: Digest, b: Digest, max = 5): string[] {
+    return this.differences(a, b, max).paths;
   }
 
   equal(a: Digest, b: Digest): boolean {
