@@ -13,6 +13,8 @@
 // Matching is a small NFA over all paths at once: every segment of every path is a position, a
 // state is the bitset of positions reached, and `**` is a position that loops on any segment.
 
+import { quoteForMessage } from "./json_check";
+
 // @ts-ignore: decorator
 @inline export const SEG_NAME: u8 = 0;
 // @ts-ignore: decorator
@@ -83,7 +85,7 @@ export function parseJsonPath(text: string): JsonPathResult {
   const parser = new PathParser(changetype<usize>(bytes), bytes.byteLength);
   const problem = parser.run();
   if (problem !== null) {
-    return new JsonPathResult(null, "invalid JSON path " + quotePath(text) + ": " + problem);
+    return new JsonPathResult(null, "invalid JSON path " + quoteForMessage(text) + ": " + problem);
   }
   const list = parser.segments;
   const n = list.kinds.length;
@@ -98,11 +100,6 @@ export function parseJsonPath(text: string): JsonPathResult {
   return new JsonPathResult(new JsonPath(text, kinds, names, indexes), null);
 }
 
-/** The path text in double quotes for a message, cut after 80 characters. */
-function quotePath(text: string): string {
-  const shown = text.length > 80 ? text.substring(0, 80) + "…" : text;
-  return "\"" + shown + "\"";
-}
 
 // @ts-ignore: decorator
 @inline export function isNameByte(c: i32): bool {
