@@ -330,8 +330,7 @@ export class JsonDigest extends ByteSink {
       if (state == S_KEY || state == S_OBJECT_FIRST) {
         p++;
         if (c == 0x22) {
-          this.startString(true);
-          p = this.scanString(p, end);
+          p = this.scanStringFrom(p, end, 0, 0, 0, 0, true);
           state = this.state;
           continue;
         }
@@ -353,8 +352,7 @@ export class JsonDigest extends ByteSink {
       }
       // A value starts.
       if (c == 0x22) {
-        this.startString(false);
-        p = this.scanString(p + 1, end);
+        p = this.scanStringFrom(p + 1, end, 0, 0, 0, 0, false);
         state = this.state;
         continue;
       }
@@ -578,24 +576,21 @@ export class JsonDigest extends ByteSink {
 
   // ---- strings ----
 
-  private startString(key: bool): void {
-    this.inKey = key;
-    this.sh = 0;
-    this.sacc = 0;
-    this.sn = 0;
-    this.slen = 0;
-    this.state = S_STRING;
-  }
-
-  /** String content from `p`: runs until the closing quote, an escape, or the chunk's end. */
+  /** String content from `p`, going on with the string in progress. */
   private scanString(p: usize, end: usize): usize {
     if (this.utfNeed > 0) {
       p = this.continueUtf8(p, end);
       if (this.utfNeed > 0 || this.state != S_STRING) return p;
     }
-    let h = this.sh, acc = this.sacc, an = this.sn;
-    let len = this.slen;
-    const inKey = this.inKey;
+    return this.scanStringFrom(p, end, this.sh, this.sacc, this.sn, this.slen, this.inKey);
+  }
+
+  /**
+   * String content from `p`, the string so far being in the arguments (a string just opened:
+   * zeros); runs until the closing quote, an escape, or the chunk's end. Most strings open and
+   * close in one call, their state never leaving locals.
+   */
+  private scanStringFrom(p: usize, end: usize, h: u64, acc: u64, an: i32, len: i64, inKey: bool): usize {
     while (true) {
       // Eight bytes at a time while none is a quote, backslash, control or non-ASCII byte.
       while (p + 8 <= end) {
@@ -635,11 +630,15 @@ export class JsonDigest extends ByteSink {
       if (p >= end) break;
       const c = <i32>load<u8>(p);
       if (c == 0x22 /* " */) {
-        this.sh = h;
-        this.sacc = acc;
-        this.sn = an;
-        this.slen = len;
-        this.endString();
+        const hash = finishBytes(h, acc, len);
+        if (inKey) {
+          this.slen = len;
+          this.enterMember(hash);
+          this.state = S_COLON;
+        } else {
+          this.leaf(hash ^ TAG_STRING);
+          this.valueDone();
+        }
         return p + 1;
       }
       if (c == 0x5c /* \ */) {
@@ -647,6 +646,7 @@ export class JsonDigest extends ByteSink {
         this.sacc = acc;
         this.sn = an;
         this.slen = len;
+        this.inKey = inKey;
         this.state = S_ESCAPE;
         return p + 1;
       }
@@ -657,6 +657,8 @@ export class JsonDigest extends ByteSink {
         this.sacc = acc;
         this.sn = an;
         this.slen = len;
+        this.inKey = inKey;
+        this.state = S_STRING;
         p = this.startUtf8(p, end, c);
         if (this.utfNeed > 0 || this.state != S_STRING) return p;
         h = this.sh;
@@ -679,6 +681,8 @@ export class JsonDigest extends ByteSink {
     this.sacc = acc;
     this.sn = an;
     this.slen = len;
+    this.inKey = inKey;
+    this.state = S_STRING;
     return p;
   }
 
@@ -837,17 +841,6 @@ export class JsonDigest extends ByteSink {
     this.highSurrogate = 0;
     this.state = S_ESCAPE;
     return p;
-  }
-
-  private endString(): void {
-    const hash = finishBytes(this.sh, this.sacc, this.slen);
-    if (this.inKey) {
-      this.enterMember(hash);
-      this.state = S_COLON;
-    } else {
-      this.leaf(hash ^ TAG_STRING);
-      this.valueDone();
-    }
   }
 
   // ---- numbers ----
