@@ -4,7 +4,9 @@
 // over, then finished; JSON.parse of the text as a JS string; and JSON.parse of the bytes through
 // TextDecoder, which is what a JS filter holding a Buffer would pay.
 //
-//   npx tsx bench/json-speed.ts [--seconds 1.5] [--json out.json] [--dump DIR] [--no-build]
+//   npx tsx bench/json-speed.ts [--seconds 4.5] [--sketch-trials 20000] [--json out.json] [--dump DIR] [--no-build]
+//
+// Then how often the naming tables decode, n changed leaves at a time (docs/json-comparison.md).
 //
 // Results go to bench/results/json-speed-<date>.json; bench/README.md, "JSON comparison speed".
 import { execFileSync } from "node:child_process";
@@ -19,7 +21,8 @@ const option = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const SECONDS = Number(option("--seconds") ?? 1.5);
+const SECONDS = Number(option("--seconds") ?? 4.5);
+const ROUNDS = 15;
 const CHUNK = 16 * 1024;
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -82,6 +85,7 @@ function numbers(bytes: number, seed: number): string {
 }
 
 const bodies: Array<{ name: string; text: string }> = [
+  { name: "status-200B", text: JSON.stringify({ status: "ok", id: 48213, version: "2.14.1", region: "eu-west-1", ready: true, checks: { db: "ok", cache: "ok", queue: null }, updated_at: "2026-11-26T09:47:49Z" }) },
   { name: "orders-4KiB", text: ordersPage(4 * 1024, 1) },
   { name: "orders-64KiB", text: ordersPage(64 * 1024, 2) },
   { name: "orders-1MiB", text: ordersPage(1024 * 1024, 3) },
@@ -95,19 +99,40 @@ if (dumpDir) for (const { name, text } of bodies) writeFileSync(`${dumpDir}/${na
 
 // ---- timing ----
 
-/** Runs `fn` repeatedly for about SECONDS (after a warm-up); returns µs per run. */
-function time(fn: () => void): number {
-  const warm = performance.now();
-  while (performance.now() - warm < 300) fn();
-  let runs = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < SECONDS * 1000) {
-    for (let i = 0; i < 10; i++) fn();
-    runs += 10;
-    now = performance.now();
+/**
+ * CPU time (this process, user + system) per run of each function, in µs: ROUNDS rounds, each
+ * running every function in turn for about SECONDS / ROUNDS, and the median per function. CPU
+ * time rather than wall time because the machine is shared (a descheduled run costs no CPU);
+ * rounds interleaved so that a slow phase of the machine hits every function alike.
+ */
+function timeAll(fns: Array<() => void>): number[] {
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  for (const fn of fns) {
+    const warm = performance.now();
+    while (performance.now() - warm < 200) fn();
   }
-  return ((now - start) * 1000) / runs;
+  const reps = fns.map((fn) => {
+    // Runs per round: about SECONDS / ROUNDS / fns.length of CPU each.
+    let n = 0;
+    const start = cpu();
+    while (cpu() - start < 20_000) {
+      fn();
+      n++;
+    }
+    return Math.max(1, Math.round((n * (SECONDS * 1e6)) / ROUNDS / fns.length / 20_000));
+  });
+  const samples: number[][] = fns.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    fns.forEach((fn, k) => {
+      const start = cpu();
+      for (let i = 0; i < reps[k]!; i++) fn();
+      samples[k]!.push((cpu() - start) / reps[k]!);
+    });
+  }
+  return samples.map((s) => s.sort((x, y) => x - y)[s.length >> 1]!);
 }
 
 if (!option("--no-build")) {
@@ -131,7 +156,7 @@ const rate = (bytes: number, us: number) => ({ mbPerS: bytes / us, usPerKiB: (us
 for (const { name, text } of bodies) {
   const bytes = Buffer.from(text, "utf8");
   // The body sits in Wasm memory once, as the filter's chunks would; only the digest is timed.
-  const ptr = e.alloc(bytes.length);
+  const ptr = e.alloc(bytes.length) >>> 0;
   new Uint8Array(e.memory.buffer, ptr, bytes.length).set(bytes);
   const digest: Digest = module.digest();
   const h = digest.handle;
@@ -142,15 +167,17 @@ for (const { name, text } of bodies) {
   };
   runDigest();
   const leaves = digest.leaves;
-  const digestUs = time(runDigest);
   let sink = 0;
-  const parseUs = time(() => {
-    sink += (JSON.parse(text) as object) ? 1 : 0;
-  });
   const decoder = new TextDecoder();
-  const parseBufferUs = time(() => {
-    sink += (JSON.parse(decoder.decode(bytes)) as object) ? 1 : 0;
-  });
+  const [digestUs, parseUs, parseBufferUs] = timeAll([
+    runDigest,
+    () => {
+      sink += (JSON.parse(text) as object) ? 1 : 0;
+    },
+    () => {
+      sink += (JSON.parse(decoder.decode(bytes)) as object) ? 1 : 0;
+    },
+  ]) as [number, number, number];
   if (sink === 0) throw new Error("unreachable");
   e.release(ptr);
   digest.drop();
@@ -172,6 +199,40 @@ for (const { name, text } of bodies) {
   );
 }
 
+// ---- naming: how often the leaf tables decode ----
+// A page of 120 leaves; n of them changed (each change: one entry per side in the leaf table).
+// "exact": every differing path recovered; "named": at least min(n, 5) true paths named.
+const SKETCH_TRIALS = Number(option("--sketch-trials") ?? 20_000);
+const sketchRows: Array<{ changedLeaves: number; trials: number; notExact: number; fewerNamed: number }> = [];
+{
+  const a = module.digest();
+  const b = module.digest();
+  const rng = new Rng(77);
+  const page = (values: number[]) => `{"items":[${values.map((v, i) => `{"id":${i},"price":${v},"tag":"t${i % 7}"}`).join(",")}]}`;
+  for (const n of [1, 2, 3, 5, 8, 10, 15, 20, 30]) {
+    let notExact = 0;
+    let fewerNamed = 0;
+    for (let t = 0; t < SKETCH_TRIALS; t++) {
+      const base = Array.from({ length: 40 }, () => rng.int(0, 1_000_000));
+      const changed = base.slice();
+      const picked = new Set<number>();
+      while (picked.size < n) picked.add(rng.int(0, 39));
+      for (const i of picked) changed[i] = base[i]! + 1;
+      a.reset();
+      b.reset();
+      a.writeAll(Buffer.from(page(base)));
+      b.writeAll(Buffer.from(page(changed)));
+      const d = module.differences(a, b, 5);
+      const want = new Set([...picked].map((i) => `items[${i}].price`));
+      if (!d.exact) notExact++;
+      if (d.paths.filter((p) => want.has(p)).length < Math.min(n, 5)) fewerNamed++;
+      if (t % 256 === 255) e.collect(); // naming allocates; the filter collects in its callbacks
+    }
+    sketchRows.push({ changedLeaves: n, trials: SKETCH_TRIALS, notExact, fewerNamed });
+    console.log(`naming, ${String(n).padStart(2)} changed leaves: not every path recovered ${notExact} / ${SKETCH_TRIALS}, fewer than min(n, 5) true paths named ${fewerNamed} / ${SKETCH_TRIALS}`);
+  }
+}
+
 const date = new Date().toISOString().slice(0, 10);
 const out = option("--json") ?? `${ROOT}bench/results/json-speed-${date}.json`;
 const result = {
@@ -182,9 +243,11 @@ const result = {
   cpus: os.cpus().length,
   load: os.loadavg(),
   chunkBytes: CHUNK,
-  secondsPerMeasure: SECONDS,
-  note: "MB/s = 10^6 bytes per second of body text; digest = reset + 16 KiB writes + finish; digestVsParseString > 1: the digest is faster",
+  cpuSecondsPerBody: SECONDS,
+  rounds: ROUNDS,
+  note: "MB/s = 10^6 bytes of body text per CPU second (median of interleaved rounds); digest = reset + 16 KiB writes + finish; digestVsParseString > 1: the digest is faster",
   rows,
+  naming: { leafCells: 96, hashesPerEntry: 3, rows: sketchRows },
 };
 writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
 console.log(`written ${out.replace(ROOT, "")}`);

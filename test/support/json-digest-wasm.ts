@@ -59,7 +59,8 @@ export class JsonDigestModule {
 
   private result(): string {
     const e = this.exports;
-    return Buffer.from(e.memory.buffer, e.resultPtr(), e.resultLength()).toString("utf8");
+    // Wasm returns addresses as i32: read them unsigned.
+    return Buffer.from(e.memory.buffer, e.resultPtr() >>> 0, e.resultLength()).toString("utf8");
   }
 
   /** Copies `bytes` into the module; the pointer is valid until the next call of `stage`. */
@@ -67,9 +68,9 @@ export class JsonDigestModule {
     if (bytes.length > this.stagingSize) {
       if (this.staging !== 0) this.exports.release(this.staging);
       this.stagingSize = Math.max(bytes.length, 4096);
-      this.staging = this.exports.alloc(this.stagingSize);
+      this.staging = this.exports.alloc(this.stagingSize) >>> 0;
     }
-    new Uint8Array(this.exports.memory.buffer, this.staging, bytes.length).set(bytes);
+    new Uint8Array(this.exports.memory.buffer, this.staging >>> 0, bytes.length).set(bytes);
     return this.staging;
   }
 
