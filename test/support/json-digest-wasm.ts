@@ -1,6 +1,6 @@
 // Node side of build/json-digest.test.wasm (assembly/testing/json_entry.ts): the filter's JSON
 // comparison compiled alone, for the emulator tier's JSON tests and bench/json-speed.ts.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const JSON_DIGEST_WASM = fileURLToPath(new URL("../../build/json-digest.test.wasm", import.meta.url));
@@ -38,6 +38,7 @@ export class JsonDigestModule {
   }
 
   static async load(path = JSON_DIGEST_WASM): Promise<JsonDigestModule> {
+    if (!existsSync(path)) throw new Error(`${path} is missing: build it with \`npm run build:json-test\``);
     const logs: string[] = [];
     let memory: WebAssembly.Memory | undefined;
     const env = {
