@@ -235,8 +235,17 @@ const sketchRows: Array<{ changedLeaves: number; trials: number; notExact: numbe
 
 const date = new Date().toISOString().slice(0, 10);
 const out = option("--json") ?? `${ROOT}bench/results/json-speed-${date}.json`;
+const commit = (() => {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+})();
 const result = {
   date: new Date().toISOString(),
+  commit,
+  wasm: "build/json-digest.test.wasm",
   node: process.version,
   v8: process.versions.v8,
   cpu: os.cpus()[0]?.model,
