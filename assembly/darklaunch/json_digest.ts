@@ -250,7 +250,7 @@ export class JsonDigest extends ByteSink {
     }
   }
 
-  /** Whether the body so far can still be valid JSON. */
+  /** True once the body can no longer be valid JSON (the rest may still be written; it is ignored). */
   get failed(): bool {
     return this.state == S_INVALID;
   }
