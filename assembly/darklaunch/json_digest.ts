@@ -6,8 +6,9 @@
 // the values at depth 2 and 1 for when too many leaves differ. Representation, choices and
 // measurements: docs/json-comparison.md.
 import { ByteSink } from "../abi/bytes";
-import { hexValue, isNameByte, JsonPathMatcher, JsonPathSet } from "./json_path";
-import { fmix64, keyCheck, NAME_CUT_MARK, NAME_KEPT, NAME_WIDTH, PathSketch, ROOT_NAME, SketchEntry } from "./json_sketch";
+import { countUpElement, putElementSegment, putMemberSegment } from "./json_names";
+import { hexValue, JsonPathMatcher, JsonPathSet } from "./json_path";
+import { fmix64, keyCheck, NAME_KEPT, NAME_WIDTH, PathSketch, ROOT_NAME, SketchEntry } from "./json_sketch";
 
 /** Deepest nesting of arrays and objects compared as JSON; deeper is invalid (contract §2.3). */
 export const MAX_JSON_NESTING: i32 = 128;
@@ -493,9 +494,9 @@ export class JsonDigest extends ByteSink {
     const at = unchecked(this.nameLens[parent]);
     const last = unchecked(this.nameLens[level]);
     if (index > 0 && last <= NAME_KEPT) {
-      unchecked((this.nameLens[level] = countUp(names, at + 1, last - 1)));
+      unchecked((this.nameLens[level] = countUpElement(names, at + 1, last - 1)));
     } else {
-      unchecked((this.nameLens[level] = putByte(names, putDecimal(names, putByte(names, at, 0x5b), index), 0x5d)));
+      unchecked((this.nameLens[level] = putElementSegment(names, at, index)));
     }
     this.enterRegion(level);
     const matcher = this.matcher;
@@ -509,7 +510,7 @@ export class JsonDigest extends ByteSink {
     const level = parent + 1;
     unchecked((this.pathHashes[level] = round(unchecked(this.pathHashes[parent]), keyHash ^ TAG_MEMBER)));
     const keyLen = <i32>min<i64>(this.slen, <i64>i32.MAX_VALUE);
-    unchecked((this.nameLens[level] = this.putMemberName(unchecked(this.nameLens[parent]), keyLen)));
+    unchecked((this.nameLens[level] = putMemberSegment(changetype<usize>(this.names), unchecked(this.nameLens[parent]), changetype<usize>(this.keys), keyLen)));
     this.enterRegion(level);
     const matcher = this.matcher;
     if (matcher !== null && matcher.enterMember(parent, changetype<usize>(this.keys), keyLen)) this.skipLevel = level;
@@ -519,59 +520,6 @@ export class JsonDigest extends ByteSink {
   @inline private enterRegion(level: i32): void {
     if (level == 1) this.region1 = 0;
     else if (level == 2) this.region2 = 0;
-  }
-
-  /**
-   * Appends the member's segment to the path name at `at`: `.name` (no dot at the root) when the
-   * key is a plain name of the path grammar, else `["…"]` with JSON escapes, and also escapes for
-   * the comma, space and "=" so that a list of names fits a log line. Returns the new length.
-   * A key longer than NAME_WIDTH bytes makes a cut name, spelled from its first NAME_WIDTH bytes
-   * alone (whatever the ignored paths, so names never depend on them).
-   */
-  private putMemberName(at: i32, keyLen: i32): i32 {
-    const names = changetype<usize>(this.names);
-    const keys = changetype<usize>(this.keys);
-    const kept = min(keyLen, NAME_WIDTH);
-    let plain = keyLen > 0;
-    for (let i = 0; plain && i < kept; i++) plain = isNameByte(<i32>load<u8>(keys + <usize>i));
-    if (plain) {
-      if (at > 0) at = putByte(names, at, 0x2e);
-      if (at + kept <= NAME_KEPT) {
-        memory.copy(names + <usize>at, keys, <usize>kept);
-        at += kept;
-      } else {
-        for (let i = 0; i < kept; i++) at = putByte(names, at, <i32>load<u8>(keys + <usize>i));
-      }
-    } else {
-      at = putByte(names, at, 0x5b);
-      at = putByte(names, at, 0x22);
-      for (let i = 0; i < kept; i++) {
-        const c = <i32>load<u8>(keys + <usize>i);
-        if (c == 0x22 || c == 0x5c) {
-          at = putByte(names, at, 0x5c);
-          at = putByte(names, at, c);
-        } else if (c <= 0x20 || c == 0x2c || c == 0x3d) {
-          at = putEscape(names, at, c);
-        } else if (c == 0xed && i + 2 < kept && <i32>load<u8>(keys + <usize>i + 1) >= 0xa0) {
-          // A lone surrogate (kept in its 3-byte form): written back as its escape.
-          const unit = 0xd000 | ((<i32>load<u8>(keys + <usize>i + 1) & 0x3f) << 6) | (<i32>load<u8>(keys + <usize>i + 2) & 0x3f);
-          at = putEscape(names, at, unit);
-          i += 2;
-        } else {
-          at = putByte(names, at, c);
-        }
-      }
-      if (keyLen == kept) {
-        at = putByte(names, at, 0x22);
-        at = putByte(names, at, 0x5d);
-      }
-    }
-    if (keyLen > kept) {
-      // The rest of the key is not spelled: the name is cut (it would be longer than kept anyway).
-      putByte(names, NAME_KEPT, 0);
-      at = max(at, NAME_WIDTH);
-    }
-    return at;
   }
 
   // ---- strings ----
@@ -1125,60 +1073,6 @@ export class JsonDigest extends ByteSink {
   // the point position (docs/json-comparison.md).
   const e = expHash ^ (expNegative ? P2 : 0);
   return hashed ^ TAG_HUGE_NUMBER ^ ((<u64>point << 1 | sign) * P3) ^ rotl<u64>(e, 17);
-}
-
-// ---- path names ----
-
-/**
- * Writes byte `c` of a path name at `at` when it is within the kept bytes, else marks the name
- * cut (json_sketch.ts, NAME_WIDTH); returns at + 1.
- */
-// @ts-ignore: decorator
-@inline function putByte(names: usize, at: i32, c: i32): i32 {
-  store<u8>(names + <usize>min(at, NAME_KEPT), at < NAME_KEPT ? <u8>c : NAME_CUT_MARK);
-  return at + 1;
-}
-
-/**
- * Adds one to the decimal digits in [from, to) of a name followed by "]" (all kept in the width):
- * 9 → 10 moves the "]" one byte on. Returns the new end of the name.
- */
-function countUp(names: usize, from: i32, to: i32): i32 {
-  let i = to - 1;
-  while (i >= from && load<u8>(names + <usize>i) == 0x39) {
-    store<u8>(names + <usize>i, 0x30);
-    i--;
-  }
-  if (i >= from) {
-    store<u8>(names + <usize>i, load<u8>(names + <usize>i) + 1);
-    return to + 1;
-  }
-  // All nines: 1 followed by zeros, one digit longer.
-  putByte(names, from, 0x31);
-  putByte(names, to, 0x30);
-  return putByte(names, to + 1, 0x5d);
-}
-
-function putDecimal(names: usize, at: i32, v: i32): i32 {
-  let digits = 1;
-  for (let t = v; t >= 10; t /= 10) digits++;
-  let pos = at + digits - 1;
-  for (let t = v; ; t /= 10) {
-    putByte(names, pos, 0x30 + t % 10);
-    pos--;
-    if (t < 10) break;
-  }
-  return at + digits;
-}
-
-function putEscape(names: usize, at: i32, unit: i32): i32 {
-  const HEX = "0123456789abcdef";
-  at = putByte(names, at, 0x5c);
-  at = putByte(names, at, 0x75);
-  at = putByte(names, at, HEX.charCodeAt((unit >> 12) & 15));
-  at = putByte(names, at, HEX.charCodeAt((unit >> 8) & 15));
-  at = putByte(names, at, HEX.charCodeAt((unit >> 4) & 15));
-  return putByte(names, at, HEX.charCodeAt(unit & 15));
 }
 
 // ---- comparing two sides ----
