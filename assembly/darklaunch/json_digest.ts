@@ -8,7 +8,8 @@
 import { ByteSink } from "../abi/bytes";
 import { countUpElement, putElementSegment, putMemberSegment } from "./json_names";
 import { hexValue, JsonPathMatcher, JsonPathSet } from "./json_path";
-import { fmix64, keyCheck, NAME_KEPT, NAME_WIDTH, PathSketch, ROOT_NAME, SketchEntry } from "./json_sketch";
+import { finishBytes, fmix64, P1, P2, P3, round } from "./json_hash";
+import { keyCheck, NAME_KEPT, NAME_WIDTH, PathSketch, ROOT_NAME, SketchEntry } from "./json_sketch";
 
 /** Deepest nesting of arrays and objects compared as JSON; deeper is invalid (contract §2.3). */
 export const MAX_JSON_NESTING: i32 = 128;
@@ -18,14 +19,6 @@ export const REGION_CELLS: i32 = 48;
 
 // ---- hashing ----
 
-// @ts-ignore: decorator
-@inline const P1: u64 = 0x9e3779b185ebca87;
-// @ts-ignore: decorator
-@inline const P2: u64 = 0xc2b2ae3d27d4eb4f;
-// @ts-ignore: decorator
-@inline const P3: u64 = 0x165667b19e3779f9;
-// @ts-ignore: decorator
-@inline const P5: u64 = 0x27d4eb2f165667c5;
 // @ts-ignore: decorator
 @inline const ONES: u64 = 0x0101010101010101;
 // @ts-ignore: decorator
@@ -61,20 +54,6 @@ export const REGION_CELLS: i32 = 48;
 // @ts-ignore: decorator
 @inline const TAG_REGION2: u64 = 0xdb0c2e0d64f98fa7;
 
-/** One 8-byte word into a running byte-string hash (an XXH64 lane round). */
-// @ts-ignore: decorator
-@inline function round(h: u64, w: u64): u64 {
-  return rotl<u64>(h + w * P2, 31) * P1;
-}
-
-/**
- * The hash of a byte string from its running hash, its unfinished word and its length. Not yet
- * avalanched: every use mixes it again (into a path hash, or into a leaf hash with fmix64).
- */
-// @ts-ignore: decorator
-@inline function finishBytes(h: u64, acc: u64, length: i64): u64 {
-  return round(h ^ (<u64>length * P5), acc);
-}
 
 // ---- states of the reader ----
 
@@ -513,7 +492,7 @@ export class JsonDigest extends ByteSink {
     unchecked((this.nameLens[level] = putMemberSegment(changetype<usize>(this.names), unchecked(this.nameLens[parent]), changetype<usize>(this.keys), keyLen)));
     this.enterRegion(level);
     const matcher = this.matcher;
-    if (matcher !== null && matcher.enterMember(parent, changetype<usize>(this.keys), keyLen)) this.skipLevel = level;
+    if (matcher !== null && matcher.enterMemberHashed(parent, changetype<usize>(this.keys), keyLen, keyHash)) this.skipLevel = level;
   }
 
   // @ts-ignore: decorator

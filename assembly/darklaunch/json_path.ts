@@ -14,6 +14,7 @@
 // state is the bitset of positions reached, and `**` is a position that loops on any segment.
 
 import { quoteForMessage } from "./json_check";
+import { hashBytes } from "./json_hash";
 
 // @ts-ignore: decorator
 @inline export const SEG_NAME: u8 = 0;
@@ -312,8 +313,11 @@ function pushUtf8(out: Array<u8>, cp: i32): void {
 // ---- the compiled set ----
 
 /**
- * Paths compiled together: every segment of every path is a position of one NFA; immutable once
- * built, shared by every reader (digests of all pairs, redaction).
+ * Paths compiled together: every segment of every path is a position of one NFA, and a state is
+ * a bitset of positions. One step is a few operations per 64-bit word whatever the number of
+ * paths: masks of the positions of each kind, and, for member names, a hash table from a name to
+ * the mask of the positions with that name. Immutable once built, shared by every reader (the
+ * digests of all pairs, redaction).
  */
 export class JsonPathSet {
   static readonly EMPTY: JsonPathSet = new JsonPathSet([]);
@@ -321,17 +325,24 @@ export class JsonPathSet {
   /** Position count, and 64-bit words per state bitset. */
   readonly positions: i32;
   readonly words: i32;
-  readonly kinds: StaticArray<u8>;
-  readonly names: StaticArray<ArrayBuffer | null>;
+  /** Masks of the positions of each kind (`words` words each). */
+  readonly anyDepth: StaticArray<u64>;
+  readonly anyMember: StaticArray<u64>;
+  readonly anyElement: StaticArray<u64>;
+  readonly indexed: StaticArray<u64>;
+  readonly matched: StaticArray<u64>;
+  /** The element of each SEG_INDEX position. */
   readonly indexes: StaticArray<i32>;
-  /** For each position q, the last position of its closure: q, and past each `**` to the next real segment. */
-  readonly closureEnd: StaticArray<i32>;
   /** Positions reached before any segment (the closure of every path's start). */
   readonly initial: StaticArray<u64>;
-  /** The SEG_MATCHED positions. */
-  readonly matched: StaticArray<u64>;
+  /** Longest run of `**` in a path: how far a closure can spread. */
+  readonly depthRun: i32;
   /** Longest member name in any path: a reader keeps keys up to this long to compare them. */
   readonly longestName: i32;
+  // Member names: open addressing on FNV-1a, slot → name number (or -1); each name's bytes and mask.
+  private readonly slots: StaticArray<i32>;
+  private readonly nameBytes: ArrayBuffer[] = [];
+  private readonly nameMasks: StaticArray<u64>;
 
   constructor(readonly paths: JsonPath[]) {
     let n = 0;
@@ -339,37 +350,90 @@ export class JsonPathSet {
     this.positions = n;
     const words = (n + 63) >> 6;
     this.words = words;
-    this.kinds = new StaticArray<u8>(n);
-    this.names = new StaticArray<ArrayBuffer | null>(n);
-    this.indexes = new StaticArray<i32>(n);
-    this.closureEnd = new StaticArray<i32>(n);
-    this.initial = new StaticArray<u64>(words);
+    this.anyDepth = new StaticArray<u64>(words);
+    this.anyMember = new StaticArray<u64>(words);
+    this.anyElement = new StaticArray<u64>(words);
+    this.indexed = new StaticArray<u64>(words);
     this.matched = new StaticArray<u64>(words);
+    this.indexes = new StaticArray<i32>(n);
+    this.initial = new StaticArray<u64>(words);
+    // Distinct names first, to size the table and the masks.
+    const distinct = new Array<ArrayBuffer>();
     let longest = 0;
+    for (let i = 0; i < paths.length; i++) {
+      const path = paths[i];
+      for (let k = 0; k < path.length; k++) {
+        const name = path.names[k];
+        if (name === null || findName(distinct, name) >= 0) continue;
+        distinct.push(name);
+        longest = max(longest, name.byteLength);
+      }
+    }
+    this.longestName = longest;
+    let size = 8;
+    while (size < distinct.length * 2) size <<= 1;
+    const slots = new StaticArray<i32>(size);
+    const nameMasks = new StaticArray<u64>(max(distinct.length, 1) * words);
+    this.slots = slots;
+    this.nameMasks = nameMasks;
+    for (let i = 0; i < size; i++) slots[i] = -1;
+    for (let i = 0; i < distinct.length; i++) {
+      const name = distinct[i];
+      let slot = slotOf(hashBytes(changetype<usize>(name), name.byteLength), size - 1);
+      while (slots[slot] >= 0) slot = (slot + 1) & (size - 1);
+      slots[slot] = i;
+      this.nameBytes.push(name);
+    }
+    let depthRun = 0;
     let q = 0;
     for (let i = 0; i < paths.length; i++) {
       const path = paths[i];
       const start = q;
-      for (let s = 0; s < path.length; s++, q++) {
-        this.kinds[q] = path.kinds[s];
-        const name = path.names[s];
-        this.names[q] = name;
-        if (name !== null) longest = max(longest, name.byteLength);
-        this.indexes[q] = path.indexes[s];
+      let run = 0;
+      for (let k = 0; k < path.length; k++, q++) {
+        const kind = path.kinds[k];
+        run = kind == SEG_ANY_DEPTH ? run + 1 : 0;
+        depthRun = max(depthRun, run);
+        if (kind == SEG_ANY_DEPTH) setBit(this.anyDepth, q);
+        else if (kind == SEG_ANY_MEMBER) setBit(this.anyMember, q);
+        else if (kind == SEG_ANY_ELEMENT) setBit(this.anyElement, q);
+        else if (kind == SEG_INDEX) {
+          setBit(this.indexed, q);
+          this.indexes[q] = path.indexes[k];
+        } else {
+          const name = findName(distinct, path.names[k]!);
+          setBitAt(changetype<usize>(nameMasks) + (<usize>(name * words) << 3), q);
+        }
       }
-      this.kinds[q] = SEG_MATCHED;
-      setBit(this.matched, q);
+      setBit(this.matched, q); // the position after the last segment
       q++;
-      for (let p = q - 1; p >= start; p--) {
-        this.closureEnd[p] = this.kinds[p] == SEG_ANY_DEPTH ? this.closureEnd[p + 1] : p;
-      }
-      setBits(changetype<usize>(this.initial), start, this.closureEnd[start]);
+      setBitAt(changetype<usize>(this.initial), start);
     }
-    this.longestName = longest;
+    this.depthRun = depthRun;
+    closeOver(this, changetype<usize>(this.initial));
   }
 
   get isEmpty(): bool {
     return this.positions == 0;
+  }
+
+  /**
+   * The mask of the positions named `len` bytes at `ptr` (whose json_hash.ts hash is `hash`), or
+   * 0 when no path has that name.
+   */
+  nameMask(ptr: usize, len: i32, hash: u64): usize {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let slot = slotOf(hash, mask);
+    while (true) {
+      const i = unchecked(slots[slot]);
+      if (i < 0) return 0;
+      const name = unchecked(this.nameBytes[i]);
+      if (name.byteLength == len && memory.compare(changetype<usize>(name), ptr, <usize>len) == 0) {
+        return changetype<usize>(this.nameMasks) + (<usize>(i * this.words) << 3);
+      }
+      slot = (slot + 1) & mask;
+    }
   }
 
   /** Compiles `texts`; null when any is malformed (see `errors`). */
@@ -386,16 +450,45 @@ export class JsonPathSet {
   }
 }
 
-function setBit(bits: StaticArray<u64>, i: i32): void {
-  bits[i >> 6] |= (<u64>1) << <u64>(i & 63);
+function findName(names: ArrayBuffer[], name: ArrayBuffer): i32 {
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i];
+    if (n.byteLength == name.byteLength && memory.compare(changetype<usize>(n), changetype<usize>(name), <usize>n.byteLength) == 0) return i;
+  }
+  return -1;
 }
 
-/** Sets bits [from, to] of the bitset at `base`. */
+/** Where a name's search starts in the table: from its hash (json_hash.ts), mixed, as a reader has it. */
 // @ts-ignore: decorator
-@inline function setBits(base: usize, from: i32, to: i32): void {
-  for (let i = from; i <= to; i++) {
-    const at = base + (<usize>(i >> 6) << 3);
-    store<u64>(at, load<u64>(at) | ((<u64>1) << <u64>(i & 63)));
+@inline function slotOf(hash: u64, mask: i32): i32 {
+  return <i32>((hash * 0x9e3779b97f4a7c15) >> 40) & mask;
+}
+
+function setBit(bits: StaticArray<u64>, i: i32): void {
+  setBitAt(changetype<usize>(bits), i);
+}
+
+// @ts-ignore: decorator
+@inline function setBitAt(base: usize, i: i32): void {
+  const at = base + (<usize>(i >> 6) << 3);
+  store<u64>(at, load<u64>(at) | ((<u64>1) << <u64>(i & 63)));
+}
+
+/**
+ * Closes the state at `bits` under the empty moves: a `**` position may also take no level, so
+ * the position after it is reached too (and after a run of them, each).
+ */
+function closeOver(set: JsonPathSet, bits: usize): void {
+  const w = set.words;
+  const depth = changetype<usize>(set.anyDepth);
+  for (let round = 0; round < set.depthRun; round++) {
+    let carry: u64 = 0;
+    for (let k = 0; k < w; k++) {
+      const at = bits + (<usize>k << 3);
+      const d = load<u64>(at) & load<u64>(depth + (<usize>k << 3));
+      store<u64>(at, load<u64>(at) | (d << 1) | carry);
+      carry = d >> 63;
+    }
   }
 }
 
@@ -447,7 +540,22 @@ export class JsonPathMatcher {
       unchecked((this.live[level + 1] = false));
       return false;
     }
-    return this.step(level, true, ptr, len, 0);
+    return this.enterMemberHashed(level, ptr, len, hashBytes(ptr, len));
+  }
+
+  /**
+   * `enterMember` for a reader that has the name's hash (json_hash.ts `finishBytes` of the whole
+   * name) already. `ptr` needs to hold the name's bytes only when it is no longer than the set's
+   * longest name (a longer one matches no name).
+   */
+  enterMemberHashed(level: i32, ptr: usize, len: i32, hash: u64): bool {
+    if (!unchecked(this.live[level])) {
+      unchecked((this.live[level + 1] = false));
+      return false;
+    }
+    const set = this.set;
+    const named = len <= set.longestName ? set.nameMask(ptr, len, hash) : 0;
+    return this.step(level, named, changetype<usize>(set.anyMember), -1);
   }
 
   /** Enters element `index` of the array at `level`. */
@@ -456,49 +564,44 @@ export class JsonPathMatcher {
       unchecked((this.live[level + 1] = false));
       return false;
     }
-    return this.step(level, false, 0, 0, index);
+    return this.step(level, 0, changetype<usize>(this.set.anyElement), index);
   }
 
-  private step(level: i32, member: bool, ptr: usize, len: i32, index: i32): bool {
+  /**
+   * The state at level + 1 from the state at `level`: the positions whose segment takes this
+   * member (`named`: its name's mask, or 0; `wildcard`: `*`) or element (`wildcard`: `[*]`, and
+   * the `[N]` positions of this index) move on one; `**` positions stay; then the closure.
+   */
+  private step(level: i32, named: usize, wildcard: usize, index: i32): bool {
     if (level + 1 >= this.levels) this.grow(level + 2);
     const set = this.set;
-    const w = this.words;
-    const from = changetype<usize>(this.states) + (<usize>(level * w) << 3);
-    const to = from + (<usize>w << 3);
-    memory.fill(to, 0, <usize>w << 3);
-    let any = false;
+    const w = set.words;
+    const from = changetype<usize>(this.states) + (<usize>(level * this.words) << 3);
+    const to = from + (<usize>this.words << 3);
+    const depth = changetype<usize>(set.anyDepth);
+    let carry: u64 = 0;
+    let any: u64 = 0;
     for (let k = 0; k < w; k++) {
-      let bits = load<u64>(from + (<usize>k << 3));
-      while (bits != 0) {
-        const q = (k << 6) + <i32>ctz(bits);
-        bits &= bits - 1;
-        const kind = unchecked(set.kinds[q]);
-        let next = -1;
-        if (kind == SEG_ANY_DEPTH) {
-          // `**` takes this segment and stays; its closure (q..) includes what follows it.
-          setBits(to, q, unchecked(set.closureEnd[q]));
-          any = true;
-          continue;
-        } else if (kind == SEG_NAME) {
-          if (member) {
-            const name = unchecked(set.names[q])!;
-            if (name.byteLength == len && memory.compare(changetype<usize>(name), ptr, <usize>len) == 0) next = q + 1;
-          }
-        } else if (kind == SEG_ANY_MEMBER) {
-          if (member) next = q + 1;
-        } else if (kind == SEG_ANY_ELEMENT) {
-          if (!member) next = q + 1;
-        } else if (kind == SEG_INDEX) {
-          if (!member && unchecked(set.indexes[q]) == index) next = q + 1;
-        }
-        if (next >= 0) {
-          setBits(to, next, unchecked(set.closureEnd[next]));
-          any = true;
+      const off = <usize>k << 3;
+      const state = load<u64>(from + off);
+      let takes = state & load<u64>(wildcard + off);
+      if (named != 0) takes |= state & load<u64>(named + off);
+      if (index >= 0) {
+        let candidates = state & load<u64>(changetype<usize>(set.indexed) + off);
+        while (candidates != 0) {
+          const q = (k << 6) + <i32>ctz(candidates);
+          candidates &= candidates - 1;
+          if (unchecked(set.indexes[q]) == index) takes |= (<u64>1) << <u64>(q & 63);
         }
       }
+      const next = (takes << 1) | carry | (state & load<u64>(depth + off));
+      carry = takes >> 63;
+      store<u64>(to + off, next);
+      any |= next;
     }
-    unchecked((this.live[level + 1] = any));
-    return any && this.anyMatched(level + 1);
+    if (any != 0) closeOver(set, to);
+    unchecked((this.live[level + 1] = any != 0));
+    return any != 0 && this.anyMatched(level + 1);
   }
 
   private anyMatched(level: i32): bool {

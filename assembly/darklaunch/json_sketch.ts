@@ -5,6 +5,8 @@
 // has, with their path names. Constant memory whatever the body's size; why these sizes and how
 // often decoding fails: docs/json-comparison.md, "Naming the differences".
 
+import { fmix64 } from "./json_hash";
+
 /**
  * Bytes of a path name per entry. A name of NAME_WIDTH - 1 bytes or fewer is kept whole; a
  * longer one keeps its first NAME_WIDTH - 1 bytes and 0xFF (never a byte of UTF-8) as the last,
@@ -34,16 +36,6 @@
 @inline const ONE_COUNT: u64 = 1 << 32;
 // @ts-ignore: decorator
 @inline const SLICE: u64 = (1 << 21) - 1;
-
-// @ts-ignore: decorator
-@inline export function fmix64(h: u64): u64 {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccd;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53;
-  h ^= h >> 33;
-  return h;
-}
 
 /**
  * The check of a key: its low 32 bits are XORed into the cells (a cell holding exactly one entry
