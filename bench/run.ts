@@ -42,7 +42,17 @@ import {
   type Run,
 } from "./lib/results.ts";
 import { ensureBenchTools, VEGETA_VERSION } from "./setup.ts";
-import { BENCH_PATH, BODY_BYTES, RULE, benchFilterConfig } from "./lib/workload.ts";
+import { get as httpGet } from "node:http";
+import {
+  BENCH_PATH,
+  BODY_BYTES,
+  JSON_BENCH_DARK_BODY,
+  JSON_BENCH_PATH,
+  JSON_BENCH_PRIMARY_BODY,
+  RULE,
+  benchFilterConfig,
+  jsonBenchFilterConfig,
+} from "./lib/workload.ts";
 import { busySecondsOf, cpuSeconds, describeMachine, loadAverage1m, peakRssBytes, pinProcess, planCpus } from "./lib/system.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -50,8 +60,8 @@ import { busySecondsOf, cpuSeconds, describeMachine, loadAverage1m, peakRssBytes
 
 const USAGE = `usage: tsx bench/run.ts [options]
   --quick                 smoke run: 1 repetition, short phases (under 2 minutes)
-  --repetitions N         repetitions of A B C D (default 5; quick 1)
-  --configs A,B,C,D       configurations to run (default all four)
+  --repetitions N         repetitions of every configuration (default 5; quick 1)
+  --configs A,B,C,D,E     configurations to run (default all five)
   --concurrency N         --concurrency of the Envoy under test (default 1)
   --upstream-concurrency N  workers of the upstream Envoy (default 1)
   --connections N         wrk connections (default 32)
@@ -155,7 +165,33 @@ function configurationExtras(id: ConfigId, wasm: string | null = null): Pick<Boo
       return { filterConfig: benchFilterConfig(100), ...(wasm ? { wasmPath: wasm } : {}) };
     case "D":
       return { filterConfig: benchFilterConfig(0), ...(wasm ? { wasmPath: wasm } : {}) };
+    case "E":
+      return { filterConfig: jsonBenchFilterConfig(), ...(wasm ? { wasmPath: wasm } : {}) };
   }
+}
+
+/** GET `url` on a fresh connection: the status and the number of body bytes (binary bodies too). */
+function getBytes(url: string): Promise<{ status: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent: false }, (res) => {
+      let bytes = 0;
+      res.on("data", (c: Buffer) => (bytes += c.length));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, bytes }));
+      res.on("error", reject);
+    });
+    req.setTimeout(5000, () => req.destroy(new Error(`no answer from ${url}`)));
+    req.on("error", reject);
+  });
+}
+
+/** The path the load generators request: E has its own JSON answers. */
+function pathOf(id: ConfigId): string {
+  return id === "E" ? JSON_BENCH_PATH : BENCH_PATH;
+}
+
+/** What the probe must get back: E's gzip JSON, else the 1 KiB body. */
+function expectedProbeBytes(id: ConfigId): number {
+  return id === "E" ? JSON_BENCH_PRIMARY_BODY.length : BODY_BYTES;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,10 +276,10 @@ async function startUnderTest(ctx: Context, id: ConfigId): Promise<EnvoyProcess>
   }));
   checkInterrupted();
   if (ctx.envoyCpus !== null) pinProcess(envoy.pid, ctx.envoyCpus);
-  const probe = await getText(envoy.url + BENCH_PATH);
-  if (probe.status !== 200 || probe.text.length !== BODY_BYTES) {
+  const probe = await getBytes(envoy.url + pathOf(id));
+  if (probe.status !== 200 || probe.bytes !== expectedProbeBytes(id)) {
     await stopUnderTest(envoy);
-    throw new Error(`configuration ${id}: probe answered ${probe.status} with ${probe.text.length} bytes`);
+    throw new Error(`configuration ${id}: probe answered ${probe.status} with ${probe.bytes} bytes`);
   }
   return envoy;
 }
@@ -304,7 +340,7 @@ async function measure(ctx: Context, id: ConfigId, repetition: number, rate: num
   const startedAt = new Date().toISOString();
   const envoy = await startUnderTest(ctx, id);
   try {
-    const url = envoy.url + BENCH_PATH;
+    const url = envoy.url + pathOf(id);
     const wrkBase = { url, connections: opts.connections, threads: opts.wrkThreads, cpus: ctx.loadCpus };
     if (opts.warmupSeconds > 0) await runWrk({ ...wrkBase, durationS: Math.max(1, Math.round(opts.warmupSeconds)) });
 
@@ -342,11 +378,12 @@ async function measure(ctx: Context, id: ConfigId, repetition: number, rate: num
     if (wrk.errors > 0) warnings.push(`wrk: ${wrk.errors} errors`);
     if (vegeta.errors > 0) warnings.push(`vegeta: ${vegeta.errors} errors (first: ${vegeta.firstError})`);
     if (vegeta.throughput < rate * 0.97) warnings.push(`open loop answered ${vegeta.throughput} req/s of ${rate}: past the knee`);
-    const expectMirror = id === "B" || id === "C";
+    const expectMirror = id === "B" || id === "C" || id === "E";
     if (expectMirror ? mirroredPerRequest < 0.999 : mirroredPerRequest > 0) {
       warnings.push(`mirrored ${mirroredPerRequest} dark requests per request (expected ${expectMirror ? 1 : 0})`);
     }
-    if (id === "C" && (stats[`wasmcustom.darklaunch.${RULE}.compare.match`] ?? 0) === 0) warnings.push("no compare.match counted");
+    if ((id === "C" || id === "E") && (stats[`wasmcustom.darklaunch.${RULE}.compare.match`] ?? 0) === 0) warnings.push("no compare.match counted");
+    if (id === "E" && (stats[`wasmcustom.darklaunch.${RULE}.compare.mismatch.body`] ?? 0) > 0) warnings.push("JSON bodies counted as different");
     const foreign = Math.max(closed.foreignCpuCores, open.foreignCpuCores);
     const loadCpuCount = ctx.loadCpus === null ? 0 : ctx.loadCpus.split(",").length;
     if (closed.envoyCpuCores < 0.85 * opts.concurrency) {
@@ -382,7 +419,7 @@ async function measure(ctx: Context, id: ConfigId, repetition: number, rate: num
 async function calibrate(ctx: Context, id: ConfigId): Promise<number> {
   const envoy = await startUnderTest(ctx, id);
   try {
-    const base = { url: envoy.url + BENCH_PATH, connections: ctx.opts.connections, threads: ctx.opts.wrkThreads, cpus: ctx.loadCpus };
+    const base = { url: envoy.url + pathOf(id), connections: ctx.opts.connections, threads: ctx.opts.wrkThreads, cpus: ctx.loadCpus };
     await runWrk({ ...base, durationS: 1 });
     const r = await runWrk({ ...base, durationS: ctx.opts.quick ? 2 : 5 });
     return r.requestsPerSecond;
@@ -457,7 +494,13 @@ async function main(): Promise<void> {
   const calibration: Partial<Record<ConfigId, number>> = {};
   const order: string[] = [];
   try {
-    const upstreams = await tracked(startDirectUpstreams(["primary"], BODY_BYTES, opts.upstreamConcurrency));
+    const upstreams = await tracked(
+      startDirectUpstreams(["primary"], BODY_BYTES, opts.upstreamConcurrency, {
+        prefix: JSON_BENCH_PATH,
+        primary: { body: JSON_BENCH_PRIMARY_BODY, headers: { "content-type": "application/json", "content-encoding": "gzip" } },
+        dark: { body: JSON_BENCH_DARK_BODY, headers: { "content-type": "application/json" } },
+      }),
+    );
     checkInterrupted();
     if (plan !== null) pinProcess(upstreams.envoy.pid, plan.loadCpus);
     const ctx: Context = { opts, upstreams, envoyCpus: plan?.envoyCpus ?? null, loadCpus: plan?.loadCpus ?? null, vegeta: tools.vegeta, rawDir, keepRawDir };

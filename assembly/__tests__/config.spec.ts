@@ -2,6 +2,12 @@
 // checking the exact path-named message, and a full valid configuration with every value read.
 import { Config, HeaderConditionKind, StickyKeySource } from "../darklaunch/config";
 import { parseConfig, parseConfigString } from "../darklaunch/config_parse";
+import { parseJsonPath } from "../darklaunch/json_path";
+
+/** The path grammar's own message for `text` (what the config error repeats after the location). */
+function problemOf(text: string): string {
+  return parseJsonPath(text).error!;
+}
 
 /** Every problem of `json`, one per line; "accepted" if the configuration parsed. */
 function problems(json: string): string {
@@ -563,6 +569,16 @@ describe("config: compare", () => {
       'rules[0].compare.body.ignore[1]: must be a JSON path such as "meta.request_id" or "items[*].etag" (got 3)\n' +
         'rules[0].compare.body.ignore[2]: must be a JSON path such as "meta.request_id" or "items[*].etag" (got "")',
     );
+  });
+  it("refuses a malformed ignored path, naming it", () => {
+    expect(problems(withRule('"compare":{"body":{"json":true,"ignore":["ok.path","items[x]","a..b"]}}'))).toBe(
+      'rules[0].compare.body.ignore[1]: invalid JSON path "items[x]": expected *, an index or a quoted name after "[" at character 7 (found "x")\n' +
+        'rules[0].compare.body.ignore[2]: ' + problemOf("a..b"),
+    );
+  });
+  it("compiles the ignored paths once, at configure time", () => {
+    const c = parsed(withRule('"compare":{"body":{"json":true,"ignore":["a","**.b","items[*].c"]}}')).rules[0].compare;
+    expect(c.ignorePaths.paths.length).toBe(3);
   });
   it("refuses more than 64 ignored paths", () => {
     const paths = new Array<string>();

@@ -2,7 +2,9 @@
 import { HeaderMap } from "../abi/headers";
 import { parseDecimal } from "../abi/bytes";
 import { Compare } from "./config";
-import { BodyHasher } from "./body_hash";
+import { BodyView } from "./body_view";
+import { contentCodingOf } from "./inflate";
+import { differingJsonPaths, jsonValuesEqual } from "./json_digest";
 import { fnv1a64Update, FNV64_OFFSET } from "./hash";
 import { GRPC_STATUS_MISSING_HTTP, httpStatusOfGrpc, isGrpcContentType, parseGrpcStatus } from "./grpc";
 
@@ -30,6 +32,11 @@ const COMMA: ArrayBuffer = String.UTF8.encode(",");
 const STATUS: ArrayBuffer = String.UTF8.encode(":status");
 const CONTENT_TYPE: ArrayBuffer = String.UTF8.encode("content-type");
 const GRPC_STATUS: ArrayBuffer = String.UTF8.encode("grpc-status");
+const CONTENT_ENCODING: ArrayBuffer = String.UTF8.encode("content-encoding");
+
+/** At most this many differing JSON paths are named (contract §2.3). */
+// @ts-ignore: decorator
+@inline export const MAX_NAMED_PATHS: i32 = 5;
 
 /** The digest of an absent header; a present header whose hash is 0 is stored as 1. */
 // @ts-ignore: decorator
@@ -47,7 +54,7 @@ export class ResponseSummary {
   grpcStatus: i32 = -1;
   /** One digest per `compare.headers` entry: FNV-1a 64 over all its values joined by ",", or 0 if absent. */
   headerDigests: StaticArray<u64>;
-  body: BodyHasher = new BodyHasher();
+  body: BodyView;
   /** Whether the whole response (headers, body, trailers) was seen. */
   complete: bool = false;
   /** False when Envoy answered itself (upstream reset, refused, timed out): no service answered. */
@@ -57,6 +64,7 @@ export class ResponseSummary {
     const n = compare.headers.length;
     // Most rules compare no headers: they share one empty array (never written to).
     this.headerDigests = n > 0 ? new StaticArray<u64>(n) : NO_DIGESTS;
+    this.body = new BodyView(compare);
   }
 
   /** Records the status, gRPC-ness and compared headers of `headers` (a response header map). */
@@ -69,6 +77,10 @@ export class ResponseSummary {
       this.takeGrpcStatus(headers); // a trailers-only response carries it in its headers
     }
     digestHeaders(compare.headerBytes, headers, this.headerDigests);
+    if (compare.body && compare.decode) {
+      const ce = headers.indexOf(CONTENT_ENCODING);
+      if (ce >= 0) this.body.setCoding(contentCodingOf(headers.valuePtr(ce), headers.valueLen(ce)));
+    }
   }
 
   /**
@@ -133,13 +145,57 @@ function digestHeaders(names: ArrayBuffer[], map: HeaderMap, digests: StaticArra
   }
 }
 
-/** Match, or the first differing enabled part in the order status, headers, body. */
-export function compareResponses(compare: Compare, primary: ResponseSummary, dark: ResponseSummary): Outcome {
+/** The result of comparing one pair: the outcome, and what the body comparison had to fall back on. */
+export class PairComparison {
+  outcome: Outcome = Outcome.Match;
+  /** JSON mode: the bodies were compared as bytes because one side was not JSON (compare.json_invalid). */
+  jsonInvalid: bool = false;
+  /** Bodies (0–2) compared as received though decode was on (compare.undecoded). */
+  undecoded: i32 = 0;
+  /** The bodies were compared as JSON values. */
+  jsonCompared: bool = false;
+  /** A JSON body mismatch: up to MAX_NAMED_PATHS differing paths (none when they could not be named). */
+  paths: string[] = [];
+}
+
+/**
+ * Match, or the first differing enabled part in the order status, headers, body. The body's
+ * fallbacks (json_invalid, undecoded) are reported only when the body part was compared.
+ */
+export function comparePair(compare: Compare, primary: ResponseSummary, other: ResponseSummary): PairComparison {
+  const result = new PairComparison();
   // Two gRPC codes that map to one HTTP status (3 and 11) still differ; so do gRPC and not.
-  if (compare.status && (primary.status != dark.status || primary.grpcStatus != dark.grpcStatus)) return Outcome.MismatchStatus;
-  for (let k = 0; k < primary.headerDigests.length; k++) {
-    if (unchecked(primary.headerDigests[k]) != unchecked(dark.headerDigests[k])) return Outcome.MismatchHeaders;
+  if (compare.status && (primary.status != other.status || primary.grpcStatus != other.grpcStatus)) {
+    result.outcome = Outcome.MismatchStatus;
+    return result;
   }
-  if (compare.body && (primary.body.hash != dark.body.hash || primary.body.length != dark.body.length)) return Outcome.MismatchBody;
-  return Outcome.Match;
+  for (let k = 0; k < primary.headerDigests.length; k++) {
+    if (unchecked(primary.headerDigests[k]) != unchecked(other.headerDigests[k])) {
+      result.outcome = Outcome.MismatchHeaders;
+      return result;
+    }
+  }
+  if (!compare.body) return result;
+  const p = primary.body;
+  const d = other.body;
+  result.undecoded = (p.undecoded ? 1 : 0) + (d.undecoded ? 1 : 0);
+  if (compare.json) {
+    if (p.empty && d.empty) return result; // no body on either side (204, HEAD): nothing to parse
+    if (p.jsonValid && d.jsonValid) {
+      result.jsonCompared = true;
+      if (!jsonValuesEqual(p.json!, d.json!)) {
+        result.outcome = Outcome.MismatchBody;
+        result.paths = differingJsonPaths(p.json!, d.json!, MAX_NAMED_PATHS);
+      }
+      return result;
+    }
+    result.jsonInvalid = true;
+  }
+  if (p.hash != d.hash || p.length != d.length) result.outcome = Outcome.MismatchBody;
+  return result;
+}
+
+/** The outcome alone (tests, callers that need no fallbacks). */
+export function compareResponses(compare: Compare, primary: ResponseSummary, dark: ResponseSummary): Outcome {
+  return comparePair(compare, primary, dark).outcome;
 }

@@ -1,3 +1,5 @@
+import { JsonPathSet } from "./json_path";
+
 // The filter's configuration, as validated and frozen at configure time (contract section 2).
 // Parsing and validation live in config_parse.ts; this file holds the shapes and defaults.
 // Strings that are compared with request bytes are kept pre-encoded as UTF-8 (`...Bytes`).
@@ -90,6 +92,8 @@ export class Compare {
   decode: bool = true;
   /** `body.ignore`: JSON paths left out on both sides, as written. */
   ignore: string[] = [];
+  /** `body.ignore` compiled. */
+  ignorePaths: JsonPathSet = JsonPathSet.EMPTY;
 
   /** Whether any part is compared (the compare.* counters move only then). */
   get any(): bool {

@@ -20,6 +20,19 @@ import {
   Sample,
   StickyKeySource,
 } from "./config";
+import { JsonPath, JsonPathSet, parseJsonPath } from "./json_path";
+import {
+  BODY_KEYS,
+  BREAKER_KEYS,
+  COMPARE_KEYS,
+  DARK_KEYS,
+  HEADER_CONDITION_KEYS,
+  LIMITS_KEYS,
+  MATCH_KEYS,
+  RULE_KEYS,
+  SAMPLE_KEYS,
+  TOP_KEYS,
+} from "./config_keys";
 import {
   MAX_SHOWN_CHARS,
   elementPath,
@@ -48,18 +61,6 @@ const COPY_MANAGED_HEADERS: string[] = [
 @inline const MAX_MISMATCH_LOG_PER_SECOND: i64 = 1000;
 // @ts-ignore: decorator
 @inline const MAX_RULE_NAME_CHARS: i32 = 48;
-
-// The schema's keys, per object.
-const TOP_KEYS: string[] = ["enabled", "mismatch_log_per_second", "rules"];
-const RULE_KEYS: string[] = ["name", "enabled", "match", "methods", "sample", "dark", "compare", "limits", "breaker"];
-const MATCH_KEYS: string[] = ["route", "path_prefix", "headers"];
-const HEADER_CONDITION_KEYS: string[] = ["name", "exact", "prefix", "present", "absent"];
-const SAMPLE_KEYS: string[] = ["percent", "by"];
-const DARK_KEYS: string[] = ["cluster", "authority", "timeout_ms", "max_body_bytes", "set_headers", "remove_headers"];
-const COMPARE_KEYS: string[] = ["status", "headers", "body"];
-const BODY_KEYS: string[] = ["json", "ignore", "decode"];
-const LIMITS_KEYS: string[] = ["max_in_flight", "max_per_second"];
-const BREAKER_KEYS: string[] = ["failure_ratio", "min_calls", "window_ms", "open_ms"];
 
 const RULE_NAME_RULE = "a string matching ^[a-z0-9_-]{1,48}$";
 const HEADER_NAME_RULE = "an HTTP header name";
@@ -717,7 +718,8 @@ class ConfigReader {
       this.problems.add(ignorePath, "must have at most " + MAX_IGNORE_PATHS.toString() + " paths (got " + items.length.toString() + ")");
       return;
     }
-    const paths = new Array<string>();
+    const texts = new Array<string>();
+    const paths = new Array<JsonPath>();
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       const itemPath = elementPath(ignorePath, i);
@@ -725,9 +727,18 @@ class ConfigReader {
         this.mustBe(itemPath, "a JSON path such as \"meta.request_id\" or \"items[*].etag\"", item);
         continue;
       }
-      paths.push((<JSON.Str>item)._str);
+      const text = (<JSON.Str>item)._str;
+      const parsed = parseJsonPath(text);
+      const compiled = parsed.path;
+      if (compiled === null) {
+        this.problems.add(itemPath, parsed.error!);
+        continue;
+      }
+      texts.push(text);
+      paths.push(compiled);
     }
-    compare.ignore = paths;
+    compare.ignore = texts;
+    compare.ignorePaths = new JsonPathSet(paths);
   }
 
   private limits(ruleObj: JSON.Obj, rulePath: string, limits: Limits): void {

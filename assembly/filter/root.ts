@@ -4,7 +4,7 @@ import { BufferType, LogLevel, MapType } from "../abi/enums";
 import { done, getBufferBytes, getHeaderMap, log, monotonicNanos, randomU64, streamBufferBytes } from "../abi/hostcalls";
 import { Compare, Config } from "../darklaunch/config";
 import { parseConfig } from "../darklaunch/config_parse";
-import { compareResponses, Outcome, ResponseSummary, parseStatus, statusClass } from "../darklaunch/compare";
+import { comparePair, Outcome, PairComparison, ResponseSummary, parseStatus, statusClass } from "../darklaunch/compare";
 import { hex64 } from "../darklaunch/hash";
 import { Xorshift64 } from "../darklaunch/sampling";
 import { MISMATCH_PARTS } from "../darklaunch/stats_names";
@@ -129,29 +129,32 @@ export class DarkLaunchRoot extends RootContext {
       metrics.compareIncomplete();
       return;
     }
-    const outcome = compareResponses(compare, call.primary, call.dark);
-    if (outcome == Outcome.Match) {
+    const result = comparePair(compare, call.primary, call.dark);
+    if (result.jsonInvalid) metrics.compareJsonInvalid();
+    for (let i = 0; i < result.undecoded; i++) metrics.compareUndecoded();
+    if (result.outcome == Outcome.Match) {
       metrics.compareMatch();
       return;
     }
-    metrics.compareMismatch(outcome);
-    this.logMismatch(call, outcome);
+    metrics.compareMismatch(result.outcome);
+    this.logMismatch(call, result);
   }
 
-  private logMismatch(call: DarkCall, outcome: Outcome): void {
+  private logMismatch(call: DarkCall, result: PairComparison): void {
     const config = this.config;
     if (config === null || config.mismatchLogPerSecond <= 0) return;
     if (!takeToken(MISMATCH_LOG_KEY, config.mismatchLogPerSecond, nowMs())) return;
     log(
       LogLevel.Info,
       "darklaunch: mismatch rule=" + call.runtime.rule.name +
-        " part=" + MISMATCH_PARTS[<i32>outcome] +
+        " part=" + MISMATCH_PARTS[<i32>result.outcome] +
         " x-request-id=" + printableOrDash(call.requestId) +
         " primary_status=" + call.primary.status.toString() +
         " dark_status=" + call.dark.status.toString() +
         grpcStatuses(call.primary, call.dark) +
         " primary_body_hash=" + hex64(call.primary.body.hash) +
-        " dark_body_hash=" + hex64(call.dark.body.hash),
+        " dark_body_hash=" + hex64(call.dark.body.hash) +
+        namedPaths(result),
     );
   }
 }
@@ -161,7 +164,14 @@ function readDarkBody(dark: ResponseSummary, compare: Compare, bodySize: i32): v
     const read = streamBufferBytes(BufferType.HttpCallResponseBody, 0, bodySize, BODY_SLICE, dark.body);
     if (read != bodySize) return; // body not fully readable: the pair stays incomplete
   }
+  dark.body.finish();
   dark.complete = true;
+}
+
+/** ` paths=a.b,items[3].c` for a JSON body mismatch (`paths=-` when none could be named), else "". */
+function namedPaths(result: PairComparison): string {
+  if (result.outcome != Outcome.MismatchBody || !result.jsonCompared) return "";
+  return " paths=" + (result.paths.length > 0 ? result.paths.join(",") : "-");
 }
 
 /** ` primary_grpc_status=… dark_grpc_status=…` when either side is gRPC ("-" for none), else "". */

@@ -182,6 +182,7 @@ export class DarkLaunchStream extends StreamContext {
     if (primary.complete) return;
     primary.complete = true;
     primary.settleStatus();
+    primary.body.finish();
     this.primaryEndNs = monotonicNanos();
     this.countPrimaryStatus();
     if (this.phase == Phase.Mirrored) this.primaryFinishedMirrored();

@@ -20,8 +20,30 @@ export interface DirectUpstreams {
   stop(): Promise<void>;
 }
 
-/** One Envoy with a listener per name, each answering 200 with `bodyBytes` bytes of its own letter. */
-export async function startDirectUpstreams(names: string[], bodyBytes = 1024, concurrency = 1): Promise<DirectUpstreams> {
+/** Answers under a path prefix that differ for the dark copy (it carries `x-dark-launch`). */
+export interface JsonAnswers {
+  prefix: string;
+  primary: { body: Buffer; headers: Record<string, string> };
+  dark: { body: Buffer; headers: Record<string, string> };
+}
+
+function jsonRoutes(extra: JsonAnswers | undefined): object[] {
+  if (extra === undefined) return [];
+  const answer = (a: JsonAnswers["primary"]): object => ({
+    direct_response: { status: 200, body: { inline_bytes: a.body.toString("base64") } },
+    response_headers_to_add: Object.entries(a.headers).map(([key, value]) => ({ header: { key, value } })),
+  });
+  return [
+    { match: { prefix: extra.prefix, headers: [{ name: "x-dark-launch", present_match: true }] }, ...answer(extra.dark) },
+    { match: { prefix: extra.prefix }, ...answer(extra.primary) },
+  ];
+}
+
+/**
+ * One Envoy with a listener per name, each answering 200 with `bodyBytes` bytes of its own letter
+ * (and, under `extra.prefix`, the JSON answers of configuration E).
+ */
+export async function startDirectUpstreams(names: string[], bodyBytes = 1024, concurrency = 1, extra?: JsonAnswers): Promise<DirectUpstreams> {
   const ports: Record<string, number> = {};
   for (const name of names) ports[name] = await freePort();
   const listeners = names.map((name, i) => ({
@@ -36,11 +58,14 @@ export async function startDirectUpstreams(names: string[], bodyBytes = 1024, co
               "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
               stat_prefix: name,
               route_config: {
+                // E's pretty-printed JSON is past the default limit of 4096 bytes.
+                max_direct_response_body_size_bytes: 1048576,
                 virtual_hosts: [
                   {
                     name: "all",
                     domains: ["*"],
                     routes: [
+                      ...jsonRoutes(extra),
                       {
                         match: { prefix: "/" },
                         direct_response: { status: 200, body: { inline_string: "ABCDEFGH"[i % 8]!.repeat(bodyBytes) } },

@@ -3,7 +3,7 @@
 import type { VegetaResult, WrkResult } from "./load.ts";
 import type { MachineInfo } from "./system.ts";
 
-export const CONFIG_IDS = ["A", "B", "C", "D"] as const;
+export const CONFIG_IDS = ["A", "B", "C", "D", "E"] as const;
 export type ConfigId = (typeof CONFIG_IDS)[number];
 
 export const CONFIG_TITLES: Record<ConfigId, string> = {
@@ -11,6 +11,7 @@ export const CONFIG_TITLES: Record<ConfigId, string> = {
   B: "native request_mirror_policies 100%",
   C: "filter: mirror 100% + compare status, body",
   D: "filter: sample gate 0%",
+  E: "filter: mirror 100% + compare JSON (4 KiB, gzip vs identity, 3 ignored paths)",
 };
 
 /** CPU use during a phase, in cores (CPU seconds per wall second; 1.0 = one CPU busy). */

@@ -1,6 +1,6 @@
 // The users' references keep up with the code they describe: docs/stats.md names every stat of the
 // filter's one table (assembly/darklaunch/stats_names.ts), and docs/configuration.md every key the
-// filter's parser accepts (the key lists of assembly/darklaunch/config_parse.ts). A key or a stat
+// filter's parser accepts (its key lists, assembly/darklaunch/config_keys.ts). A key or a stat
 // added to the filter fails here until its reference says what it is.
 
 import assert from "node:assert/strict";
@@ -18,6 +18,7 @@ import {
   STATUS_CLASSES,
 } from "../../assembly/darklaunch/stats_names.js";
 import { PROJECT_ROOT } from "../../tools/lib/envoy.js";
+import * as KEYS from "../../assembly/darklaunch/config_keys.js";
 
 const read = (path: string): string => readFileSync(join(PROJECT_ROOT, path), "utf8");
 
@@ -44,15 +45,38 @@ test("docs/stats.md names every stat of stats_names.ts, every reason, class and 
   }
 });
 
-test("docs/configuration.md describes every key the parser accepts", () => {
-  const parser = read("assembly/darklaunch/config_parse.ts");
-  const lists = [...parser.matchAll(/^const ([A-Z_]+_KEYS): string\[\] = \[([^\]]*)\];$/gm)];
-  assert.ok(lists.length >= 8, `the key lists of config_parse.ts (found ${lists.map((l) => l[1]).join(", ")})`);
+/** The section of `doc` under `heading` (a whole heading line), up to the next heading of level 2 or 3. */
+function section(doc: string, heading: string): string {
+  const start = doc.split("\n").findIndex((line) => line === heading);
+  assert.ok(start >= 0, `docs/configuration.md has the heading ${heading}`);
+  const lines = doc.split("\n").slice(start + 1);
+  const end = lines.findIndex((line) => /^#{2,3} /.test(line));
+  return lines.slice(0, end < 0 ? undefined : end).join("\n");
+}
+
+/** Where each key list of the parser is described. */
+const KEY_SECTIONS: Record<keyof typeof KEYS, string> = {
+  TOP_KEYS: "## Top level",
+  RULE_KEYS: "## A rule",
+  MATCH_KEYS: "### `match`",
+  HEADER_CONDITION_KEYS: "### `match`",
+  SAMPLE_KEYS: "### `sample`",
+  DARK_KEYS: "### `dark`",
+  COMPARE_KEYS: "### `compare`",
+  BODY_KEYS: "### `compare.body`",
+  LIMITS_KEYS: "### `limits`",
+  BREAKER_KEYS: "### `breaker`",
+};
+
+test("docs/configuration.md describes every key the parser accepts, in the section of its object", () => {
   const doc = read("docs/configuration.md");
+  assert.deepEqual(Object.keys(KEYS).sort(), Object.keys(KEY_SECTIONS).sort(), "every key list of config_keys.ts has its section");
   const missing: string[] = [];
-  for (const [, list, body] of lists) {
-    for (const key of body!.matchAll(/"([a-z_]+)"/g)) {
-      if (!doc.includes(`| \`${key[1]}\` |`) && !doc.includes(`\`"${key[1]}"`)) missing.push(`${list}: ${key[1]}`);
+  for (const [list, heading] of Object.entries(KEY_SECTIONS)) {
+    const text = section(doc, heading);
+    for (const key of KEYS[list as keyof typeof KEYS]) {
+      // A table row for the key, or (header conditions) the key in an example.
+      if (!text.includes(`| \`${key}\` |`) && !text.includes(`"${key}":`)) missing.push(`${list}: ${key} (under ${heading})`);
     }
   }
   assert.deepEqual(missing, [], "keys without a row (or, for header conditions, an example) in docs/configuration.md");
