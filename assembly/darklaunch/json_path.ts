@@ -26,9 +26,6 @@ import { hashBytes } from "./json_hash";
 @inline export const SEG_INDEX: u8 = 3;
 // @ts-ignore: decorator
 @inline export const SEG_ANY_DEPTH: u8 = 4;
-/** The position after a path's last segment: reaching it means the path matched. */
-// @ts-ignore: decorator
-@inline export const SEG_MATCHED: u8 = 5;
 
 /** Most paths in one list (the config parser enforces it; the set takes any number). */
 export const MAX_JSON_PATHS: i32 = 64;
