@@ -31,6 +31,27 @@ const BAD: { file: string; text: string; json: string }[] = [
     }),
   },
   {
+    // Version 2 keys: the JSON comparison's body object and its path grammar.
+    file: "json-mode.yaml",
+    text: [
+      "rules:",
+      "  - name: orders",
+      "    dark: { cluster: orders_v2, authority: '' }",
+      "    compare:",
+      "      body: { json: 'yes', decode: true, ignore: ['meta.id', 'items[x]', ''], gzip: true }",
+      "  - name: bytes",
+      "    dark: { cluster: orders_v2 }",
+      "    compare: { body: { ignore: [updated_at] } }",
+      "",
+    ].join("\n"),
+    json: JSON.stringify({
+      rules: [
+        { name: "orders", dark: { cluster: "orders_v2", authority: "" }, compare: { body: { json: "yes", decode: true, ignore: ["meta.id", "items[x]", ""], gzip: true } } },
+        { name: "bytes", dark: { cluster: "orders_v2" }, compare: { body: { ignore: ["updated_at"] } } },
+      ],
+    }),
+  },
+  {
     file: "raw.json",
     // A .json file goes to the filter byte for byte.
     text: '{ "rules": [], "mismatch_log_per_second": -1, "typo": 1 }\n',
@@ -44,6 +65,16 @@ const GOOD = [
   "    match: { path_prefix: /api/checkout }",
   "    sample: { percent: 12.5, by: header:x-user-id }",
   "    dark: { cluster: checkout_v2 }",
+  "  - name: orders",
+  "    dark: { cluster: orders_v2, authority: '' }",
+  "    compare:",
+  "      headers: [content-type]",
+  "      body: { json: true, decode: true, ignore: [updated_at, 'items[*].etag', '**.trace_id', '[\"a.b\"].c'] }",
+  "  - name: orders-grpc",
+  "    match: { path_prefix: /shop.Orders/ }",
+  "    methods: [POST]",
+  "    dark: { cluster: orders_v2_grpc }",
+  "    compare: { headers: [grpc-message], body: { decode: false } }",
   "",
 ].join("\n");
 
