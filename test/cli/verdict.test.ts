@@ -175,7 +175,8 @@ describe("darklaunch verdict against a real Envoy", () => {
 
   test("a thresholds file overrides per rule (divergence off for `body` makes it PASS)", async () => {
     const path = join(dir, "thresholds.yaml");
-    writeFileSync(path, "rules:\n  body:\n    divergence: { enabled: false }\n");
+    // 250 clean pairs show an error rate within 2 points (not yet within 0.5).
+    writeFileSync(path, "rules:\n  body:\n    divergence: { enabled: false }\n    error_rate: { max_points_over_primary: 2 }\n    latency_p95: { slack_ms: 5 }\n");
     const run = await cli(["verdict", "--admin", stack.envoy.adminUrl, "--rule", "body", "--thresholds", path, "--json"]);
     const doc = JSON.parse(run.stdout) as VerdictDocument;
     assert.equal(doc.thresholds_file, path);
