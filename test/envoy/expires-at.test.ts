@@ -37,7 +37,7 @@ describe("expires_at in Envoy", () => {
 
   test("in the past: every request counts as skipped.expired, nothing reaches the dark service", async () => {
     for (let i = 0; i < 5; i++) assert.equal((await send(stack.envoy.url, { path: `/past/${i}` })).status, 200);
-    const stats = await waitForRuleStats(stack.envoy.adminUrl, "past", (s) => s["requests"] === 5);
+    const stats = await waitForRuleStats(stack.envoy.adminUrl, "past", (s) => s["requests"] === 5, "5 requests");
     assert.equal(stats["skipped.expired"], 5);
     assert.equal(stats["mirrored"], 0);
     await sleep(200);
@@ -49,7 +49,7 @@ describe("expires_at in Envoy", () => {
   test("in the future: mirrored as usual", async () => {
     for (let i = 0; i < 5; i++) assert.equal((await send(stack.envoy.url, { path: `/future/${i}` })).status, 200);
     await stack.dark.waitForRequests("/future", 5);
-    const stats = await waitForRuleStats(stack.envoy.adminUrl, "future", (s) => s["compare.match"]! + s["compare.mismatch.body"]! === 5);
+    const stats = await waitForRuleStats(stack.envoy.adminUrl, "future", (s) => s["compare.match"]! + s["compare.mismatch.body"]! === 5, "5 compared");
     assert.equal(stats["mirrored"], 5);
     assert.equal(stats["skipped.expired"], 0);
   });

@@ -15,6 +15,7 @@ import Ajv from "ajv";
 import { parse, parseAllDocuments } from "yaml";
 import { PROJECT_ROOT } from "../../tools/lib/envoy.js";
 import { isRecording, loadRuleGroups, metricNamesIn, runTool } from "./promql.js";
+import { argoQueries, fillArgo, fillFlagger } from "./templates.js";
 
 type Json = Record<string, unknown>;
 
@@ -34,27 +35,10 @@ function flaggerSchema(kind: string): object {
 
 /** A validator for Kubernetes structural schemas (their x-kubernetes-* keywords are annotations here). */
 function validator(schema: object): (doc: unknown) => string[] {
-  const ajv = new Ajv({ strict: false, allErrors: true });
+  // Kubernetes' formats (int32, string, ...) are not JSON Schema's: left to the API server.
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
   const validate = ajv.compile(schema);
   return (doc) => (validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`));
-}
-
-/** Every PromQL query of a template, with its template variables filled in. */
-function argoQueries(template: Json): { name: string; query: string; success: string; failure: string }[] {
-  return ((template["spec"] as Json)["metrics"] as Json[]).map((m) => ({
-    name: String(m["name"]),
-    query: String(((m["provider"] as Json)["prometheus"] as Json)["query"]),
-    success: String(m["successCondition"]),
-    failure: String(m["failureCondition"]),
-  }));
-}
-
-export function fillArgo(query: string, rule: string): string {
-  return query.replace(/\{\{args\.rule\}\}/g, rule);
-}
-
-export function fillFlagger(query: string, rule: string): string {
-  return query.replace(/\{\{ variables\.rule \}\}/g, rule);
 }
 
 describe("progressive-delivery templates", () => {
@@ -83,7 +67,7 @@ describe("progressive-delivery templates", () => {
 
   test("Flagger: the MetricTemplates and the Canary validate against Flagger's CRD schema", () => {
     const templateErrors = validator(flaggerSchema("MetricTemplate"));
-    assert.equal(metricTemplates.length, 3);
+    assert.equal(metricTemplates.length, 4);
     for (const t of metricTemplates) assert.deepEqual(templateErrors(t), [], String((t["metadata"] as Json)["name"]));
     const canaryErrors = validator(flaggerSchema("Canary"));
     assert.deepEqual(canaryErrors(canary), []);
@@ -91,7 +75,7 @@ describe("progressive-delivery templates", () => {
     const broken = structuredClone(canary);
     (((broken["spec"] as Json)["analysis"] as Json)["metrics"] as Json[])[0]!["thresholdRange"] = { max: "one" };
     assert.notDeepEqual(canaryErrors(broken), []);
-    // The Canary refers to the three templates, each with the rule as its variable.
+    // The Canary refers to the four templates, each with the rule as its variable.
     const metrics = ((canary["spec"] as Json)["analysis"] as Json)["metrics"] as Json[];
     assert.deepEqual(
       metrics.map((m) => [(m["templateRef"] as Json)["name"], (m["templateVariables"] as Json)["rule"]]),
@@ -104,7 +88,7 @@ describe("progressive-delivery templates", () => {
       ...argoQueries(analysis).map((q) => ({ id: `argo ${q.name}`, expr: fillArgo(q.query, "checkout") })),
       ...metricTemplates.map((t) => ({ id: `flagger ${(t["metadata"] as Json)["name"]}`, expr: fillFlagger(String((t["spec"] as Json)["query"]), "checkout") })),
     ];
-    assert.equal(queries.length, 6);
+    assert.equal(queries.length, 8);
     for (const q of queries) {
       assert.doesNotMatch(q.expr, /\{\{/, `${q.id}: a template variable is left`);
       for (const name of metricNamesIn(q.expr)) assert.ok(recorded.has(name), `${q.id} reads ${name}, not a recording rule`);
@@ -126,9 +110,9 @@ describe("progressive-delivery templates", () => {
       divergence: "len(result) > 0 && result[0] <= 0.01",
       "dark-error-excess": "len(result) > 0 && result[0] <= 0.005",
       "latency-p95-ratio": "len(result) > 0 && result[0] <= 1.10",
+      "breaker-open": "len(result) > 0 && result[0] <= 0",
     });
     for (const q of argoQueries(analysis)) assert.equal(q.failure, q.success.replace("<=", ">"));
   });
 });
 
-export { argoQueries };
