@@ -127,8 +127,8 @@ class WasmPluginFile implements FilterConfigFile {
   }
 
   serialise(): string {
-    // Documents joined as they were (the first one's leading comment stays with it).
-    return this.all.map((d, i) => (i === 0 ? "" : "---\n") + d.toString({ lineWidth: 0 })).join("");
+    // Each document writes its own `---` marker as it had one (every one after the first).
+    return this.all.map((d) => d.toString({ lineWidth: 0 })).join("");
   }
 }
 
