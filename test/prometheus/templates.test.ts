@@ -109,7 +109,7 @@ describe("progressive-delivery templates", () => {
     assert.deepEqual(limits, {
       divergence: "len(result) > 0 && result[0] <= 0.01",
       "dark-error-excess": "len(result) > 0 && result[0] <= 0.005",
-      "latency-p95-ratio": "len(result) > 0 && result[0] <= 1.10",
+      "latency-p95-ratio": "len(result) > 0 && result[0] <= 1.25",
       "breaker-open": "len(result) > 0 && result[0] <= 0",
     });
     for (const q of argoQueries(analysis)) assert.equal(q.failure, q.success.replace("<=", ">"));
