@@ -105,7 +105,7 @@ if (!isMainThread) {
     }
     // The simulations are not vacuous: the versions over a limit are FAILed, the identical ones PASSed.
     assert.ok(outcomes["div-3x"]!.everFail / outcomes["div-3x"]!.runs > 0.95);
-    assert.ok(outcomes["err-3x"]!.everFail / outcomes["err-3x"]!.runs > 0.5);
+    assert.ok(outcomes["err-3x"]!.everFail / outcomes["err-3x"]!.runs > 0.1);
     assert.ok(outcomes["lat-3x-envoy"]!.everFail / outcomes["lat-3x-envoy"]!.runs > 0.5);
     assert.ok(outcomes["lat-same-envoy"]!.everPass / outcomes["lat-same-envoy"]!.runs > 0.5);
     assert.equal(outcomes["div-0"]!.everPass, outcomes["div-0"]!.runs);

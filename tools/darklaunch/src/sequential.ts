@@ -3,7 +3,7 @@
 // The verdict is asked for again and again while traffic flows (`watch` every second, `ramp`,
 // a CI job polling). A fixed-sample interval acted on whenever it crosses a limit errs far more
 // often than its nominal level. Here every test is a nonnegative supermartingale under its null
-// hypothesis (a "betting" e-process, Waudby-Smith & Ramdas 2023; Howard, Ramdas, McAuliffe &
+// hypothesis (a "betting" e-process, Waudby-Smith & Ramdas 2024; Howard, Ramdas, McAuliffe &
 // Sekhon 2021 for the time-uniform view): by Ville's inequality it ever reaches 1/α with
 // probability at most α, however often and whenever it is looked at. A look is one evaluation of
 // the e-value on the counts so far; the counts being sums, the order of the pairs never matters.
