@@ -7,6 +7,8 @@ import { after, before, describe, test } from "node:test";
 import { send } from "../support/client.js";
 import { prefixRule, startStack, type Stack } from "../support/stack.js";
 import { assertInvariants, ruleStats, waitForRuleStats } from "../support/stats.js";
+import type { VerdictDocument } from "../../tools/darklaunch/src/commands/verdict.js";
+import { cli } from "../cli/helpers.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -77,5 +79,21 @@ describe("expires_at in Envoy", () => {
     assert.equal(stats["mirrored"], mirrored.size);
     assert.equal(stats["skipped.expired"], sent.length - mirrored.size);
     await assertInvariants(stack.envoy.adminUrl, "passing");
+  });
+
+  test("verdict and watch show the expired rule as expired", async () => {
+    const json = JSON.parse((await cli(["verdict", "--admin", stack.envoy.adminUrl, "--json"])).stdout) as VerdictDocument;
+    const byRule = Object.fromEntries(json.rules.map((r) => [r.rule, r]));
+    assert.equal(byRule["past"]!.expired, true);
+    assert.equal(byRule["past"]!.figures.expired, byRule["past"]!.figures.skipped["expired"]);
+    assert.equal(byRule["future"]!.expired, false);
+    const text = (await cli(["verdict", "--admin", stack.envoy.adminUrl, "--rule", "past"])).stdout;
+    assert.match(text, /^past +NOT ENOUGH DATA \(expired\) +\d+ +0 /m);
+    assert.match(text, /^ {2}expired {6}its expires_at has passed: \d+ requests not mirrored since$/m);
+    await send(stack.envoy.url, { path: "/past/late" });
+    const watch = await cli(["watch", "--admin", stack.envoy.adminUrl, "--interval", "0.2", "--iterations", "1"]);
+    assert.equal(watch.code, 0, watch.stderr);
+    assert.match(watch.stdout, /^past .*\(expired\)$/m);
+    assert.match(watch.stdout, /^expired \(expires_at has passed, nothing mirrored\): (passing, )?past$/m);
   });
 });

@@ -167,6 +167,17 @@ describe("a fleet of three Envoys judged from Prometheus and from their admin en
     assert.equal(viaPrometheus.code, 1);
   });
 
+  test("watch --prometheus: blocks with the interval's rates and the verdict so far", async () => {
+    const run = await cli(["watch", "--prometheus", prometheus.url, "--window", "10m", "--interval", "1.5", "--iterations", "1", "--json", "--thresholds", thresholds]);
+    assert.equal(run.code, 0, run.stderr);
+    const block = JSON.parse(run.stdout.trim()) as { interval_s: number; rules: { rule: string; verdict_so_far: string }[] };
+    assert.ok(block.interval_s > 1);
+    const soFar = Object.fromEntries(block.rules.map((r) => [r.rule, r.verdict_so_far]));
+    assert.equal(soFar["same"], "PASS");
+    assert.equal(soFar["differ"], "FAIL");
+    assert.equal(soFar["failing"], "FAIL");
+  });
+
   test("the Argo Rollouts and Flagger template queries, on the same Prometheus, fail the divergent and failing rules", async () => {
     const analysis = parse(readFileSync(join(PROJECT_ROOT, "deploy", "argo-rollouts", "analysis-template.yaml"), "utf8")) as Record<string, unknown>;
     const flagger = parseAllDocuments(readFileSync(join(PROJECT_ROOT, "deploy", "flagger", "metric-templates.yaml"), "utf8")).map(
