@@ -295,7 +295,7 @@ describe("latency check", () => {
     const dark = bins({ 60: 150, 80: 50 });
     const r = judgeLatency(f(primary, dark), rule(primary, dark), t);
     assert.equal(r.verdict, "FAIL", r.reason);
-    assert.match(r.reason, /^dark p95 ≈ 80 ms, primary p95 ≈ 3\.0 ms \(200 dark, 200 primary samples\): 200 dark samples \(100\.0%\) are above 6\.0 ms, the limit \(1\.1 × primary p95, at least \+ 1 ms\) at the primary p95's upper bound 5\.0 ms: over the limit beyond chance$/);
+    assert.match(r.reason, /^dark p95 ≈ 80 ms, primary p95 ≈ 3\.0 ms \(200 dark, 200 primary samples\): 200 dark samples \(100\.0%\) are above 7\.0 ms, the limit \(1\.25 × primary p95, at least \+ 2 ms\) at the primary p95's upper bound 5\.0 ms: over the limit beyond chance$/);
     const few = bins({ 2: 50, 3: 45, 5: 5 });
     assert.equal(latencyDecision(few, dark, t).verdict, "NOT_ENOUGH_DATA");
   });
