@@ -188,6 +188,13 @@ export function monotonicNanos(): u64 {
   return load<u64>(retU64);
 }
 
+/** Wall clock in nanoseconds since the Unix epoch (Envoy's real time); 0 if the host refuses. */
+export function wallClockNanos(): u64 {
+  store<u64>(retU64, 0);
+  if (raw.proxy_get_current_time_nanoseconds(retU64) != WasmResult.Ok) return 0;
+  return load<u64>(retU64);
+}
+
 /** 64 random bits from the host. */
 export function randomU64(): u64 {
   store<u64>(retU64, 0);

@@ -61,6 +61,10 @@ export declare function proxy_done(): i32;
 export declare function proxy_get_status(retCode: usize, retPtr: usize, retLen: usize): i32;
 
 // @ts-ignore: decorator
+@external("env", "proxy_get_current_time_nanoseconds")
+export declare function proxy_get_current_time_nanoseconds(retTime: usize): i32;
+
+// @ts-ignore: decorator
 @external("wasi_snapshot_preview1", "clock_time_get")
 export declare function wasi_clock_time_get(clockId: u32, precision: u64, retTime: usize): u16;
 

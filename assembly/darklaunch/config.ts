@@ -114,9 +114,15 @@ export class Breaker {
   openMs: i32 = 30000;
 }
 
+/** `Rule.expiresAtMs` of a rule without `expires_at`. */
+// @ts-ignore: decorator
+@inline export const NEVER_EXPIRES: i64 = i64.MAX_VALUE;
+
 export class Rule {
   name: string = "";
   enabled: bool = true;
+  /** `expires_at` as milliseconds since the Unix epoch (Envoy's wall clock); NEVER_EXPIRES without one. */
+  expiresAtMs: i64 = NEVER_EXPIRES;
   match: RuleMatch = new RuleMatch();
   /** Upper-case method names; default GET, HEAD, OPTIONS. */
   methods: string[] = ["GET", "HEAD", "OPTIONS"];

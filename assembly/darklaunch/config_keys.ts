@@ -3,7 +3,7 @@
 // the subset of TypeScript that is also AssemblyScript, so Node tests import this same file.
 
 export const TOP_KEYS: string[] = ["enabled", "mismatch_log_per_second", "rules"];
-export const RULE_KEYS: string[] = ["name", "enabled", "match", "methods", "sample", "dark", "compare", "limits", "breaker"];
+export const RULE_KEYS: string[] = ["name", "enabled", "expires_at", "match", "methods", "sample", "dark", "compare", "limits", "breaker"];
 export const MATCH_KEYS: string[] = ["route", "path_prefix", "headers"];
 export const HEADER_CONDITION_KEYS: string[] = ["name", "exact", "prefix", "present", "absent"];
 export const SAMPLE_KEYS: string[] = ["percent", "by"];

@@ -41,6 +41,7 @@ import {
   quoteForMessage,
   shownPath,
 } from "./json_check";
+import { NOT_A_TIME, parseRfc3339 } from "./rfc3339";
 
 /** At most this many problems are listed; the rest are counted in a final line. */
 export const MAX_LISTED_PROBLEMS: i32 = 50;
@@ -63,6 +64,7 @@ const COPY_MANAGED_HEADERS: string[] = [
 @inline const MAX_RULE_NAME_CHARS: i32 = 48;
 
 const RULE_NAME_RULE = "a string matching ^[a-z0-9_-]{1,48}$";
+const EXPIRES_AT_RULE = "an RFC 3339 time such as \"2026-12-31T00:00:00Z\"";
 const HEADER_NAME_RULE = "an HTTP header name";
 const SAFE_STRING_RULE = "a string without CR, LF or NUL";
 
@@ -459,6 +461,7 @@ class ConfigReader {
     }
 
     rule.enabled = this.bool(obj, path, "enabled", true);
+    this.expiresAt(obj, path, rule);
     this.match(obj, path, rule.match);
     this.methods(obj, path, rule);
     this.sample(obj, path, rule.sample);
@@ -471,6 +474,19 @@ class ConfigReader {
     this.limits(obj, path, rule.limits);
     this.breaker(obj, path, rule.breaker);
     return rule;
+  }
+
+  private expiresAt(ruleObj: JSON.Obj, rulePath: string, rule: Rule): void {
+    const v = ruleObj.get("expires_at");
+    if (v === null) return;
+    if (v instanceof JSON.Str) {
+      const ms = parseRfc3339((<JSON.Str>v)._str);
+      if (ms != NOT_A_TIME) {
+        rule.expiresAtMs = ms;
+        return;
+      }
+    }
+    this.mustBe(memberPath(rulePath, "expires_at"), EXPIRES_AT_RULE, v);
   }
 
   private match(ruleObj: JSON.Obj, rulePath: string, match: RuleMatch): void {

@@ -1,6 +1,6 @@
-// Which rule a request belongs to, and the first three gates (disabled, method, sample).
+// Which rule a request belongs to, and the first gates (disabled, expired, method, sample).
 import { HeaderMap, equalsBytes } from "../abi/headers";
-import { Config, HeaderConditionKind, Rule } from "./config";
+import { Config, HeaderConditionKind, NEVER_EXPIRES, Rule } from "./config";
 import { Skip } from "./skip";
 import { bucketIsIn, stickyBucket, Xorshift64 } from "./sampling";
 
@@ -72,9 +72,14 @@ export function methodAllowed(rule: Rule, headers: HeaderMap): bool {
   return false;
 }
 
-/** The first of the gates disabled → method → sample that stops the request, or Skip.None. */
-export function gateRequest(config: Config, rule: Rule, headers: HeaderMap, random: Xorshift64): Skip {
+/**
+ * The first of the gates disabled → expired → method → sample that stops the request, or
+ * Skip.None. `wallClockMs`: Envoy's wall clock (ms since the epoch), read only for rules with
+ * an `expires_at` (see ruleExpires).
+ */
+export function gateRequest(config: Config, rule: Rule, headers: HeaderMap, random: Xorshift64, wallClockMs: i64 = 0): Skip {
   if (!config.enabled || !rule.enabled) return Skip.Disabled;
+  if (wallClockMs >= rule.expiresAtMs) return Skip.Expired;
   if (!methodAllowed(rule, headers)) return Skip.Method;
   const threshold = rule.sample.threshold;
   if (threshold >= 10000) return Skip.None;
@@ -82,4 +87,11 @@ export function gateRequest(config: Config, rule: Rule, headers: HeaderMap, rand
   let bucket = stickyBucket(rule.sample, headers);
   if (bucket < 0) bucket = random.nextBucket();
   return bucketIsIn(bucket, threshold) ? Skip.None : Skip.SampledOut;
+}
+
+/** Whether the rule has an `expires_at` (only then does the expired gate need the wall clock). */
+// @ts-ignore: decorator
+@inline
+export function ruleExpires(rule: Rule): bool {
+  return rule.expiresAtMs != NEVER_EXPIRES;
 }

@@ -8,13 +8,13 @@ import { HeaderMap, equalsBytes } from "../abi/headers";
 import { BoundedBytes, parseDecimal } from "../abi/bytes";
 import { ResponseSummary, statusClass } from "../darklaunch/compare";
 import { darkCopyHeaders } from "../darklaunch/copy";
-import { gateRequest, matchRule } from "../darklaunch/rules";
+import { gateRequest, matchRule, ruleExpires } from "../darklaunch/rules";
 import { Skip } from "../darklaunch/skip";
 import { DarkCall } from "./dark_call";
 import { DarkLaunchRoot } from "./root";
 import { RuleRuntime } from "./rule_runtime";
 import { Refusal, admit, finish, inFlightBucket } from "./shared_state";
-import { elapsedMs } from "./clock";
+import { elapsedMs, wallClockMs } from "./clock";
 
 const ROUTE_NAME_PATH: ArrayBuffer = String.UTF8.encode("xds\0route_name");
 const CONTENT_LENGTH: ArrayBuffer = String.UTF8.encode("content-length");
@@ -62,7 +62,7 @@ export class DarkLaunchStream extends StreamContext {
     const rule = runtime.rule;
     this.runtime = runtime;
     runtime.metrics.requests();
-    const skip = gateRequest(config, rule, headers, this.darkRoot.random);
+    const skip = gateRequest(config, rule, headers, this.darkRoot.random, ruleExpires(rule) ? wallClockMs() : 0);
     if (skip != Skip.None) {
       runtime.metrics.skipped(skip);
       return FilterHeadersStatus.Continue;

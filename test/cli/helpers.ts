@@ -6,7 +6,9 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../tools/lib/envoy.js";
 import { runCli, type CliIO } from "../../tools/darklaunch/src/cli.js";
-import { readStats, type StatsReading } from "../../tools/darklaunch/src/admin.js";
+import { sampleCount } from "../../tools/darklaunch/src/histogram.js";
+import type { StatsReading } from "../../tools/darklaunch/src/reading.js";
+import { AdminSource } from "../../tools/darklaunch/src/sources/admin.js";
 import { send, type ClientRequest } from "../support/client.js";
 
 export const CLI_BIN = join(PROJECT_ROOT, "tools", "darklaunch", "bin", "darklaunch.js");
@@ -82,21 +84,22 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * Waits until every rule's dark calls have ended and Envoy's latency histograms hold every
  * mirrored request (they are merged once per stats flush interval); resolves with that reading.
  */
-export async function settledStats(adminUrl: string, timeoutMs = 15000): Promise<StatsReading> {
+export async function settledStats(adminUrl: string | string[], timeoutMs = 15000): Promise<StatsReading> {
   const deadline = Date.now() + timeoutMs;
+  const source = new AdminSource(Array.isArray(adminUrl) ? adminUrl : [adminUrl]);
   for (;;) {
-    const reading = await readStats(adminUrl);
+    const reading = await source.read();
     const settled = reading.rules.every((r) => {
       const mirrored = r.counters["mirrored"] ?? 0;
       const ended = Object.entries(r.counters)
         .filter(([k]) => k.startsWith("dark.status.") || k === "dark.failed" || k === "dark.timeout")
         .reduce((a, [, v]) => a + v, 0);
-      const primarySamples = r.histograms["primary.latency_ms"]?.samples ?? 0;
-      const darkSamples = r.histograms["dark.latency_ms"]?.samples ?? 0;
+      const primarySamples = sampleCount(r.histograms["primary.latency_ms"] ?? []);
+      const darkSamples = sampleCount(r.histograms["dark.latency_ms"] ?? []);
       return (r.gauges["in_flight"] ?? 0) === 0 && ended === mirrored && primarySamples >= mirrored && darkSamples >= mirrored;
     });
     if (settled) return reading;
-    if (Date.now() > deadline) throw new Error(`stats did not settle within ${timeoutMs} ms: ${JSON.stringify(reading.rules.map((r) => ({ rule: r.rule, counters: r.counters, in_flight: r.gauges, samples: Object.fromEntries(Object.entries(r.histograms).map(([k, h]) => [k, h.samples])) })))}`);
+    if (Date.now() > deadline) throw new Error(`stats did not settle within ${timeoutMs} ms: ${JSON.stringify(reading.rules.map((r) => ({ rule: r.rule, counters: r.counters, in_flight: r.gauges, samples: Object.fromEntries(Object.entries(r.histograms).map(([k, h]) => [k, sampleCount(h)])) })))}`);
     await sleep(200);
   }
 }

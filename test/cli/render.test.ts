@@ -14,6 +14,7 @@ import { parse, stringify } from "yaml";
 import { FILTER_WASM_PATH, PROJECT_ROOT, renderBootstrap, startEnvoy, type EnvoyProcess } from "../../tools/lib/envoy.js";
 import { deploymentFromObject } from "../../tools/darklaunch/src/deployment.js";
 import { ecdsHttpFilter } from "../../tools/darklaunch/src/render.js";
+import { darklaunchStatsConfig } from "../../tools/darklaunch/src/stats-config.js";
 import { send } from "../support/client.js";
 import { statsValues } from "../support/stats.js";
 import { startUpstream, type Upstream } from "../support/upstream.js";
@@ -62,16 +63,28 @@ describe("darklaunch render", () => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  test("--format envoy: a real Envoy loads the http filter and runs the rule", async () => {
+  test("--format envoy: a real Envoy loads the http filter and runs the rule; the stats_config to paste is the shipped one", async () => {
     const run = await cli(["render", input, "--format", "envoy"]);
     assert.equal(run.code, 0, run.stderr);
     const filter = parse(run.stdout) as Json;
     assert.equal(filter["name"], "envoy.filters.http.wasm");
-    const envoy = await startEnvoy({ bootstrap: bootstrapWith(filter, primary, dark, false) });
+    // The trailing comment holds the bootstrap's stats_config: uncommented, it is the project's.
+    const pasted = run.stdout
+      .slice(run.stdout.indexOf("# stats_config:"))
+      .split("\n")
+      .map((l) => l.replace(/^# ?/, ""))
+      .join("\n");
+    const statsConfig = (parse(pasted) as Json)["stats_config"];
+    assert.deepEqual(statsConfig, darklaunchStatsConfig());
+    const bootstrap = JSON.parse(bootstrapWith(filter, primary, dark, false)) as Json;
+    bootstrap["stats_config"] = statsConfig;
+    const envoy = await startEnvoy({ bootstrap: JSON.stringify(bootstrap) });
     envoys.push(envoy);
     assert.equal((await send(envoy.url, { path: "/api/checkout/cart" })).status, 200);
     const stats = await statsValues(envoy.adminUrl);
     assert.equal(stats.get("wasmcustom.darklaunch.checkout.requests"), 1);
+    const prometheus = (await fetch(`${envoy.adminUrl}/stats/prometheus`)).text();
+    assert.match(await prometheus, /^darklaunch_skipped\{rule="checkout",reason="method"\} 0$/m);
     await envoy.stop();
   });
 

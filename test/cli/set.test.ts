@@ -132,3 +132,102 @@ describe("darklaunch set (files)", () => {
     assert.match(missing.stderr, /cannot read the ECDS file .*missing\.yaml: ENOENT/);
   });
 });
+
+describe("darklaunch set --wasmplugin and --audit", () => {
+  let dir: string;
+  let pluginPath: string;
+  const PLUGIN = `# The shop's dark launch (kept by GitOps).
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: unrelated }
+data: { a: b }
+---
+apiVersion: extensions.istio.io/v1alpha1
+kind: WasmPlugin
+metadata:
+  name: dark-launch
+  namespace: shop
+spec:
+  url: oci://registry.example/shop/dark-launch:0.1.0
+  pluginName: dark_launch
+  failStrategy: FAIL_OPEN
+  pluginConfig:
+    rules:
+      - name: checkout # the new checkout service
+        match: { path_prefix: /api/checkout }
+        sample:
+          percent: 5 # start small
+          by: header:x-user-id
+        dark: { cluster: "outbound|8080||checkout-v2.shop.svc.cluster.local" }
+      - name: search
+        dark: { cluster: "outbound|8080||search-v2.shop.svc.cluster.local" }
+`;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "darklaunch-set-plugin-"));
+  });
+  beforeEach(() => {
+    pluginPath = join(dir, "wasmplugin.yaml");
+    writeFileSync(pluginPath, PLUGIN);
+  });
+  after(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("only the changed values move in the WasmPlugin; comments, layout and the other documents stay", async () => {
+    const run = await cli(["set", "checkout", "--percent", "25", "--wasmplugin", pluginPath]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `${pluginPath}: checkout.sample.percent: 5 → 25 (resource "dark-launch"; validated)\n`);
+    assert.match(run.stderr, /apply the WasmPlugin for it to take effect/);
+    assert.equal(readFileSync(pluginPath, "utf8"), PLUGIN.replace("percent: 5 # start small", "percent: 25 # start small"));
+    const off = await cli(["set", "search", "--disable", "--wasmplugin", pluginPath]);
+    assert.equal(off.code, 0, off.stderr);
+    // A new switch goes right after the rule's name.
+    assert.equal(
+      readFileSync(pluginPath, "utf8"),
+      PLUGIN.replace("percent: 5 # start small", "percent: 25 # start small").replace("      - name: search\n", "      - name: search\n        enabled: false\n"),
+    );
+  });
+
+  test("the filter validates the result: an invalid change is refused and the file left as it was", async () => {
+    const run = await cli(["set", "checkout", "--percent", "150", "--wasmplugin", pluginPath]);
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /rules\[0\]\.sample\.percent: must be a number from 0 to 100 \(got 150\)/);
+    assert.equal(readFileSync(pluginPath, "utf8"), PLUGIN);
+  });
+
+  test("--audit appends one JSON line per change, with the contract's fields", async () => {
+    const audit = join(dir, "audit.jsonl");
+    rmSync(audit, { force: true });
+    assert.equal((await cli(["set", "checkout", "--percent", "10", "--disable", "--wasmplugin", pluginPath, "--audit", audit])).code, 0);
+    assert.equal((await cli(["set", "--all", "--disable", "--wasmplugin", pluginPath, "--audit", audit])).code, 0);
+    // Nothing to change: nothing appended.
+    assert.equal((await cli(["set", "--all", "--disable", "--wasmplugin", pluginPath, "--audit", audit])).code, 0);
+    const lines = readFileSync(audit, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      lines.map((l) => [l["rule"], l["action"], l["from"], l["to"], l["verdict"], l["command"], l["file"]]),
+      [
+        ["checkout", "disable", null, false, null, "set", pluginPath],
+        ["checkout", "percent", 5, 10, null, "set", pluginPath],
+        [null, "disable", null, false, null, "set", pluginPath],
+      ],
+    );
+    for (const l of lines) {
+      assert.deepEqual(Object.keys(l).sort(), ["action", "command", "file", "from", "reasons", "rule", "time", "to", "verdict"]);
+      assert.ok(!Number.isNaN(Date.parse(String(l["time"]))));
+    }
+    // The top-level switch went first in pluginConfig.
+    assert.match(readFileSync(pluginPath, "utf8"), /  pluginConfig:\n    enabled: false\n    rules:/);
+  });
+
+  test("no WasmPlugin in the file, or --ecds with --wasmplugin: clear errors (exit 2)", async () => {
+    const other = join(dir, "other.yaml");
+    writeFileSync(other, "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n");
+    const none = await cli(["set", "checkout", "--disable", "--wasmplugin", other]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no WasmPlugin \(kind: WasmPlugin\) in the file/);
+    const both = await cli(["set", "checkout", "--disable", "--wasmplugin", pluginPath, "--ecds", pluginPath]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--ecds and --wasmplugin exclude each other/);
+  });
+});

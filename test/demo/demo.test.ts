@@ -151,12 +151,14 @@ test("--duration 8: watch while the traffic runs, then the stats and the verdict
   for (const match of out.matchAll(/^(\w+)\s+(PASS|FAIL|NOT ENOUGH DATA)\s+\d+\s+\d+/gm)) verdicts.set(match[1]!, match[2]!);
   assert.deepEqual([...verdicts.keys()].sort(), [...RULES].sort(), `one verdict row per demo rule:\n${out.slice(-3000)}`);
   assert.equal(verdicts.get("differs"), "FAIL");
-  assert.equal(verdicts.get("slow"), "FAIL");
   assert.equal(verdicts.get("flaky"), "FAIL");
-  // 8 s gives `same` fewer than the 381 clean pairs a PASS at 1% divergence needs, but timing varies.
+  // 8 s gives `same` fewer than the 401 clean pairs a PASS at 1% divergence needs, but timing varies.
   assert.ok(["PASS", "NOT ENOUGH DATA"].includes(verdicts.get("same")!), `same: ${verdicts.get("same")}`);
+  // A latency FAIL needs the primary's p95 bounded first, about 150 primary samples; 8 s gives
+  // `slow` about 90 (docs/verdict.md). Never PASS, and its latency is what it is judged on.
+  assert.ok(["FAIL", "NOT ENOUGH DATA"].includes(verdicts.get("slow")!), `slow: ${verdicts.get("slow")}`);
   assert.match(out, /^differs: FAIL\n {2}divergence {3}FAIL/m, "differs fails on divergence");
-  assert.match(out, /^slow: FAIL\n(?: .*\n)*? {2}latency p95 {2}FAIL/m, "slow fails on latency");
+  assert.match(out, /^slow: (FAIL|NOT ENOUGH DATA)\n(?: .*\n)*? {2}latency p95 {2}(FAIL|NOT ENOUGH DATA) +dark p95 ≈ \d+ ms/m, "slow is judged on latency");
   assert.match(out, /^flaky: FAIL\n(?: .*\n)*? {2}error rate {3}FAIL/m, "flaky fails on its error rate");
   assert.match(out, /^verdict: FAIL .*exit code 1$/m);
 

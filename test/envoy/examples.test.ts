@@ -1,7 +1,8 @@
 // The example Envoy configs (envoy/*.yaml) against the real Envoy: each validates, loads the
 // filter the way the contract says (fail-open, root_id dark_launch, V8, build/dark-launch.wasm),
 // and its embedded filter configuration is accepted: every rule's counters exist at 0 and
-// /stats/prometheus carries the rule as the `rule` label.
+// /stats/prometheus carries the rule as the `rule` label (and the reason, class and part labels:
+// each example's stats_config is the project's one, tools/darklaunch/src/stats-config.ts).
 // Envoy starts from a temporary copy whose ports are 0 (the OS picks) and addresses loopback.
 
 import assert from "node:assert/strict";
@@ -10,9 +11,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { parse as parseYaml } from "yaml";
 import { GAUGE_SUFFIXES, counterSuffixes } from "../../assembly/darklaunch/stats_names.js";
 import { startEnvoyFromFile, type EnvoyFromFile } from "../../demo/envoy.js";
 import { envoyBinary, getText, PROJECT_ROOT } from "../../tools/lib/envoy.js";
+import { darklaunchStatsConfig } from "../../tools/darklaunch/src/stats-config.js";
 import { statName, statsValues } from "../support/stats.js";
 
 const EXAMPLES = readdirSync(join(PROJECT_ROOT, "envoy"))
@@ -83,6 +86,11 @@ for (const file of EXAMPLES) {
       assert.match(output, /configuration '.*' OK/);
     });
 
+    test("its stats_config is the project's: the stats tags and the latency buckets", () => {
+      const doc = parseYaml(readFileSync(join(PROJECT_ROOT, relativePath), "utf8")) as { stats_config?: unknown };
+      assert.deepEqual(doc.stats_config, darklaunchStatsConfig());
+    });
+
     test("loads the filter fail-open, root_id dark_launch, V8, from build/dark-launch.wasm", async () => {
       const dump: unknown = JSON.parse((await getText(`${envoy!.adminUrl}/config_dump`)).text);
       const filters = wasmFilterConfigs(dump);
@@ -121,6 +129,8 @@ for (const file of EXAMPLES) {
       const prometheus = (await getText(`${envoy!.adminUrl}/stats/prometheus`)).text;
       for (const rule of ruleNames) {
         assert.match(prometheus, new RegExp(`^darklaunch_requests\\{rule="${rule}"\\} 0$`, "m"));
+        assert.match(prometheus, new RegExp(`^darklaunch_skipped\\{rule="${rule}",reason="sampled_out"\\} 0$`, "m"));
+        assert.match(prometheus, new RegExp(`^darklaunch_dark_latency_ms_bucket\\{rule="${rule}",le="46"\\} 0$`, "m"));
       }
     });
   });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { send } from "../support/client.js";
 import { prefixRule, startStack, type Stack } from "../support/stack.js";
+import { LATENCY_BUCKETS_MS, STATS_TAGS, prometheusSeries } from "../../tools/darklaunch/src/stats-config.js";
 import {
   GAUGE_SUFFIXES,
   assertInvariants,
@@ -19,8 +20,15 @@ import {
 
 const RULES = ["s-one", "s-two", "s_three", "s-off"];
 
-/** The Prometheus name of a suffix: `darklaunch_` + suffix with dots as underscores. */
-const promName = (suffix: string): string => "darklaunch_" + suffix.replace(/\./g, "_");
+/**
+ * A rule's stat as a /stats/prometheus series, `name{rule="...",reason="..."}`, the labels in the
+ * order of the stats tags (the order Envoy prints them in).
+ */
+function promSeries(rule: string, suffix: string): string {
+  const { name, labels } = prometheusSeries(rule, suffix);
+  const text = STATS_TAGS.filter((t) => t.tag_name in labels).map((t) => `${t.tag_name}="${labels[t.tag_name]}"`).join(",");
+  return `${name}{${text}}`;
+}
 
 /** `name: value` lines of /stats as a map. */
 function parseStatsText(text: string): Map<string, string> {
@@ -73,16 +81,36 @@ describe("stats", () => {
     }
   });
 
-  test("/stats/prometheus shows every counter and the gauge with a rule label (no wasmcustom prefix), at 0", () => {
+  test("/stats/prometheus shows every counter and the gauge with its labels (rule; reason, class, part), at 0", () => {
+    // What the stats tags make of each name, as computed from the regexes, is what Envoy shows.
+    assert.equal(promSeries("s-one", "skipped.sampled_out"), 'darklaunch_skipped{rule="s-one",reason="sampled_out"}');
+    assert.equal(promSeries("s-one", "dark.status.5xx"), 'darklaunch_dark_status{rule="s-one",class="5xx"}');
+    assert.equal(promSeries("s-one", "primary.status.2xx"), 'darklaunch_primary_status{rule="s-one",class="2xx"}');
+    assert.equal(promSeries("s-one", "compare.mismatch.body"), 'darklaunch_compare_mismatch{rule="s-one",part="body"}');
+    assert.equal(promSeries("s-one", "noise.mismatch.body"), 'darklaunch_noise_mismatch{rule="s-one",part="body"}');
+    assert.equal(promSeries("s-one", "mirrored"), 'darklaunch_mirrored{rule="s-one"}');
     for (const rule of RULES) {
       for (const suffix of counterSuffixes()) {
-        assert.ok(firstProm.includes(`\n${promName(suffix)}{rule="${rule}"} 0\n`), `${promName(suffix)}{rule="${rule}"} 0`);
-        assert.ok(firstProm.includes(`# TYPE ${promName(suffix)} counter\n`), `${promName(suffix)} counter`);
+        const series = promSeries(rule, suffix);
+        assert.ok(firstProm.includes(`\n${series} 0\n`), `${series} 0`);
+        assert.ok(firstProm.includes(`# TYPE ${prometheusSeries(rule, suffix).name} counter\n`), `${series} counter`);
       }
-      assert.ok(firstProm.includes(`\ndarklaunch_in_flight{rule="${rule}"} 0\n`));
+      assert.ok(firstProm.includes(`\n${promSeries(rule, "in_flight")} 0\n`));
     }
     assert.ok(firstProm.includes("# TYPE darklaunch_in_flight gauge\n"));
     assert.ok(!firstProm.includes("wasmcustom"), "the wasmcustom. namespace leaks into Prometheus names");
+    // No name part is left in a metric name: one series family per kind.
+    const families = [...firstProm.matchAll(/^# TYPE (darklaunch_\S+) /gm)].map((m) => m[1]);
+    assert.deepEqual(families.filter((f) => /_(2xx|3xx|4xx|5xx|sampled_out|disabled|body|status_status)$/.test(f!)), []);
+  });
+
+  test("/stats/prometheus: the latency histograms on the project's buckets, labelled by rule", () => {
+    for (const rule of RULES) {
+      for (const name of ["darklaunch_primary_latency_ms", "darklaunch_dark_latency_ms"]) {
+        const les = [...firstProm.matchAll(new RegExp(`^${name}_bucket\\{rule="${rule}",le="([^"]+)"\\} 0$`, "gm"))].map((m) => m[1]);
+        assert.deepEqual(les, [...LATENCY_BUCKETS_MS.map(String), "+Inf"], `${name} of ${rule}`);
+      }
+    }
   });
 
   test("traffic moves only its rule's counters, at /stats and /stats/prometheus", async () => {
@@ -102,8 +130,9 @@ describe("stats", () => {
     const prom = await prometheusText(stack.envoy.adminUrl);
     assert.match(prom, /\ndarklaunch_requests\{rule="s-one"\} 3\n/);
     assert.match(prom, /\ndarklaunch_mirrored\{rule="s-one"\} 3\n/);
-    assert.match(prom, /\ndarklaunch_compare_mismatch_body\{rule="s-one"\} 3\n/);
-    assert.match(prom, /\ndarklaunch_skipped_disabled\{rule="s-off"\} 1\n/);
+    assert.match(prom, /\ndarklaunch_compare_mismatch\{rule="s-one",part="body"\} 3\n/);
+    assert.match(prom, /\ndarklaunch_dark_status\{rule="s-one",class="2xx"\} 3\n/);
+    assert.match(prom, /\ndarklaunch_skipped\{rule="s-off",reason="disabled"\} 1\n/);
     assert.match(prom, /\ndarklaunch_mirrored\{rule="s-two"\} 0\n/);
   });
 

@@ -9,29 +9,34 @@ import { parse as parseYaml } from "yaml";
 import {
   GAUGE_SUFFIXES,
   HISTOGRAM_SUFFIXES,
-  STATS_ROOT,
   counterSuffixes,
+  noiseCounterSuffixes,
 } from "../../assembly/darklaunch/stats_names.js";
 import { PROJECT_ROOT } from "../../tools/lib/envoy.js";
+import { prometheusSeries } from "../../tools/darklaunch/src/stats-config.js";
 
 export const RULES_FILE: string = join(PROJECT_ROOT, "prometheus", "darklaunch.rules.yml");
 export const DASHBOARD_FILE: string = join(PROJECT_ROOT, "grafana", "dark-launch-dashboard.json");
 
 /**
- * The Prometheus name of a stat suffix: `darklaunch_` + suffix with dots as underscores
- * (Envoy strips `wasmcustom.`, the stats_tags rule moves the rule name into the `rule` label).
+ * The Prometheus name and labels (apart from `rule`) of a stat suffix, as Envoy shows it with the
+ * project's stats tags: `skipped.sampled_out` → darklaunch_skipped{reason="sampled_out"}.
  */
-export function prometheusName(suffix: string): string {
-  return STATS_ROOT + "_" + suffix.replace(/\./g, "_");
+export function prometheusName(suffix: string): { name: string; labels: Record<string, string> } {
+  const { name, labels } = prometheusSeries("r", suffix);
+  delete labels["rule"];
+  return { name, labels };
 }
 
-/** Every series name the filter's stats produce at /stats/prometheus. */
-export function filterMetricNames(): Set<string> {
+/**
+ * Every series name the filter's stats produce at /stats/prometheus; `noise`: with the counters
+ * of rules that have a noise cluster.
+ */
+export function filterMetricNames(opts: { noise: boolean } = { noise: true }): Set<string> {
   const names = new Set<string>();
-  for (const s of counterSuffixes()) names.add(prometheusName(s));
-  for (const s of GAUGE_SUFFIXES) names.add(prometheusName(s));
+  for (const s of [...counterSuffixes(), ...(opts.noise ? noiseCounterSuffixes() : []), ...GAUGE_SUFFIXES]) names.add(prometheusName(s).name);
   for (const s of HISTOGRAM_SUFFIXES) {
-    for (const part of ["_bucket", "_sum", "_count"]) names.add(prometheusName(s) + part);
+    for (const part of ["_bucket", "_sum", "_count"]) names.add(prometheusName(s).name + part);
   }
   return names;
 }

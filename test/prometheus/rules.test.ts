@@ -82,19 +82,20 @@ describe("prometheus rules", () => {
     assert.throws(() => metricNamesIn('rate({__name__=~"darklaunch_.+"}[5m])'), /__name__/);
   });
 
-  test("every skip reason and every mismatch part has its recording rule", () => {
-    const labelled = (record: string, label: string): string[] =>
-      rules.filter(isRecording).filter((r) => r.record === record).map((r) => r.labels?.[label] ?? "");
-    assert.deepEqual(labelled("darklaunch:skipped:rate5m", "reason"), SKIP_REASONS);
-    assert.deepEqual(labelled("darklaunch:compare_mismatch_by_part:rate5m", "part"), MISMATCH_PARTS);
-    for (const r of rules.filter(isRecording)) {
-      if (r.record === "darklaunch:skipped:rate5m") {
-        assert.deepEqual(metricNamesIn(r.expr), [prometheusName("skipped." + r.labels!["reason"])]);
-      }
-      if (r.record === "darklaunch:compare_mismatch_by_part:rate5m") {
-        assert.deepEqual(metricNamesIn(r.expr), [prometheusName("compare.mismatch." + r.labels!["part"])]);
-      }
-    }
+  test("skips, mismatches and status classes are read as labels: one series family each, kept by reason and part", () => {
+    // Every skip reason is one series of darklaunch_skipped with its `reason`, every part one of
+    // darklaunch_compare_mismatch with its `part` (the stats tags of the Envoy configs).
+    for (const reason of SKIP_REASONS) assert.deepEqual(prometheusName("skipped." + reason), { name: "darklaunch_skipped", labels: { reason } });
+    for (const part of MISMATCH_PARTS) assert.deepEqual(prometheusName("compare.mismatch." + part), { name: "darklaunch_compare_mismatch", labels: { part } });
+    const byRecord = (record: string): string => rules.filter(isRecording).find((r) => r.record === record)!.expr;
+    assert.equal(byRecord("darklaunch:skipped:rate5m"), "sum by (rule, reason) (rate(darklaunch_skipped[5m]))");
+    assert.equal(byRecord("darklaunch:compare_mismatch_by_part:rate5m"), "sum by (rule, part) (rate(darklaunch_compare_mismatch[5m]))");
+    assert.equal(byRecord("darklaunch:noise_mismatch_by_part:rate5m"), "sum by (rule, part) (rate(darklaunch_noise_mismatch[5m]))");
+    assert.match(byRecord("darklaunch:dark_errors:rate5m"), /darklaunch_dark_status\{class="5xx"\}/);
+    assert.match(byRecord("darklaunch:primary_error:ratio_rate5m"), /darklaunch_primary_status\{class="5xx"\}/);
+    // No rule reads a name that still carries a reason, a class or a part.
+    const old = rules.flatMap((r) => metricNamesIn(r.expr)).filter((n) => /^darklaunch_(skipped_|(dark|primary)_status_|(compare|noise)_mismatch_)/.test(n));
+    assert.deepEqual(old, []);
   });
 
   test("the figures of the issue are recorded", () => {
@@ -105,6 +106,9 @@ describe("prometheus rules", () => {
       "darklaunch:primary_error:ratio_rate5m",
       ...["p50", "p95", "p99"].flatMap((q) => [`darklaunch:primary_latency_ms:${q}_5m`, `darklaunch:dark_latency_ms:${q}_5m`]),
       "darklaunch:skipped:rate5m",
+      "darklaunch:divergence_over_noise:ratio_rate5m",
+      "darklaunch:dark_error_excess:ratio_rate5m",
+      "darklaunch:dark_latency_p95:ratio_5m",
     ]) {
       assert.ok(recorded.has(name), `${name} is not recorded`);
     }
@@ -117,6 +121,7 @@ describe("prometheus rules", () => {
       "DarkLaunchDarkLatencyRegression",
       "DarkLaunchDivergenceHigh",
       "DarkLaunchMirrorCoverageCollapsed",
+      "DarkLaunchRuleExpired",
     ]);
     for (const a of alerts) {
       assert.match(a.for ?? "", /^\d+[smh]$/, `${a.alert}: for`);

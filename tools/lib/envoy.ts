@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { darklaunchStatsConfig } from "../darklaunch/src/stats-config.js";
 
 /** The project root (this file lives in tools/lib/). */
 export const PROJECT_ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -23,12 +24,6 @@ export const FILTER_WASM_PATH: string = join(PROJECT_ROOT, "build", "dark-launch
 
 /** The filter's root_id (contract section 4). */
 export const FILTER_ROOT_ID = "dark_launch";
-
-/** The stats tag rule that turns `wasmcustom.darklaunch.<rule>.x` into `darklaunch_x{rule="<rule>"}`. */
-export const RULE_STATS_TAG = {
-  tag_name: "rule",
-  regex: "^wasmcustom\\.darklaunch\\.(([a-z0-9_-]+)\\.)",
-} as const;
 
 let cachedBinary: string | null = null;
 
@@ -182,7 +177,8 @@ export function renderBootstrap(opts: BootstrapOptions): string {
 
   const bootstrap = {
     admin: { address: { socket_address: { address: "127.0.0.1", port_value: opts.adminPort ?? 0 } } },
-    stats_config: { stats_tags: [RULE_STATS_TAG] },
+    // The shipped stats tags and latency buckets (tools/darklaunch/src/stats-config.ts).
+    stats_config: darklaunchStatsConfig(),
     ...(opts.statsFlushIntervalMs !== undefined ? { stats_flush_interval: `${opts.statsFlushIntervalMs / 1000}s` } : {}),
     static_resources: {
       listeners: [

@@ -102,8 +102,18 @@ export class ProxyWasmHost {
   readonly shared = new Map<string, { value: Buffer; cas: number }>();
   properties: Record<string, string>;
   clusters: Set<string>;
-  /** Monotonic and wall clock, in nanoseconds; tests advance it. */
+  /** Monotonic clock, in nanoseconds; tests advance it (advanceMs moves the wall clock too). */
   nowNs = 1_000_000_000_000n;
+  /**
+   * The wall clock (proxy_get_current_time_nanoseconds) is nowNs plus this: by default
+   * 2026-01-01T00:00:00Z at the start, so `expires_at` times read as they would in Envoy.
+   */
+  wallClockOffsetNs: bigint = BigInt(Date.UTC(2026, 0, 1)) * NS_PER_MS - 1_000_000_000_000n;
+
+  /** The wall clock now, in ms since the Unix epoch. */
+  get wallClockMs(): number {
+    return Number((this.nowNs + this.wallClockOffsetNs) / NS_PER_MS);
+  }
 
   private instance!: WebAssembly.Instance;
   private memory!: WebAssembly.Memory;
@@ -494,7 +504,7 @@ export class ProxyWasmHost {
         return WasmResult.Ok;
       },
       proxy_get_current_time_nanoseconds: (resultPtr: number) => {
-        this.view().setBigUint64(resultPtr, this.nowNs, true);
+        this.view().setBigUint64(resultPtr, this.nowNs + this.wallClockOffsetNs, true);
         return WasmResult.Ok;
       },
     };

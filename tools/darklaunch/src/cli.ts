@@ -3,12 +3,13 @@
 // `main` binds it to the process: stdout, stderr, Ctrl-C, exit code.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { normaliseAdminUrl } from "./admin.js";
+import { DEFAULT_AUDIT_FILE } from "./audit.js";
 import { collectCommand } from "./commands/collect.js";
 import { diffCommand } from "./commands/diff.js";
 import { envoyCommand } from "./commands/envoy.js";
 import { DEFAULT_IMAGE_DIR, imageCommand } from "./commands/image.js";
 import { noiseCommand } from "./commands/noise.js";
+import { rampCommand } from "./commands/ramp.js";
 import { renderCommand } from "./commands/render.js";
 import { setCommand } from "./commands/set.js";
 import { validateCommand } from "./commands/validate.js";
@@ -17,6 +18,8 @@ import { watchCommand } from "./commands/watch.js";
 import * as collectorFlags from "./collector/options.js";
 import { CliError, EXIT, UsageError } from "./errors.js";
 import { sampleSource } from "./samples/source.js";
+import { DEFAULT_ADMIN, DEFAULT_WINDOW, sourceFromFlags, type Source } from "./sources/index.js";
+import { parseDuration } from "./sources/prometheus.js";
 import { colourWanted } from "./table.js";
 
 /** Where a command writes, and what it knows about the terminal. */
@@ -28,21 +31,24 @@ export interface CliIO {
   /** Colour wanted: a terminal and no NO_COLOR. */
   colour: boolean;
   env: NodeJS.ProcessEnv;
-  /** Aborted on Ctrl-C: long-running commands (watch) stop cleanly. */
+  /** Aborted on Ctrl-C: long-running commands (watch, ramp) stop cleanly. */
   signal: AbortSignal;
 }
 
-export const DEFAULT_ADMIN = "http://127.0.0.1:9901";
+export { DEFAULT_ADMIN };
 export const DEFAULT_ECDS = "envoy/ecds/dark-launch-filter.yaml";
 
 const USAGE = `darklaunch: operator tool of the dark-launch Envoy filter
 
 Usage:
-  darklaunch verdict  [--admin URL] [--thresholds FILE] [--rule NAME]... [--json]
-  darklaunch watch    [--admin URL] [--interval SECONDS] [--iterations N] [--thresholds FILE] [--json]
+  darklaunch verdict  [SOURCE] [--thresholds FILE] [--rule NAME]... [--json]
+  darklaunch watch    [SOURCE] [--interval SECONDS] [--iterations N] [--thresholds FILE] [--json]
+  darklaunch ramp     RULE --steps P1,P2,... --hold DURATION [SOURCE] (--ecds FILE | --wasmplugin FILE)
+                      [--interval SECONDS] [--audit FILE] [--thresholds FILE] [--resource NAME] [--wasm FILE] [--json]
   darklaunch validate FILE [--wasm FILE] [--json]
-  darklaunch set      RULE (--percent N | --enable | --disable)... [--ecds FILE] [--resource NAME] [--wasm FILE] [--dry-run]
-  darklaunch set      --all (--enable | --disable) [--ecds FILE] [--resource NAME] [--wasm FILE] [--dry-run]
+  darklaunch set      RULE (--percent N | --enable | --disable)... [--ecds FILE | --wasmplugin FILE] [--audit FILE]
+                      [--resource NAME] [--wasm FILE] [--dry-run]
+  darklaunch set      --all (--enable | --disable) [--ecds FILE | --wasmplugin FILE] [--audit FILE] [--resource NAME] [--wasm FILE] [--dry-run]
   darklaunch render   FILE [--format envoy|ecds|istio] [--image REF] [--wasm FILE] [--no-validate]
   darklaunch image    [--push REF] [--out DIR] [--wasm FILE]
   darklaunch envoy    [ENVOY ARGUMENTS...]
@@ -50,14 +56,22 @@ Usage:
   darklaunch diff     [--collector URL | --db FILE] [--rule NAME] [--json]
   darklaunch noise    [--collector URL | --db FILE] --rule NAME
 
+SOURCE (one of):
+  --admin URL              an Envoy admin endpoint; repeat it to judge several Envoys together
+  --prometheus URL         a Prometheus server scraping every Envoy of the fleet, with
+    [--window DURATION]    the increase over this window (default ${DEFAULT_WINDOW})
+    [--selector MATCHERS]  of the series matching e.g. '{namespace="shop"}'
+
 Commands:
-  verdict   judge every rule from Envoy's admin stats: PASS / FAIL / NOT ENOUGH DATA
-            (exit 0 all PASS, 1 any FAIL, 2 otherwise or Envoy unreachable)
+  verdict   judge every rule: PASS / FAIL / NOT ENOUGH DATA, anytime-valid (safe to poll)
+            (exit 0 all PASS, 1 any FAIL, 2 otherwise or source unreachable)
   watch     live view of the same figures over the last interval, until Ctrl-C
+  ramp      raise a rule's percentage step by step while its verdict is PASS; disable it on FAIL
+            (exit 0 done, 1 FAIL: disabled, 2 usage or source, 130 Ctrl-C: setting left as it is)
   validate  check a filter configuration (YAML or JSON) with the filter's own .wasm
             (exit 0 valid, 1 invalid, 2 unreadable)
-  set       change a rule's percentage or switch it on/off in an ECDS file, validated,
-            swapped in atomically; Envoy applies it without a restart
+  set       change a rule's percentage or switch it on/off in an ECDS or WasmPlugin file,
+            validated, swapped in atomically; Envoy applies an ECDS file without a restart
   render    from a dark-launch YAML file: the Envoy filter, the ECDS resource or an Istio WasmPlugin
             (--image: the WasmPlugin pulls that OCI image, pinned by its digest)
   image     the filter as an OCI image for Istio (OCI image layout in ${DEFAULT_IMAGE_DIR}); --push sends it
@@ -67,25 +81,45 @@ Commands:
   diff      per rule, the parts and JSON paths that differ in the samples, dark and noise counts
   noise     the compare.body.ignore list the samples suggest, as YAML to paste
 
-Defaults: --admin ${DEFAULT_ADMIN}, --ecds ${DEFAULT_ECDS},
+Defaults: --admin ${DEFAULT_ADMIN}, --ecds ${DEFAULT_ECDS}, --audit ${DEFAULT_AUDIT_FILE} (ramp),
           --wasm build/dark-launch.wasm of this project, --listen ${collectorFlags.DEFAULT_LISTEN},
           --db ${collectorFlags.DEFAULT_DB}, --collector ${collectorFlags.DEFAULT_COLLECTOR_URL}. Details: docs/cli.md.
 `;
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
+const SOURCE_OPTIONS: Options = {
+  admin: { type: "string", multiple: true },
+  prometheus: { type: "string" },
+  window: { type: "string" },
+  selector: { type: "string" },
+};
+
 const COMMAND_OPTIONS: Record<string, Options> = {
   verdict: {
-    admin: { type: "string" },
+    ...SOURCE_OPTIONS,
     thresholds: { type: "string" },
     rule: { type: "string", multiple: true },
     json: { type: "boolean" },
   },
   watch: {
-    admin: { type: "string" },
+    ...SOURCE_OPTIONS,
     thresholds: { type: "string" },
     interval: { type: "string" },
     iterations: { type: "string" },
+    json: { type: "boolean" },
+  },
+  ramp: {
+    ...SOURCE_OPTIONS,
+    steps: { type: "string" },
+    hold: { type: "string" },
+    interval: { type: "string" },
+    ecds: { type: "string" },
+    wasmplugin: { type: "string" },
+    audit: { type: "string" },
+    thresholds: { type: "string" },
+    resource: { type: "string" },
+    wasm: { type: "string" },
     json: { type: "boolean" },
   },
   validate: {
@@ -98,6 +132,8 @@ const COMMAND_OPTIONS: Record<string, Options> = {
     disable: { type: "boolean" },
     all: { type: "boolean" },
     ecds: { type: "string" },
+    wasmplugin: { type: "string" },
+    audit: { type: "string" },
     resource: { type: "string" },
     wasm: { type: "string" },
     "dry-run": { type: "boolean" },
@@ -165,6 +201,36 @@ function onePositional(command: string, positionals: string[], what: string): st
   return positionals[0]!;
 }
 
+/** The source flags of a judging command. */
+function sourceOf(values: Record<string, unknown>): Source {
+  return sourceFromFlags({
+    admin: values["admin"] as string[] | undefined,
+    prometheus: values["prometheus"] as string | undefined,
+    window: values["window"] as string | undefined,
+    selector: values["selector"] as string | undefined,
+  });
+}
+
+/** --ecds FILE or --wasmplugin FILE (not both); the ECDS default when neither. */
+function configFileOf(values: Record<string, unknown>): { file: string; fileKind: "ecds" | "wasmplugin" } {
+  const ecds = values["ecds"] as string | undefined;
+  const wasmplugin = values["wasmplugin"] as string | undefined;
+  if (ecds !== undefined && wasmplugin !== undefined) throw new UsageError("--ecds and --wasmplugin exclude each other: one file holds the rule");
+  return wasmplugin !== undefined ? { file: wasmplugin, fileKind: "wasmplugin" } : { file: ecds ?? DEFAULT_ECDS, fileKind: "ecds" };
+}
+
+/** `1,5,25,100` → [1, 5, 25, 100]: increasing, each in (0, 100]. */
+function parseSteps(text: string | undefined): number[] {
+  if (text === undefined) throw new UsageError("ramp needs --steps, e.g. --steps 1,5,25,100");
+  const steps = text.split(",").map((p) => p.trim());
+  const numbers = steps.map(Number);
+  if (steps.some((p) => p === "") || numbers.some((n) => !Number.isFinite(n) || n <= 0 || n > 100)) {
+    throw new UsageError(`--steps must be percentages in (0, 100] separated by commas (got ${JSON.stringify(text)})`);
+  }
+  if (numbers.some((n, i) => i > 0 && n <= numbers[i - 1]!)) throw new UsageError(`--steps must increase (got ${JSON.stringify(text)})`);
+  return numbers;
+}
+
 function noPositionals(command: string, positionals: string[]): void {
   if (positionals.length > 0) throw new UsageError(`${command} takes no arguments (got ${positionals.join(" ")})`);
 }
@@ -190,7 +256,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       noPositionals(command, positionals);
       return verdictCommand(
         {
-          adminUrl: normaliseAdminUrl(str("admin") ?? DEFAULT_ADMIN),
+          source: sourceOf(values),
           thresholdsPath: str("thresholds"),
           rules: (values["rule"] as string[] | undefined) ?? [],
           json: bool("json"),
@@ -199,11 +265,13 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       );
     case "watch":
       noPositionals(command, positionals);
+      const source = sourceOf(values);
       return watchCommand(
         {
-          adminUrl: normaliseAdminUrl(str("admin") ?? DEFAULT_ADMIN),
+          source,
           thresholdsPath: str("thresholds"),
-          intervalMs: Math.round(positiveNumber("interval", str("interval"), 1) * 1000),
+          // Prometheus moves only when it scrapes: a longer default interval there.
+          intervalMs: Math.round(positiveNumber("interval", str("interval"), str("prometheus") !== undefined ? 15 : 1) * 1000),
           iterations: str("iterations") === undefined ? null : positiveNumber("iterations", str("iterations"), 1, true),
           json: bool("json"),
         },
@@ -230,10 +298,34 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
           rule,
           percent,
           enabled,
-          ecdsPath: str("ecds") ?? DEFAULT_ECDS,
+          ...configFileOf(values),
           resource: str("resource"),
           wasmPath: str("wasm"),
           dryRun: bool("dry-run"),
+          auditPath: str("audit") ?? null,
+        },
+        io,
+      );
+    }
+    case "ramp": {
+      const rule = onePositional(command, positionals, "RULE");
+      const steps = parseSteps(str("steps"));
+      const holdText = str("hold");
+      if (holdText === undefined) throw new UsageError("ramp needs --hold DURATION: how long PASS must hold at each step, e.g. --hold 10m");
+      const holdMs = Math.round(parseDuration(holdText, "--hold") * 1000);
+      return rampCommand(
+        {
+          rule,
+          steps,
+          holdMs,
+          intervalMs: Math.round(positiveNumber("interval", str("interval"), str("prometheus") !== undefined ? 15 : 1) * 1000),
+          source: sourceOf(values),
+          ...configFileOf(values),
+          resource: str("resource"),
+          wasmPath: str("wasm"),
+          auditPath: str("audit") ?? DEFAULT_AUDIT_FILE,
+          thresholdsPath: str("thresholds"),
+          json: bool("json"),
         },
         io,
       );
@@ -306,8 +398,9 @@ export async function main(): Promise<void> {
   if (argv[0] === "envoy") {
     // Envoy gets the signal (it is in the same process group on a terminal, too) and exits.
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => controller.abort());
-  } else if (argv[0] === "watch") {
-    // Ctrl-C ends watch's loop cleanly (exit 0); a second Ctrl-C stops at once.
+  } else if (argv[0] === "watch" || argv[0] === "ramp") {
+    // Ctrl-C ends the loop cleanly (watch: exit 0; ramp: 130, the setting left as it is); a
+    // second Ctrl-C stops at once.
     process.once("SIGINT", () => {
       controller.abort();
       process.once("SIGINT", () => process.exit(130));

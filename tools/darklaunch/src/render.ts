@@ -7,12 +7,13 @@
 //                    have them (src/istio.ts), the module from an OCI image pinned by digest when
 //                    one is given
 
-import { Document } from "yaml";
+import { Document, isCollection } from "yaml";
 import type { Deployment } from "./deployment.js";
 import { STRING_VALUE_TYPE, TYPED_EXTENSION_CONFIG_TYPE, WASM_FILTER_TYPE } from "./ecds.js";
 import { CliError, EXIT } from "./errors.js";
 import { type PinnedImage, withIstioClusterNames } from "./istio.js";
 import { formatJson } from "./json-text.js";
+import { darklaunchStatsConfig } from "./stats-config.js";
 
 /** The filter's root_id (contract, section 4); also its vm_id and the WasmPlugin's pluginName. */
 export const FILTER_ROOT_ID = "dark_launch";
@@ -103,10 +104,32 @@ export function istioWasmPlugin(d: Deployment, source: string, image?: PinnedIma
   };
 }
 
-function yamlText(value: unknown, comment: string): string {
+function yamlText(value: unknown, comment: string, commentAfter?: string): string {
   const doc = new Document(value);
   doc.commentBefore = comment;
+  if (commentAfter !== undefined) doc.comment = commentAfter;
   return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * The bootstrap's `stats_config` for the filter's stats (labels for Prometheus, latency buckets),
+ * as a comment to paste: it belongs to Envoy's bootstrap, not to the filter.
+ */
+export function statsConfigComment(): string {
+  const doc = new Document({ stats_config: darklaunchStatsConfig() });
+  for (const path of [["stats_config", "histogram_bucket_settings", 0, "buckets"], ["stats_config", "histogram_bucket_settings", 0, "match"]]) {
+    const node = doc.getIn(path, true);
+    if (isCollection(node)) node.flow = true;
+  }
+  const block = doc.toString({ lineWidth: 0 }).trimEnd();
+  return (
+    ` Add this to the Envoy bootstrap (top level) so that /stats/prometheus shows the filter's\n` +
+    ` stats as labels (darklaunch_skipped{rule="...",reason="..."}) and its latency buckets:\n` +
+    block
+      .split("\n")
+      .map((l) => ` ${l}`)
+      .join("\n")
+  );
 }
 
 /** The YAML text `render --format <format>` prints. */
@@ -117,6 +140,7 @@ export function renderText(d: Deployment, format: "envoy" | "ecds" | "istio", so
         envoyHttpFilter(d),
         ` Rendered by darklaunch from ${source}:\n` +
           ` an entry for the http_connection_manager's http_filters, before envoy.filters.http.router.`,
+        statsConfigComment(),
       );
     case "ecds": {
       const subscribe = new Document(ecdsHttpFilter(d, "<path of this file>")).toString({ lineWidth: 0 }).trimEnd();
@@ -131,6 +155,7 @@ export function renderText(d: Deployment, format: "envoy" | "ecds" | "istio", so
             .map((l) => `   ${l}`)
             .join("\n") +
           `\n Change it with "darklaunch set" (validated, swapped in atomically).`,
+        statsConfigComment(),
       );
     }
     case "istio":

@@ -1,19 +1,24 @@
 // `darklaunch watch`: a live view of every rule over the last interval, until Ctrl-C (or
-// `--iterations N` blocks). Counters are differences between two readings, shown as rates;
-// latency quantiles are Envoy's own over its last stats flush interval (histograms only change
-// when Envoy merges them). On a terminal the screen is redrawn; otherwise one block per interval.
+// `--iterations N` blocks). Counters are the differences between two readings, shown as rates;
+// latency quantiles over Envoy's last stats flush interval (admin endpoints: histograms only
+// move at those flushes) or over the interval (Prometheus). Each block also judges every rule on
+// everything so far (since Envoy started, or over --window), anytime-valid, so watching does not
+// make the verdict err more often. On a terminal the screen is redrawn; otherwise one block per
+// interval.
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { readStats, type StatsReading } from "../admin.js";
 import type { CliIO } from "../cli.js";
 import { CliError, EXIT } from "../errors.js";
-import { counterDelta, ruleFigures, type RuleFigures } from "../figures.js";
-import { judgeRule, type Verdict } from "../judge.js";
+import { ruleFigures, type RuleFigures } from "../figures.js";
+import type { Verdict } from "../judge.js";
+import type { StatsReading } from "../reading.js";
+import type { Source } from "../sources/source.js";
 import { formatMs, formatPercent, formatRate, pair, Painter, renderTable } from "../table.js";
-import { loadThresholds, thresholdsFor, type ThresholdSet } from "../thresholds.js";
+import { loadThresholds, type ThresholdSet } from "../thresholds.js";
+import { ruleReport, sourceText } from "./verdict.js";
 
 export interface WatchOptions {
-  adminUrl: string;
+  source: Source;
   /** Thresholds of the "so far" verdict; default the built-in ones. */
   thresholdsPath?: string;
   intervalMs: number;
@@ -26,10 +31,13 @@ export interface WatchRule {
   rule: string;
   /** Per second over the interval. */
   rates: { requests: number; mirrored: number; skipped: Record<string, number> };
-  /** Figures of the interval's traffic (latency: Envoy's last flush interval). */
+  /** Figures of the interval's traffic. */
   interval: RuleFigures;
-  /** The verdict on everything since Envoy started. */
+  /** The verdict on everything so far, and its reasons. */
   verdict_so_far: Verdict;
+  reasons_so_far: string[];
+  /** The rule's expires_at has passed (requests counted as skipped.expired). */
+  expired: boolean;
 }
 
 export interface WatchBlock {
@@ -40,34 +48,34 @@ export interface WatchBlock {
 
 const CLEAR_SCREEN = "\x1b[2J\x1b[H";
 
-export function watchBlock(before: StatsReading, now: StatsReading, thresholds: ThresholdSet): WatchBlock {
-  const seconds = Math.max(0.001, (now.takenAt - before.takenAt) / 1000);
-  const rules = now.rules.map((r): WatchRule => {
-    const previous = before.rules.find((b) => b.rule === r.rule);
-    const delta = counterDelta(r.counters, previous?.counters);
-    const interval = ruleFigures(delta, r.gauges, r.histograms, "interval");
-    const sinceStart = ruleFigures(r.counters, r.gauges, r.histograms, "cumulative");
+/** One block: `interval` is the traffic since the last block, `soFar` everything so far. */
+export function watchBlock(interval: StatsReading, soFar: StatsReading, seconds: number, thresholds: ThresholdSet): WatchBlock {
+  const s = Math.max(0.001, seconds);
+  const rules = soFar.rules.map((r): WatchRule => {
+    const recent = interval.rules.find((x) => x.rule === r.rule);
+    const latency = r.recentHistograms ?? recent?.histograms ?? {};
+    const figures = recent === undefined ? ruleFigures({}, r.gauges, {}, r.hasNoise) : ruleFigures(recent.counters, r.gauges, latency, r.hasNoise);
     const skipped: Record<string, number> = {};
-    for (const [reason, n] of Object.entries(interval.skipped)) skipped[reason] = n / seconds;
+    for (const [reason, n] of Object.entries(figures.skipped)) skipped[reason] = n / s;
+    const report = ruleReport(r, thresholds);
     return {
       rule: r.rule,
-      rates: { requests: interval.requests / seconds, mirrored: interval.mirrored / seconds, skipped },
-      interval,
-      verdict_so_far: judgeRule(r.rule, sinceStart, thresholdsFor(thresholds, r.rule)).verdict,
+      rates: { requests: figures.requests / s, mirrored: figures.mirrored / s, skipped },
+      interval: figures,
+      verdict_so_far: report.verdict,
+      reasons_so_far: report.reasons,
+      expired: figures.expired > 0 || report.expired,
     };
   });
-  return { at: new Date(now.takenAt).toISOString(), interval_s: seconds, rules };
+  return { at: new Date(soFar.takenAt).toISOString(), interval_s: s, rules };
 }
 
-export function renderWatchBlock(block: WatchBlock, adminUrl: string, painter: Painter): string {
+export function renderWatchBlock(block: WatchBlock, source: string, latencyNote: string, painter: Painter): string {
   const out: string[] = [];
-  out.push(
-    `${painter.paint("darklaunch watch", "bold")}  Envoy admin ${adminUrl}  ${block.at}  ` +
-      `(last ${block.interval_s.toFixed(1)} s; latency over Envoy's last stats flush; Ctrl-C to stop)`,
-  );
+  out.push(`${painter.paint("darklaunch watch", "bold")}  ${source}  ${block.at}  (last ${block.interval_s.toFixed(1)} s; ${latencyNote}; Ctrl-C to stop)`);
   out.push("");
   if (block.rules.length === 0) {
-    out.push("No dark-launch rules at this Envoy (no wasmcustom.darklaunch.* stats).");
+    out.push("No dark-launch rules here (no darklaunch stats).");
     return out.join("\n") + "\n";
   }
   const header = ["RULE", "REQ/S", "MIRRORED/S", "COVERAGE", "DIVERGENCE", "ERRORS P / D", "P50 ms P / D", "P95 ms P / D", "P99 ms P / D", "IN FLIGHT", "SO FAR"];
@@ -84,7 +92,7 @@ export function renderWatchBlock(block: WatchBlock, adminUrl: string, painter: P
       pair(formatMs(f.latency.primary.p95), formatMs(f.latency.dark.p95)),
       pair(formatMs(f.latency.primary.p99), formatMs(f.latency.dark.p99)),
       String(f.inFlight),
-      painter.verdict(r.verdict_so_far),
+      painter.verdict(r.verdict_so_far) + (r.expired ? " (expired)" : ""),
     ];
   });
   out.push(renderTable(header, rows, ["left", "right", "right", "right", "right", "left", "left", "left", "left", "right", "left"]));
@@ -98,6 +106,10 @@ export function renderWatchBlock(block: WatchBlock, adminUrl: string, painter: P
     .filter((line): line is string => line !== null);
   out.push("");
   out.push(skips.length > 0 ? `skipped:\n${skips.join("\n")}` : "skipped: none");
+  const failing = block.rules.filter((r) => r.verdict_so_far === "FAIL");
+  for (const r of failing) out.push(`${r.rule} FAILs: ${r.reasons_so_far.join("; ")}`);
+  const expired = block.rules.filter((r) => r.expired).map((r) => r.rule);
+  if (expired.length > 0) out.push(`expired (expires_at has passed, nothing mirrored): ${expired.join(", ")}`);
   return out.join("\n") + "\n";
 }
 
@@ -115,20 +127,22 @@ async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 export async function watchCommand(opts: WatchOptions, io: CliIO): Promise<number> {
   const painter = new Painter(io.colour);
   const thresholds = loadThresholds(opts.thresholdsPath);
-  // The first reading is the baseline: an unreachable admin fails at once (exit 2).
-  let before = await readStats(opts.adminUrl);
+  // The first reading is the baseline: an unreachable source fails at once (exit 2).
+  let before = await opts.source.read();
+  const latencyNote = before.source.kind === "admin" ? "latency over Envoy's last stats flush" : "latency over the interval";
   let blocks = 0;
   while (opts.iterations === null || blocks < opts.iterations) {
     if (!(await pause(opts.intervalMs, io.signal))) break;
     let text: string;
     try {
-      const now = await readStats(opts.adminUrl);
-      const block = watchBlock(before, now, thresholds);
+      const now = await opts.source.read();
+      const interval = await opts.source.between(before, now);
+      const block = watchBlock(interval, now, (now.takenAt - before.takenAt) / 1000, thresholds);
       before = now;
-      text = opts.json ? JSON.stringify(block) + "\n" : renderWatchBlock(block, opts.adminUrl, painter);
+      text = opts.json ? JSON.stringify(block) + "\n" : renderWatchBlock(block, sourceText(now.source), latencyNote, painter);
     } catch (err) {
       if (!(err instanceof CliError)) throw err;
-      // Envoy went away (or restarts): say so and keep watching.
+      // The source went away (or restarts): say so and keep watching.
       text = opts.json ? JSON.stringify({ at: new Date().toISOString(), error: err.message }) + "\n" : `darklaunch watch: ${err.message}\n`;
     }
     if (io.signal.aborted) break;
