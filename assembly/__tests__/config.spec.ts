@@ -595,6 +595,68 @@ describe("config: compare", () => {
   });
 });
 
+describe("config: noise_cluster", () => {
+  it("takes a cluster name", () => {
+    const c = parsed(withRule('"compare":{"noise_cluster":"v1_b"}')).rules[0].compare;
+    expect(c.noiseCluster).toBe("v1_b");
+    expect(text(c.noiseClusterBytes)).toBe("v1_b");
+    expect(parsed(withRule("")).rules[0].compare.noiseCluster).toBeNull();
+  });
+  it("refuses an empty or non-string cluster", () => {
+    expect(problems(withRule('"compare":{"noise_cluster":""}'))).toBe('rules[0].compare.noise_cluster: must be a non-empty string (a cluster name) (got "")');
+    expect(problems(withRule('"compare":{"noise_cluster":3}'))).toBe("rules[0].compare.noise_cluster: must be a non-empty string (a cluster name) (got 3)");
+  });
+  it("refuses a noise cluster with nothing compared", () => {
+    expect(problems(withRule('"compare":{"status":false,"body":false,"noise_cluster":"n"}'))).toBe(
+      "rules[0].compare.noise_cluster: needs a part to compare (status, headers or body)",
+    );
+  });
+});
+
+function withSamples(fields: string): string {
+  return '{"samples":{' + fields + '},"rules":[{"name":"r","dark":{"cluster":"c"}}]}';
+}
+
+describe("config: samples", () => {
+  it("has no samples by default", () => {
+    expect(parsed(withRule("")).samples).toBeNull();
+  });
+  it("takes every key, with the contract's defaults", () => {
+    const d = parsed(withSamples('"cluster":"col"')).samples!;
+    expect(d.cluster).toBe("col");
+    expect(d.perSecond).toBe(1);
+    expect(d.matchThreshold).toBe(0);
+    expect(d.maxBodyBytes).toBe(16384);
+    expect(d.headers).toStrictEqual(["content-type"]);
+    expect(d.redact.length).toBe(0);
+    const s = parsed(withSamples('"cluster":"col","per_second":5,"match_percent":2.5,"max_body_bytes":100,"headers":["Content-Type","x-v"],"redact":["password","**.email"]')).samples!;
+    expect(s.perSecond).toBe(5);
+    expect(s.matchThreshold).toBe(250);
+    expect(s.maxBodyBytes).toBe(100);
+    expect(s.headers).toStrictEqual(["content-type", "x-v"]);
+    expect(s.redact).toStrictEqual(["password", "**.email"]);
+    expect(s.redactPaths.paths.length).toBe(2);
+  });
+  it("requires a cluster and refuses unknown keys", () => {
+    expect(problems(withSamples('"per_second":1,"token":"x"'))).toBe("samples.token: unknown key\nsamples.cluster: is required");
+  });
+  it("refuses values out of range, each by its path", () => {
+    expect(problems(withSamples('"cluster":"c","per_second":1001,"match_percent":101,"max_body_bytes":65537'))).toBe(
+      "samples.per_second: must be an integer from 0 to 1000 (got 1001)\n" +
+        "samples.match_percent: must be a number from 0 to 100 (got 101)\n" +
+        "samples.max_body_bytes: must be an integer from 0 to 65536 (got 65537)",
+    );
+  });
+  it("refuses a malformed redact path and a header that is not a name", () => {
+    expect(problems(withSamples('"cluster":"c","redact":["a..b"],"headers":["bad header"]'))).toBe(
+      'samples.headers[0]: must be an HTTP header name (got "bad header")\nsamples.redact[0]: ' + problemOf("a..b"),
+    );
+  });
+  it("refuses samples that is not an object", () => {
+    expect(problems('{"samples":true,"rules":[{"name":"r","dark":{"cluster":"c"}}]}')).toBe("samples: must be an object (got true)");
+  });
+});
+
 describe("config: limits", () => {
   it("refuses an unknown key", () => {
     expect(problems(withRule('"limits":{"max_rps":1}'))).toBe("rules[0].limits.max_rps: unknown key");

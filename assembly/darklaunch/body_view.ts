@@ -8,16 +8,18 @@ import { BodyHasher } from "./body_hash";
 import { Compare } from "./config";
 import { ContentCoding, Inflater } from "./inflate";
 import { JsonDigest } from "./json_digest";
+import { SampleCapture } from "./sample_capture";
 
 /** Decoded bodies larger than this are compared as received (contract §2.4). */
 // @ts-ignore: decorator
 @inline export const MAX_DECODED_BYTES: i64 = 16 * 1024 * 1024;
 
-/** Hands decoded bytes to the decoded-bytes hash and, in JSON mode, to the JSON digest. */
+/** Hands decoded bytes to the decoded-bytes hash, the JSON digest (JSON mode) and a sample's body. */
 class DecodedSink extends ByteSink {
   constructor(
     readonly hasher: BodyHasher,
     readonly json: JsonDigest | null,
+    readonly capture: SampleCapture | null,
   ) {
     super();
   }
@@ -26,6 +28,8 @@ class DecodedSink extends ByteSink {
     this.hasher.write(ptr, len);
     const json = this.json;
     if (json !== null) json.write(ptr, len);
+    const capture = this.capture;
+    if (capture !== null) capture.body.write(ptr, len);
   }
 }
 
@@ -39,6 +43,8 @@ export class BodyView extends ByteSink {
   private inflater: Inflater | null = null;
   private decoded: DecodedSink | null = null;
   private finished: bool = false;
+  /** What a mismatch sample keeps of this body (samples configured), or null. */
+  private capture: SampleCapture | null = null;
 
   /** After finish: a content-encoding was on the body but it is compared as received (contract §2.4). */
   undecoded: bool = false;
@@ -56,13 +62,22 @@ export class BodyView extends ByteSink {
     this.coding = coding;
   }
 
+  /** Also keeps what a sample shows of the body (before any body byte). */
+  captureFor(capture: SampleCapture | null): void {
+    this.capture = capture;
+  }
+
   write(ptr: usize, len: i32): void {
     if (len <= 0) return;
     this.raw.write(ptr, len);
+    const capture = this.capture;
+    const encoded = this.coding != ContentCoding.Identity;
+    // The bytes as received are kept for a sample only when they may have to stand in for decoded ones.
+    if (capture !== null && encoded) capture.rawBody.write(ptr, len);
     if (this.decode && (this.coding == ContentCoding.Gzip || this.coding == ContentCoding.Deflate)) {
       let inflater = this.inflater;
       if (inflater === null) {
-        const sink = new DecodedSink(new BodyHasher(), this.json);
+        const sink = new DecodedSink(new BodyHasher(), this.json, capture);
         inflater = new Inflater(MAX_DECODED_BYTES);
         inflater.reset(this.coding, sink);
         this.inflater = inflater;
@@ -73,6 +88,7 @@ export class BodyView extends ByteSink {
     }
     const json = this.json;
     if (json !== null) json.write(ptr, len);
+    if (capture !== null && !encoded) capture.body.write(ptr, len);
   }
 
   /** The body is complete: settles whether it was decoded and whether it is JSON. */
@@ -91,6 +107,11 @@ export class BodyView extends ByteSink {
     this.undecoded = this.decode && this.raw.length > 0 && (this.coding == ContentCoding.Other || !decodedOk);
     const json = this.json;
     if (json !== null) this.jsonValid = json.finish() && !this.undecoded;
+  }
+
+  /** Whether the body came with a content-encoding (any but identity). */
+  get encoded(): bool {
+    return this.coding != ContentCoding.Identity;
   }
 
   /** Whether the bytes compared are the decoded ones. */

@@ -1,7 +1,8 @@
 // Comparison of the primary and dark responses (contract section 2 "Comparison").
 import { HeaderMap } from "../abi/headers";
 import { parseDecimal } from "../abi/bytes";
-import { Compare } from "./config";
+import { Compare, Samples } from "./config";
+import { SampleCapture } from "./sample_capture";
 import { BodyView } from "./body_view";
 import { contentCodingOf } from "./inflate";
 import { differingJsonPaths, jsonValuesEqual } from "./json_digest";
@@ -48,6 +49,8 @@ const NO_DIGESTS = new StaticArray<u64>(0);
 export class ResponseSummary {
   /** The status that counts (contract §2.5): HTTP :status, or for gRPC the one grpc-status maps to once known. */
   status: i32 = -1;
+  /** The HTTP :status as received (-1 when absent or not a number). */
+  httpStatus: i32 = -1;
   /** Whether the response is gRPC (content-type application/grpc…, not gRPC-Web). */
   grpc: bool = false;
   /** The raw grpc-status of a gRPC response, -1 until seen (or when not gRPC). */
@@ -55,32 +58,51 @@ export class ResponseSummary {
   /** One digest per `compare.headers` entry: FNV-1a 64 over all its values joined by ",", or 0 if absent. */
   headerDigests: StaticArray<u64>;
   body: BodyView;
+  /** What a mismatch sample keeps of this response (samples configured), or null. */
+  capture: SampleCapture | null = null;
   /** Whether the whole response (headers, body, trailers) was seen. */
   complete: bool = false;
   /** False when Envoy answered itself (upstream reset, refused, timed out): no service answered. */
   fromUpstream: bool = true;
 
-  constructor(compare: Compare) {
+  constructor(compare: Compare, samples: Samples | null = null) {
     const n = compare.headers.length;
     // Most rules compare no headers: they share one empty array (never written to).
     this.headerDigests = n > 0 ? new StaticArray<u64>(n) : NO_DIGESTS;
     this.body = new BodyView(compare);
+    if (samples !== null) {
+      const capture = new SampleCapture(samples);
+      this.capture = capture;
+      this.body.captureFor(capture);
+    }
+  }
+
+  /** Whether trailers add anything: a gRPC status, a compared header, or an allow-listed one for a sample. */
+  get readsTrailers(): bool {
+    return this.wantsTrailers() || this.capture !== null;
+  }
+
+  /** Drops what a sample would have shown (the pair will not be sampled): its memory goes now. */
+  dropCapture(): void {
+    this.capture = null;
+    this.body.captureFor(null);
   }
 
   /** Records the status, gRPC-ness and compared headers of `headers` (a response header map). */
   takeHeaders(compare: Compare, headers: HeaderMap): void {
     const s = headers.indexOf(STATUS);
     this.status = s >= 0 ? parseStatus(headers.valuePtr(s), headers.valueLen(s)) : -1;
+    this.httpStatus = this.status;
     const ct = headers.indexOf(CONTENT_TYPE);
     if (ct >= 0 && isGrpcContentType(headers.valuePtr(ct), headers.valueLen(ct))) {
       this.grpc = true;
       this.takeGrpcStatus(headers); // a trailers-only response carries it in its headers
     }
     digestHeaders(compare.headerBytes, headers, this.headerDigests);
-    if (compare.body && compare.decode) {
-      const ce = headers.indexOf(CONTENT_ENCODING);
-      if (ce >= 0) this.body.setCoding(contentCodingOf(headers.valuePtr(ce), headers.valueLen(ce)));
-    }
+    const ce = headers.indexOf(CONTENT_ENCODING);
+    if (ce >= 0) this.body.setCoding(contentCodingOf(headers.valuePtr(ce), headers.valueLen(ce)));
+    const capture = this.capture;
+    if (capture !== null) capture.takeHeaders(headers);
   }
 
   /**
@@ -99,6 +121,8 @@ export class ResponseSummary {
   takeTrailers(compare: Compare, trailers: HeaderMap): void {
     if (this.grpc && this.grpcStatus < 0) this.takeGrpcStatus(trailers);
     digestHeaders(compare.headerBytes, trailers, this.headerDigests);
+    const capture = this.capture;
+    if (capture !== null) capture.takeHeaders(trailers);
   }
 
   /**

@@ -94,6 +94,9 @@ export class Compare {
   ignore: string[] = [];
   /** `body.ignore` compiled. */
   ignorePaths: JsonPathSet = JsonPathSet.EMPTY;
+  /** `noise_cluster`: a second instance of the current version (contract §2.6), or null. */
+  noiseCluster: string | null = null;
+  noiseClusterBytes: ArrayBuffer | null = null;
 
   /** Whether any part is compared (the compare.* counters move only then). */
   get any(): bool {
@@ -134,9 +137,29 @@ export class Rule {
   breaker: Breaker = new Breaker();
 }
 
+/** Mismatch samples for a collector (contract §2.7); `samples` of the configuration. */
+export class Samples {
+  cluster: string = "";
+  clusterBytes: ArrayBuffer = new ArrayBuffer(0);
+  /** Samples per second per Envoy process, all rules together (token bucket, burst = this); 0 = off. */
+  perSecond: i32 = 1;
+  /** match_percent × 100, rounded: matching pairs sampled as a baseline, 0..10000. */
+  matchThreshold: i32 = 0;
+  matchPercent: f64 = 0;
+  /** Each body is cut to this many bytes (after decoding). */
+  maxBodyBytes: i32 = 16384;
+  /** Lower-cased response header names included; no other header is ever sent. */
+  headers: string[] = ["content-type"];
+  headerBytes: ArrayBuffer[] = [String.UTF8.encode("content-type")];
+  /** JSON paths whose values are replaced by "[redacted]", as written and compiled. */
+  redact: string[] = [];
+  redactPaths: JsonPathSet = JsonPathSet.EMPTY;
+}
+
 export class Config {
   enabled: bool = true;
   mismatchLogPerSecond: i32 = 1;
+  samples: Samples | null = null;
   rules: Rule[] = [];
 
   /** Whether any rule matches on the route name (only then is the property read per request). */

@@ -18,6 +18,7 @@ import {
   Rule,
   RuleMatch,
   Sample,
+  Samples,
   StickyKeySource,
 } from "./config";
 import { JsonPath, JsonPathSet, parseJsonPath } from "./json_path";
@@ -31,6 +32,7 @@ import {
   MATCH_KEYS,
   RULE_KEYS,
   SAMPLE_KEYS,
+  SAMPLES_KEYS,
   TOP_KEYS,
 } from "./config_keys";
 import {
@@ -62,6 +64,12 @@ const COPY_MANAGED_HEADERS: string[] = [
 @inline const MAX_MISMATCH_LOG_PER_SECOND: i64 = 1000;
 // @ts-ignore: decorator
 @inline const MAX_RULE_NAME_CHARS: i32 = 48;
+// @ts-ignore: decorator
+@inline const MAX_SAMPLES_PER_SECOND: i64 = 1000;
+// Three bodies of this size, escaped at most two-fold (beyond that a body goes as base64), stay
+// well under the collector's 1 MiB limit.
+// @ts-ignore: decorator
+@inline const MAX_SAMPLE_BODY_BYTES: i64 = 65536;
 
 const RULE_NAME_RULE = "a string matching ^[a-z0-9_-]{1,48}$";
 const EXPIRES_AT_RULE = "an RFC 3339 time such as \"2026-12-31T00:00:00Z\"";
@@ -277,6 +285,7 @@ function encodeAll(list: string[]): ArrayBuffer[] {
 class ConfigReader {
   // Results of the typed readers below (AssemblyScript has no tuples).
   private intValue: i64 = 0;
+  private pathTexts: string[] = [];
   private numberValue: f64 = 0;
 
   constructor(private problems: Problems) {}
@@ -291,6 +300,7 @@ class ConfigReader {
     this.unknownKeys(obj, "", TOP_KEYS);
     config.enabled = this.bool(obj, "", "enabled", true);
     config.mismatchLogPerSecond = <i32>this.int(obj, "", "mismatch_log_per_second", 0, MAX_MISMATCH_LOG_PER_SECOND, 1);
+    config.samples = this.samples(obj);
     const rules = obj.get("rules");
     if (rules === null) {
       this.problems.add("rules", "is required");
@@ -704,6 +714,12 @@ class ConfigReader {
       compare.headerBytes = encodeAll(headers);
     }
     this.body(obj, path, compare);
+    const noise = this.string(obj, path, "noise_cluster", "a non-empty string (a cluster name)", (s: string): bool => s.length > 0);
+    if (noise !== null) {
+      compare.noiseCluster = noise;
+      compare.noiseClusterBytes = String.UTF8.encode(noise);
+      if (!compare.any) this.problems.add(memberPath(path, "noise_cluster"), "needs a part to compare (status, headers or body)");
+    }
   }
 
   /** `compare.body`: true (bytes, decoded), false (off), or {json, ignore, decode}. */
@@ -730,15 +746,23 @@ class ConfigReader {
     if (!compare.json && items.length > 0) {
       this.problems.add(ignorePath, "needs json: true (ignored paths are JSON paths; bytes are compared whole)");
     }
+    const paths = this.jsonPaths(items, ignorePath);
+    if (paths === null) return;
+    compare.ignore = this.pathTexts;
+    compare.ignorePaths = paths;
+  }
+
+  /** A list of at most MAX_IGNORE_PATHS JSON paths (§2.3), compiled; their texts in `pathTexts`. */
+  private jsonPaths(items: JSON.Value[], listPath: string): JsonPathSet | null {
     if (items.length > MAX_IGNORE_PATHS) {
-      this.problems.add(ignorePath, "must have at most " + MAX_IGNORE_PATHS.toString() + " paths (got " + items.length.toString() + ")");
-      return;
+      this.problems.add(listPath, "must have at most " + MAX_IGNORE_PATHS.toString() + " paths (got " + items.length.toString() + ")");
+      return null;
     }
     const texts = new Array<string>();
     const paths = new Array<JsonPath>();
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
-      const itemPath = elementPath(ignorePath, i);
+      const itemPath = elementPath(listPath, i);
       if (!(item instanceof JSON.Str) || (<JSON.Str>item)._str.length == 0) {
         this.mustBe(itemPath, "a JSON path such as \"meta.request_id\" or \"items[*].etag\"", item);
         continue;
@@ -753,8 +777,48 @@ class ConfigReader {
       texts.push(text);
       paths.push(compiled);
     }
-    compare.ignore = texts;
-    compare.ignorePaths = new JsonPathSet(paths);
+    this.pathTexts = texts;
+    return new JsonPathSet(paths);
+  }
+
+  /** `samples` (contract §2.7). */
+  private samples(top: JSON.Obj): Samples | null {
+    const obj = this.object(top, "", "samples", SAMPLES_KEYS);
+    if (obj === null) return null;
+    const path = "samples";
+    const samples = new Samples();
+    const cluster = this.string(obj, path, "cluster", "a non-empty string", (s: string): bool => s.length > 0);
+    if (cluster !== null) {
+      samples.cluster = cluster;
+      samples.clusterBytes = String.UTF8.encode(cluster);
+    } else if (!obj.has("cluster")) {
+      this.problems.add(memberPath(path, "cluster"), "is required");
+    }
+    samples.perSecond = <i32>this.int(obj, path, "per_second", 0, MAX_SAMPLES_PER_SECOND, samples.perSecond);
+    const percent = obj.get("match_percent");
+    if (percent !== null) {
+      if (this.isNumber(percent) && this.numberValue >= 0 && this.numberValue <= 100) {
+        samples.matchPercent = this.numberValue;
+        samples.matchThreshold = <i32>Math.round(this.numberValue * 100);
+      } else {
+        this.mustBe(memberPath(path, "match_percent"), "a number from 0 to 100", percent);
+      }
+    }
+    samples.maxBodyBytes = <i32>this.int(obj, path, "max_body_bytes", 0, MAX_SAMPLE_BODY_BYTES, samples.maxBodyBytes);
+    const headers = this.headerNames(obj, path, "headers");
+    if (headers !== null) {
+      samples.headers = headers;
+      samples.headerBytes = encodeAll(headers);
+    }
+    const redact = this.array(obj, path, "redact", "an array of JSON paths");
+    if (redact !== null) {
+      const paths = this.jsonPaths(redact, memberPath(path, "redact"));
+      if (paths !== null) {
+        samples.redact = this.pathTexts;
+        samples.redactPaths = paths;
+      }
+    }
+    return samples;
   }
 
   private limits(ruleObj: JSON.Obj, rulePath: string, limits: Limits): void {

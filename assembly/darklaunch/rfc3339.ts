@@ -87,3 +87,36 @@ export function parseRfc3339(s: string): i64 {
   const seconds: i64 = ((days * 24 + <i64>hour) * 60 + <i64>minute - <i64>offsetMinutes) * 60 + <i64>second;
   return seconds * 1000 + <i64>millis;
 }
+
+function pad(v: i64, width: i32): string {
+  let s = v.toString();
+  while (s.length < width) s = "0" + s;
+  return s;
+}
+
+/**
+ * Milliseconds since the Unix epoch as an RFC 3339 time in UTC with milliseconds,
+ * e.g. `2026-11-26T09:47:49.891Z` ("civil from days", H. Hinnant; years 0000–9999).
+ */
+export function formatRfc3339Utc(ms: i64): string {
+  let days = ms / 86400000;
+  let rest = ms % 86400000;
+  if (rest < 0) {
+    rest += 86400000;
+    days--;
+  }
+  const z = days + 719468;
+  const era = (z >= 0 ? z : z - 146096) / 146097;
+  const doe = z - era * 146097;
+  const yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const mp = (5 * doy + 2) / 153;
+  const d = doy - (153 * mp + 2) / 5 + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const h = rest / 3600000;
+  const min = (rest / 60000) % 60;
+  const s = (rest / 1000) % 60;
+  const milli = rest % 1000;
+  return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(h, 2) + ":" + pad(min, 2) + ":" + pad(s, 2) + "." + pad(milli, 3) + "Z";
+}

@@ -1,15 +1,18 @@
-// The root context: configuration, per-rule runtime, and the dark calls in flight on this VM.
+// The root context: configuration, per-rule runtime, and the calls in flight on this VM (dark,
+// noise and sample calls all answer here, keyed by their tokens).
 import { RootContext, StreamContext } from "../abi/context";
 import { BufferType, LogLevel, MapType } from "../abi/enums";
 import { done, getBufferBytes, getHeaderMap, log, monotonicNanos, randomU64, streamBufferBytes } from "../abi/hostcalls";
-import { Compare, Config } from "../darklaunch/config";
+import { HeaderMap } from "../abi/headers";
+import { Compare, Config, Samples } from "../darklaunch/config";
 import { parseConfig } from "../darklaunch/config_parse";
 import { comparePair, Outcome, PairComparison, ResponseSummary, parseStatus, statusClass } from "../darklaunch/compare";
 import { hex64 } from "../darklaunch/hash";
-import { Xorshift64 } from "../darklaunch/sampling";
+import { Xorshift64, bucketIsIn } from "../darklaunch/sampling";
 import { MISMATCH_PARTS } from "../darklaunch/stats_names";
 import { DarkCall } from "./dark_call";
 import { RuleRuntime } from "./rule_runtime";
+import { SampleSender } from "./samples";
 import { GUARD_BYTES, finish, initSharedKey, takeToken } from "./shared_state";
 import { elapsedMs, nowMs } from "./clock";
 import { DarkLaunchStream } from "./stream";
@@ -20,12 +23,26 @@ const MISMATCH_LOG_KEY: ArrayBuffer = String.UTF8.encode("darklaunch/mismatch_lo
 // @ts-ignore: decorator
 @inline const BODY_SLICE: i32 = 65536;
 
+/** How a called side ended, as the callback sees it. */
+enum Ending {
+  /** A response from the service. */
+  Answered,
+  /** No response (reset, refused, no upstream), or one Envoy made up. */
+  Failed,
+  /** Envoy's local 504: the call's timeout. */
+  TimedOut,
+}
+
 export class DarkLaunchRoot extends RootContext {
   config: Config | null = null;
+  /** `config.samples` once configured (null: no samples). */
+  samplesConfig: Samples | null = null;
   rules: RuleRuntime[] = [];
   needsRouteName: bool = false;
   readonly random: Xorshift64 = new Xorshift64(randomU64());
+  /** Dark and noise calls by token (a call with a noise side is here under both tokens). */
   private calls: Map<u32, DarkCall> = new Map<u32, DarkCall>();
+  private sender: SampleSender | null = null;
   private shuttingDown: bool = false;
 
   onConfigure(size: i32): bool {
@@ -38,9 +55,10 @@ export class DarkLaunchRoot extends RootContext {
     }
     const rules = new Array<RuleRuntime>();
     for (let i = 0; i < config.rules.length; i++) {
-      const runtime = new RuleRuntime(config.rules[i]);
-      if (!runtime.metrics.define(config.rules[i].name)) {
-        log(LogLevel.Error, "darklaunch: Envoy refused to define the stats of rule " + config.rules[i].name);
+      const rule = config.rules[i];
+      const runtime = new RuleRuntime(rule);
+      if (!runtime.metrics.define(rule.name, rule.compare.noiseCluster !== null)) {
+        log(LogLevel.Error, "darklaunch: Envoy refused to define the stats of rule " + rule.name);
         return false;
       }
       initSharedKey(runtime.guardKey, GUARD_BYTES);
@@ -48,7 +66,18 @@ export class DarkLaunchRoot extends RootContext {
       rules.push(runtime);
     }
     initSharedKey(MISMATCH_LOG_KEY, 16);
+    const samples = config.samples;
+    if (samples !== null) {
+      const sender = new SampleSender(samples);
+      if (!sender.define()) {
+        log(LogLevel.Error, "darklaunch: Envoy refused to define the samples stats");
+        return false;
+      }
+      this.sender = sender;
+    }
     this.config = config;
+    // per_second 0 turns sampling off: nothing is kept for a sample (the counters stay at 0).
+    this.samplesConfig = samples !== null && samples.perSecond > 0 ? samples : null;
     this.rules = rules;
     this.needsRouteName = config.needsRouteName;
     log(LogLevel.Info, "darklaunch: configured " + rules.length.toString() + " rule(s)" + (config.enabled ? "" : " (disabled)"));
@@ -60,73 +89,98 @@ export class DarkLaunchRoot extends RootContext {
   }
 
   /**
-   * Shut down (a new configuration replaced this one, or the VM stops): dark calls still in
-   * flight belong to this root, so it stays until they have all called back; their slots, stats
-   * and comparisons are settled as usual, then the host is told it may delete the root.
+   * Shut down (a new configuration replaced this one, or the VM stops): calls still in flight
+   * belong to this root, so it stays until they have all called back; their slots, stats,
+   * comparisons and samples are settled as usual, then the host is told it may delete the root.
    */
   onDone(): bool {
     this.shuttingDown = true;
-    return this.calls.size == 0;
+    return this.idle;
   }
 
-  /** Registers a call just dispatched. */
+  private get idle(): bool {
+    const sender = this.sender;
+    return this.calls.size == 0 && (sender === null || sender.pending == 0);
+  }
+
+  /** Registers a call just dispatched (and its noise call). */
   track(call: DarkCall): void {
     this.calls.set(call.token, call);
+    if (call.hasNoiseCall) this.calls.set(call.noiseToken, call);
   }
 
   onHttpCallResponse(token: u32, numHeaders: i32, bodySize: i32, numTrailers: i32): void {
-    if (!this.calls.has(token)) return;
-    const call = this.calls.get(token);
+    const sender = this.sender;
+    if (sender !== null && sender.owns(token)) {
+      sender.answered(token, numHeaders);
+    } else if (this.calls.has(token)) {
+      const call = this.calls.get(token);
+      this.calls.delete(token);
+      if (call.hasNoiseCall && token == call.noiseToken) this.noiseAnswered(call, numHeaders, bodySize, numTrailers);
+      else this.darkAnswered(call, numHeaders, bodySize, numTrailers);
+    } else {
+      return;
+    }
+    if (this.shuttingDown && this.idle) done();
+  }
+
+  private darkAnswered(call: DarkCall, numHeaders: i32, bodySize: i32, numTrailers: i32): void {
     const runtime = call.runtime;
     const metrics = runtime.metrics;
-    const compare = runtime.rule.compare;
     const endNs = monotonicNanos();
-
+    const ending = readCalledSide(call.dark, runtime.rule.compare, numHeaders, bodySize, numTrailers);
     let failed = true;
-    if (numHeaders == 0) {
+    if (ending == Ending.TimedOut) {
+      metrics.darkTimeout();
+    } else if (ending == Ending.Failed) {
       metrics.darkFailed();
     } else {
-      const headers = getHeaderMap(MapType.HttpCallResponseHeaders);
-      if (headers.indexOf(UPSTREAM_SERVICE_TIME) < 0) {
-        // A local reply of Envoy's async client: nothing came from the dark service.
-        const s = headers.indexOf(STATUS);
-        if (s >= 0 && parseStatus(headers.valuePtr(s), headers.valueLen(s)) == 504) metrics.darkTimeout();
-        else metrics.darkFailed();
-      } else {
-        const dark = call.dark;
-        dark.takeHeaders(compare, headers);
-        if (numTrailers > 0 && dark.wantsTrailers()) dark.takeTrailers(compare, getHeaderMap(MapType.HttpCallResponseTrailers));
-        dark.settleStatus();
-        if (dark.status < 0) {
-          metrics.darkFailed();
-        } else {
-          const cls = statusClass(dark.status);
-          metrics.darkStatus(cls);
-          failed = cls == 3;
-          readDarkBody(dark, compare, bodySize);
-        }
-      }
+      const cls = statusClass(call.dark.status);
+      metrics.darkStatus(cls);
+      failed = cls == 3;
     }
     metrics.darkLatencyMs(elapsedMs(call.startNs, endNs));
     const endMs = <i64>(endNs / 1_000_000);
     metrics.inFlight(finish(runtime.guardKey, call.inFlightBucket, endMs, failed, runtime.rule.breaker));
     call.darkFinished = true;
     // The stream may be gone without ever finishing its side (the host deleted it during a
-    // shutdown): the dark side is the last word then.
+    // shutdown): the called sides are the last word then.
     if (this.shuttingDown) call.primaryFinished = true;
     this.settle(call);
-    if (this.shuttingDown && this.calls.size == 0) done();
   }
 
-  /** Once both sides are finished: compares, counts, logs a sampled mismatch, forgets the call. */
+  /** The noise side only ever makes its own pair complete or not: no breaker, no dark stats. */
+  private noiseAnswered(call: DarkCall, numHeaders: i32, bodySize: i32, numTrailers: i32): void {
+    readCalledSide(call.noise!, call.runtime.rule.compare, numHeaders, bodySize, numTrailers);
+    call.noiseFinished = true;
+    if (this.shuttingDown) call.primaryFinished = true;
+    this.settle(call);
+  }
+
+  /**
+   * Called when any side finishes: counts each pair once both its sides are finished; once
+   * every side is, sends the pair's sample if one was wanted, and forgets the call.
+   */
   settle(call: DarkCall): void {
-    if (!call.settled) return;
-    this.calls.delete(call.token);
     const compare = call.runtime.rule.compare;
+    if (!call.darkSettled && call.darkPairReady) {
+      call.darkSettled = true;
+      this.settleDarkPair(call, compare);
+    }
+    if (!call.noiseSettled && call.noisePairReady) {
+      call.noiseSettled = true;
+      this.settleNoisePair(call, compare);
+    }
+    if (!call.done) return;
+    if (call.sampleWanted) this.sender!.send(call);
+  }
+
+  private settleDarkPair(call: DarkCall, compare: Compare): void {
     if (!compare.any) return;
     const metrics = call.runtime.metrics;
-    if (!call.primary.complete || !call.primary.fromUpstream || !call.dark.complete) {
+    if (!bothComplete(call.primary, call.dark)) {
       metrics.compareIncomplete();
+      this.dropSample(call);
       return;
     }
     const result = comparePair(compare, call.primary, call.dark);
@@ -134,10 +188,39 @@ export class DarkLaunchRoot extends RootContext {
     for (let i = 0; i < result.undecoded; i++) metrics.compareUndecoded();
     if (result.outcome == Outcome.Match) {
       metrics.compareMatch();
+    } else {
+      metrics.compareMismatch(result.outcome);
+      this.logMismatch(call, result);
+    }
+    call.darkResult = result;
+    const samples = this.samplesConfig;
+    if (samples !== null && (result.outcome != Outcome.Match || bucketIsIn(this.random.nextBucket(), samples.matchThreshold))) {
+      call.sampleWanted = true;
+    } else {
+      this.dropSample(call);
+    }
+  }
+
+  private settleNoisePair(call: DarkCall, compare: Compare): void {
+    const metrics = call.runtime.metrics;
+    const noise = call.noise!;
+    if (!bothComplete(call.primary, noise)) {
+      metrics.noiseIncomplete();
       return;
     }
-    metrics.compareMismatch(result.outcome);
-    this.logMismatch(call, result);
+    const result = comparePair(compare, call.primary, noise);
+    if (result.outcome == Outcome.Match) metrics.noiseMatch();
+    else metrics.noiseMismatch(result.outcome);
+    call.noiseResult = result;
+  }
+
+  /** The pair will not be sampled: what was kept for a sample goes at once. */
+  private dropSample(call: DarkCall): void {
+    call.sampleWanted = false;
+    call.primary.dropCapture();
+    call.dark.dropCapture();
+    const noise = call.noise;
+    if (noise !== null) noise.dropCapture();
   }
 
   private logMismatch(call: DarkCall, result: PairComparison): void {
@@ -159,13 +242,36 @@ export class DarkLaunchRoot extends RootContext {
   }
 }
 
-function readDarkBody(dark: ResponseSummary, compare: Compare, bodySize: i32): void {
-  if (compare.body && bodySize > 0) {
-    const read = streamBufferBytes(BufferType.HttpCallResponseBody, 0, bodySize, BODY_SLICE, dark.body);
-    if (read != bodySize) return; // body not fully readable: the pair stays incomplete
+/** Both sides answered in full, and the primary's answer came from its service. */
+function bothComplete(primary: ResponseSummary, other: ResponseSummary): bool {
+  return primary.complete && primary.fromUpstream && other.complete;
+}
+
+/**
+ * Reads a called side (dark or noise) in its http-call callback: headers, trailers where they
+ * matter, the body; marks it complete when all of it was read. Envoy's async client turns
+ * refusals, resets and timeouts into local replies: they lack x-envoy-upstream-service-time.
+ */
+function readCalledSide(side: ResponseSummary, compare: Compare, numHeaders: i32, bodySize: i32, numTrailers: i32): Ending {
+  if (numHeaders == 0) return Ending.Failed;
+  const headers = getHeaderMap(MapType.HttpCallResponseHeaders);
+  if (headers.indexOf(UPSTREAM_SERVICE_TIME) < 0) return localReplyEnding(headers);
+  side.takeHeaders(compare, headers);
+  if (numTrailers > 0 && side.readsTrailers) side.takeTrailers(compare, getHeaderMap(MapType.HttpCallResponseTrailers));
+  side.settleStatus();
+  if (side.status < 0) return Ending.Failed;
+  if ((compare.body || side.capture !== null) && bodySize > 0) {
+    const read = streamBufferBytes(BufferType.HttpCallResponseBody, 0, bodySize, BODY_SLICE, side.body);
+    if (read != bodySize) return Ending.Answered; // body not fully readable: the pair stays incomplete
   }
-  dark.body.finish();
-  dark.complete = true;
+  side.body.finish();
+  side.complete = true;
+  return Ending.Answered;
+}
+
+function localReplyEnding(headers: HeaderMap): Ending {
+  const s = headers.indexOf(STATUS);
+  return s >= 0 && parseStatus(headers.valuePtr(s), headers.valueLen(s)) == 504 ? Ending.TimedOut : Ending.Failed;
 }
 
 /** ` paths=a.b,items[3].c` for a JSON body mismatch (`paths=-` when none could be named), else "". */

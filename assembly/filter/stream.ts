@@ -8,6 +8,7 @@ import { HeaderMap, equalsBytes } from "../abi/headers";
 import { BoundedBytes, parseDecimal } from "../abi/bytes";
 import { ResponseSummary, statusClass } from "../darklaunch/compare";
 import { darkCopyHeaders } from "../darklaunch/copy";
+import { pathWithoutQuery } from "../darklaunch/sample_document";
 import { gateRequest, matchRule, ruleExpires } from "../darklaunch/rules";
 import { Skip } from "../darklaunch/skip";
 import { DarkCall } from "./dark_call";
@@ -19,6 +20,8 @@ import { elapsedMs, wallClockMs } from "./clock";
 const ROUTE_NAME_PATH: ArrayBuffer = String.UTF8.encode("xds\0route_name");
 const CONTENT_LENGTH: ArrayBuffer = String.UTF8.encode("content-length");
 const REQUEST_ID: ArrayBuffer = String.UTF8.encode("x-request-id");
+const METHOD: ArrayBuffer = String.UTF8.encode(":method");
+const PATH: ArrayBuffer = String.UTF8.encode(":path");
 const CODE_DETAILS_PATH: ArrayBuffer = String.UTF8.encode("response\0code_details");
 const VIA_UPSTREAM: ArrayBuffer = String.UTF8.encode("via_upstream");
 // @ts-ignore: decorator
@@ -77,7 +80,7 @@ export class DarkLaunchStream extends StreamContext {
     this.declaredBodyLength = <i32>declared;
     this.phase = Phase.Collecting;
     this.requestHeaders = headers;
-    this.primary = new ResponseSummary(rule.compare);
+    this.primary = new ResponseSummary(rule.compare, config.samples);
     if (endOfStream) this.dispatch(monotonicNanos());
     return FilterHeadersStatus.Continue;
   }
@@ -122,7 +125,7 @@ export class DarkLaunchStream extends StreamContext {
   onResponseBody(bodySize: i32, endOfStream: bool): FilterDataStatus {
     const primary = this.primary;
     if (primary === null || this.phase == Phase.Ignored) return FilterDataStatus.Continue;
-    if (bodySize > 0 && this.runtime!.rule.compare.body) {
+    if (bodySize > 0 && (this.runtime!.rule.compare.body || primary.capture !== null)) {
       streamBufferBytes(BufferType.HttpResponseBody, 0, bodySize, bodySize, primary.body);
     }
     if (endOfStream) this.primaryComplete();
@@ -132,7 +135,7 @@ export class DarkLaunchStream extends StreamContext {
   onResponseTrailers(numTrailers: i32): FilterTrailersStatus {
     const primary = this.primary;
     if (primary === null || this.phase == Phase.Ignored) return FilterTrailersStatus.Continue;
-    if (numTrailers > 0 && primary.wantsTrailers()) primary.takeTrailers(this.runtime!.rule.compare, getHeaderMap(MapType.ResponseTrailers));
+    if (numTrailers > 0 && primary.readsTrailers) primary.takeTrailers(this.runtime!.rule.compare, getHeaderMap(MapType.ResponseTrailers));
     this.primaryComplete();
     return FilterTrailersStatus.Continue;
   }
@@ -215,13 +218,27 @@ export class DarkLaunchStream extends StreamContext {
     const token = httpCall(rule.dark.clusterBytes, copyHeaders, bodyBytes, <u32>rule.dark.timeoutMs);
     if (token < 0) {
       finish(runtime.guardKey, bucket, startMs, false, null);
-      this.logDispatchFailure(runtime, <i32>-token, startMs);
+      this.logDispatchFailure(runtime, "dark", rule.dark.cluster, <i32>-token, startMs);
       this.skip(Skip.DispatchFailed);
       return;
     }
     runtime.metrics.mirrored();
     runtime.metrics.inFlight(inFlight);
-    const call = new DarkCall(<u32>token, runtime, this.primary!, startNs, bucket, requestIdOf(headers));
+    const samples = this.darkRoot.samplesConfig;
+    const call = new DarkCall(<u32>token, runtime, this.primary!, startNs, bucket, requestIdOf(headers), samples);
+    if (samples !== null) this.keepRequestForSample(call, headers);
+    const noiseCluster = rule.compare.noiseClusterBytes;
+    if (noiseCluster !== null) {
+      // The same copy, the same timeout; it rides on the dark call's limits slot.
+      const noiseToken = httpCall(noiseCluster, copyHeaders, bodyBytes, <u32>rule.dark.timeoutMs);
+      if (noiseToken >= 0) {
+        call.noiseToken = <u32>noiseToken;
+        call.hasNoiseCall = true;
+        call.noiseFinished = false;
+      } else {
+        this.logDispatchFailure(runtime, "noise", rule.compare.noiseCluster!, <i32>-noiseToken, startMs);
+      }
+    }
     this.call = call;
     this.darkRoot.track(call);
     this.phase = Phase.Mirrored;
@@ -232,13 +249,19 @@ export class DarkLaunchStream extends StreamContext {
     if (this.primary!.complete) this.primaryFinishedMirrored();
   }
 
-  private logDispatchFailure(runtime: RuleRuntime, result: i32, nowMs: i64): void {
+  /** What a sample says of the request: its method and its path without the query string. */
+  private keepRequestForSample(call: DarkCall, headers: HeaderMap): void {
+    const m = headers.indexOf(METHOD);
+    const p = headers.indexOf(PATH);
+    call.method = m >= 0 ? copyOf(headers.valuePtr(m), headers.valueLen(m)) : new ArrayBuffer(0);
+    call.path = p >= 0 ? pathWithoutQuery(headers.valuePtr(p), headers.valueLen(p)) : new ArrayBuffer(0);
+  }
+
+  /** An error line when Envoy refuses a call (unknown cluster...), at most once per rule every 10 s per worker. */
+  private logDispatchFailure(runtime: RuleRuntime, kind: string, cluster: string, result: i32, nowMs: i64): void {
     if (runtime.lastDispatchErrorLogMs >= 0 && nowMs - runtime.lastDispatchErrorLogMs < DISPATCH_ERROR_LOG_INTERVAL_MS) return;
     runtime.lastDispatchErrorLogMs = nowMs;
-    log(
-      LogLevel.Error,
-      "darklaunch: dark call to cluster \"" + runtime.rule.dark.cluster + "\" refused by Envoy (rule " + runtime.rule.name + "): " + wasmResultName(result),
-    );
+    log(LogLevel.Error, "darklaunch: " + kind + " call to cluster \"" + cluster + "\" refused by Envoy (rule " + runtime.rule.name + "): " + wasmResultName(result));
   }
 }
 
@@ -256,9 +279,12 @@ function answeredByUpstream(): bool {
 function requestIdOf(headers: HeaderMap): ArrayBuffer | null {
   const i = headers.indexOf(REQUEST_ID);
   if (i < 0) return null;
-  const len = min(headers.valueLen(i), MAX_LOGGED_REQUEST_ID);
+  return copyOf(headers.valuePtr(i), min(headers.valueLen(i), MAX_LOGGED_REQUEST_ID));
+}
+
+function copyOf(ptr: usize, len: i32): ArrayBuffer {
   const out = new ArrayBuffer(len);
-  memory.copy(changetype<usize>(out), headers.valuePtr(i), len);
+  memory.copy(changetype<usize>(out), ptr, len);
   return out;
 }
 

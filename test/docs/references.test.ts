@@ -66,6 +66,7 @@ const KEY_SECTIONS: Record<keyof typeof KEYS, string> = {
   BODY_KEYS: "### `compare.body`",
   LIMITS_KEYS: "### `limits`",
   BREAKER_KEYS: "### `breaker`",
+  SAMPLES_KEYS: "## `samples`",
 };
 
 test("docs/configuration.md describes every key the parser accepts, in the section of its object", () => {

@@ -12,6 +12,7 @@ import {
   SKIP_REASONS,
   STATUS_CLASSES,
   counterSuffixes,
+  noiseCounterSuffixes,
   ruleStatName,
 } from "../../assembly/darklaunch/stats_names.js";
 
@@ -62,6 +63,11 @@ export async function ruleStats(adminUrl: string, rule: string): Promise<RuleSta
     else out[suffix] = v;
   }
   if (missing.length > 0) throw new Error(`stats missing at /stats: ${missing.join(", ")}`);
+  // The noise counters exist only for rules with a noise cluster: all of them, or none.
+  const noise = noiseCounterSuffixes().map((suffix) => [suffix, values.get(statName(rule, suffix))] as const);
+  const present = noise.filter(([, v]) => v !== undefined);
+  if (present.length > 0 && present.length < noise.length) throw new Error(`${rule}: only some noise counters at /stats`);
+  for (const [suffix, v] of present) out[suffix] = v!;
   return out;
 }
 
@@ -104,7 +110,7 @@ export function waitForRuleStats(
 }
 
 function invariantProblems(s: RuleStats, compare: boolean): string[] {
-  return brokenInvariants((suffix) => s[suffix] ?? 0, compare);
+  return brokenInvariants((suffix) => s[suffix] ?? 0, compare, "noise.match" in s);
 }
 
 /**

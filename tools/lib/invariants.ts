@@ -13,8 +13,11 @@ export function darkCallsEnded(count: CounterOf): number {
   return sum(count, "dark.status.", STATUS_CLASSES) + count("dark.failed") + count("dark.timeout");
 }
 
-/** The invariants that do not hold, each with its numbers; [] when all hold. */
-export function brokenInvariants(count: CounterOf, comparisonOn = true): string[] {
+/**
+ * The invariants that do not hold, each with its numbers; [] when all hold. `noiseOn`: the rule
+ * has a noise cluster (the fourth invariant, over the `noise.*` counters).
+ */
+export function brokenInvariants(count: CounterOf, comparisonOn = true, noiseOn = false): string[] {
   const broken: string[] = [];
   const requests = count("requests");
   const mirrored = count("mirrored");
@@ -25,6 +28,10 @@ export function brokenInvariants(count: CounterOf, comparisonOn = true): string[
   if (comparisonOn) {
     const compared = count("compare.match") + sum(count, "compare.mismatch.", MISMATCH_PARTS) + count("compare.incomplete");
     if (mirrored !== compared) broken.push(`mirrored ${mirrored} != compare.match + Σ compare.mismatch.* + compare.incomplete ${compared}`);
+  }
+  if (noiseOn) {
+    const noise = count("noise.match") + sum(count, "noise.mismatch.", MISMATCH_PARTS) + count("noise.incomplete");
+    if (mirrored !== noise) broken.push(`mirrored ${mirrored} != noise.match + Σ noise.mismatch.* + noise.incomplete ${noise}`);
   }
   return broken;
 }

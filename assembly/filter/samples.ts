@@ -1,0 +1,104 @@
+// Sending mismatch samples (contract §2.7): the process-wide budget (a token bucket in shared
+// data, `per_second` for all rules of all workers), the POST to the collector cluster, and its
+// counters `darklaunch.samples.sent|dropped|failed`. Sending never delays or fails anything: the
+// call is fire-and-forget, its answer only counted.
+import { MetricType } from "../abi/enums";
+import { defineMetric, getHeaderMap, httpCall, incrementMetric } from "../abi/hostcalls";
+import { HeaderMapWriter } from "../abi/headers";
+import { MapType } from "../abi/enums";
+import { Samples } from "../darklaunch/config";
+import { parseStatus } from "../darklaunch/compare";
+import { SampleRequest, sampleDocument } from "../darklaunch/sample_document";
+import { SAMPLES_COUNTERS, samplesStatName } from "../darklaunch/stats_names";
+import { DarkCall } from "./dark_call";
+import { initSharedKey, takeToken } from "./shared_state";
+import { nowMs, wallClockMs } from "./clock";
+
+const RATE_KEY: ArrayBuffer = String.UTF8.encode("darklaunch/samples/rate");
+const METHOD: ArrayBuffer = String.UTF8.encode(":method");
+const POST: ArrayBuffer = String.UTF8.encode("POST");
+const PATH: ArrayBuffer = String.UTF8.encode(":path");
+const SAMPLES_PATH: ArrayBuffer = String.UTF8.encode("/v1/samples");
+const AUTHORITY: ArrayBuffer = String.UTF8.encode(":authority");
+const CONTENT_TYPE: ArrayBuffer = String.UTF8.encode("content-type");
+const JSON_TYPE: ArrayBuffer = String.UTF8.encode("application/json");
+const STATUS: ArrayBuffer = String.UTF8.encode(":status");
+/** How long a sample may take to be acknowledged before it counts as failed. */
+// @ts-ignore: decorator
+@inline const SAMPLE_TIMEOUT_MS: u32 = 5000;
+
+// Positions in SAMPLES_COUNTERS.
+const SENT: i32 = 0;
+const DROPPED: i32 = 1;
+const FAILED: i32 = 2;
+
+export class SampleSender {
+  private counters: StaticArray<u32> = new StaticArray<u32>(SAMPLES_COUNTERS.length);
+  /** Sample calls awaiting their answer. */
+  private calls: Set<u32> = new Set<u32>();
+  private readonly headers: ArrayBuffer;
+
+  constructor(readonly samples: Samples) {
+    const w = new HeaderMapWriter(4);
+    w.addBuffers(METHOD, POST);
+    w.addBuffers(PATH, SAMPLES_PATH);
+    w.addBuffers(AUTHORITY, samples.clusterBytes);
+    w.addBuffers(CONTENT_TYPE, JSON_TYPE);
+    this.headers = w.encode();
+  }
+
+  /** Defines the counters (at 0 from now on) and the budget's shared key; false if Envoy refused one. */
+  define(): bool {
+    assert(SAMPLES_COUNTERS.length == 3, "samples stats table and slots disagree");
+    for (let i = 0; i < SAMPLES_COUNTERS.length; i++) {
+      const id = defineMetric(MetricType.Counter, samplesStatName(SAMPLES_COUNTERS[i]));
+      if (id < 0) return false;
+      unchecked((this.counters[i] = <u32>id));
+    }
+    initSharedKey(RATE_KEY, 16);
+    return true;
+  }
+
+  get pending(): i32 {
+    return this.calls.size;
+  }
+
+  owns(token: u32): bool {
+    return this.calls.has(token);
+  }
+
+  private count(slot: i32): void {
+    incrementMetric(unchecked(this.counters[slot]), 1);
+  }
+
+  /** The call's pair is to be sampled and every side has finished: within the budget, POST it. */
+  send(call: DarkCall): void {
+    const samples = this.samples;
+    if (!takeToken(RATE_KEY, samples.perSecond, nowMs())) {
+      this.count(DROPPED);
+      return;
+    }
+    const request = new SampleRequest(call.runtime.rule.name, wallClockMs(), call.requestId, call.method!, call.path!);
+    const noise = call.noise;
+    const document = sampleDocument(samples, request, call.primary, call.dark, call.darkResult!, noise, noise !== null ? call.noiseResult : null);
+    const token = httpCall(samples.clusterBytes, this.headers, document, SAMPLE_TIMEOUT_MS);
+    if (token < 0) {
+      this.count(FAILED);
+      return;
+    }
+    this.calls.add(<u32>token);
+  }
+
+  /** The collector answered (or the call failed): 2xx is sent, anything else failed. */
+  answered(token: u32, numHeaders: i32): void {
+    this.calls.delete(token);
+    if (numHeaders == 0) {
+      this.count(FAILED);
+      return;
+    }
+    const headers = getHeaderMap(MapType.HttpCallResponseHeaders);
+    const s = headers.indexOf(STATUS);
+    const status = s >= 0 ? parseStatus(headers.valuePtr(s), headers.valueLen(s)) : -1;
+    this.count(status >= 200 && status < 300 ? SENT : FAILED);
+  }
+}
