@@ -225,6 +225,18 @@ export class JsonRedactor extends ByteSink {
       this.append(ptr, len);
       return;
     }
+    // While bytes are being copied, read no further than one byte past the room left: a chunk
+    // much larger than the cap is not read to its end once the output is full.
+    while (len > 0 && !this.stopped && !this.invalid) {
+      const n = this.skipLevel < 0 ? min(len, this.maxOutputBytes - this.length + 1) : len;
+      this.read(ptr, n);
+      ptr += <usize>n;
+      len -= n;
+    }
+    if (len > 0 && this.invalid && !this.stopped) this.append(ptr, len);
+  }
+
+  private read(ptr: usize, len: i32): void {
     let p = ptr;
     const end = ptr + <usize>len;
     this.run = ptr;
