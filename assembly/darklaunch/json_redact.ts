@@ -148,9 +148,14 @@ export class JsonRedactor extends ByteSink {
   private stopped: bool = false;
   private finished: bool = false;
 
-  constructor(readonly paths: JsonPathSet, readonly maxOutputBytes: i32) {
+  /** The cap on the output, in bytes (a negative one is 0). */
+  readonly maxOutputBytes: i32;
+
+  constructor(readonly paths: JsonPathSet, maxOutputBytes: i32) {
     super();
-    this.buffer = new ArrayBuffer(min(max(maxOutputBytes, 0), 1024));
+    const cap = max(maxOutputBytes, 0);
+    this.buffer = new ArrayBuffer(min(cap, 1024));
+    this.maxOutputBytes = cap;
     this.keyCap = paths.longestName;
     this.keys = new ArrayBuffer(paths.longestName + 8);
     this.matcher = paths.isEmpty ? null : new JsonPathMatcher(paths);
@@ -228,7 +233,8 @@ export class JsonRedactor extends ByteSink {
     // While bytes are being copied, read no further than one byte past the room left: a chunk
     // much larger than the cap is not read to its end once the output is full.
     while (len > 0 && !this.stopped && !this.invalid) {
-      const n = this.skipLevel < 0 ? min(len, this.maxOutputBytes - this.length + 1) : len;
+      const room = this.maxOutputBytes - this.length;
+      const n = this.skipLevel >= 0 || room >= len ? len : room + 1;
       this.read(ptr, n);
       ptr += <usize>n;
       len -= n;
