@@ -205,7 +205,10 @@ export class JsonRedactor extends ByteSink {
     return this.cut;
   }
 
-  /** At least one value was replaced, or the rest of a body that is not JSON was withheld. */
+  /**
+   * A replacement is in the output (its first byte at least), or the rest of a body that is not
+   * JSON was withheld.
+   */
   get redacted(): bool {
     return this.replaced || this.withheldRest;
   }
