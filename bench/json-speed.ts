@@ -14,6 +14,7 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { Rng } from "../test/emulator/random.ts";
+import { cpuTimeMedians, jsonBenchBodies } from "./json-bodies.ts";
 import { type Digest, JsonDigestModule } from "../test/support/json-digest-wasm.ts";
 
 const args = process.argv.slice(2);
@@ -24,116 +25,14 @@ const option = (name: string): string | undefined => {
 const SECONDS = Number(option("--seconds") ?? 4.5);
 const ROUNDS = 15;
 const CHUNK = 16 * 1024;
+const timeAll = (fns: Array<() => void>): number[] => cpuTimeMedians(fns, SECONDS, ROUNDS);
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-// ---- realistic bodies: a page of an orders API ----
-
-function order(rng: Rng, i: number): unknown {
-  const items = Array.from({ length: rng.int(1, 5) }, (_, k) => ({
-    sku: `SKU-${rng.ascii(8, "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789")}`,
-    name: rng.pick(["Espresso cup", "Café crème filter", "Grinder (manual)", "Kettle — 1.2 l", "Scale 0.1 g", "Tamper 58 mm"]),
-    quantity: rng.int(1, 4),
-    unit_price: Number((rng.int(199, 19999) / 100).toFixed(2)),
-    tags: Array.from({ length: rng.int(0, 3) }, () => rng.pick(["sale", "new", "eco", "gift", "bundle"])),
-    etag: rng.ascii(16, "0123456789abcdef"),
-  }));
-  return {
-    id: 100000 + i,
-    uuid: `${rng.ascii(8, "0123456789abcdef")}-${rng.ascii(4, "0123456789abcdef")}-4${rng.ascii(3, "0123456789abcdef")}-${rng.ascii(12, "0123456789abcdef")}`,
-    status: rng.pick(["pending", "paid", "shipped", "delivered", "cancelled"]),
-    created_at: `2026-11-${String(rng.int(1, 28)).padStart(2, "0")}T${String(rng.int(0, 23)).padStart(2, "0")}:${String(rng.int(0, 59)).padStart(2, "0")}:00Z`,
-    customer: {
-      id: rng.int(1, 1e6),
-      name: rng.pick(["Zoë Åkesson", "José Núñez", "Li Wei", "Amara Okafor", "O'Brien, Seán"]),
-      email: `${rng.ascii(8)}@example.com`,
-      address: { street: `${rng.int(1, 300)} ${rng.pick(["Main St", "Rue de la Paix", "Königstraße"])}`, city: rng.pick(["Lyon", "Zürich", "Austin"]), zip: String(rng.int(10000, 99999)), country: rng.pick(["FR", "CH", "US"]) },
-      vip: rng.chance(0.1),
-    },
-    items,
-    total: Number(items.reduce((s, it) => s + it.unit_price * it.quantity, 0).toFixed(2)),
-    currency: "EUR",
-    discount: rng.chance(0.3) ? Number((rng.int(1, 50) / 100).toFixed(2)) : null,
-    notes: rng.chance(0.2) ? `Leave at the door\n"ring twice"` : null,
-    trace_id: rng.ascii(32, "0123456789abcdef"),
-  };
-}
-
-/** A page of orders of about `bytes` bytes of compact JSON. */
-function ordersPage(bytes: number, seed: number): string {
-  const rng = new Rng(seed);
-  const orders: unknown[] = [];
-  let size = 60;
-  while (size < bytes) {
-    const o = order(rng, orders.length);
-    size += JSON.stringify(o).length + 1;
-    orders.push(o);
-  }
-  return JSON.stringify({ data: orders, meta: { page: 1, per_page: orders.length, total: 4711, request_id: "f3a9c2" } });
-}
-
-/** An array of numbers only: the case with the most leaves per byte. */
-function numbers(bytes: number, seed: number): string {
-  const rng = new Rng(seed);
-  const out: number[] = [];
-  let size = 2;
-  while (size < bytes) {
-    const v = rng.chance(0.5) ? rng.int(0, 100000) : Number((rng.next() * 1000).toFixed(3));
-    out.push(v);
-    size += String(v).length + 1;
-  }
-  return JSON.stringify(out);
-}
-
-const bodies: Array<{ name: string; text: string }> = [
-  { name: "status-200B", text: JSON.stringify({ status: "ok", id: 48213, version: "2.14.1", region: "eu-west-1", ready: true, checks: { db: "ok", cache: "ok", queue: null }, updated_at: "2026-11-26T09:47:49Z" }) },
-  { name: "orders-4KiB", text: ordersPage(4 * 1024, 1) },
-  { name: "orders-64KiB", text: ordersPage(64 * 1024, 2) },
-  { name: "orders-1MiB", text: ordersPage(1024 * 1024, 3) },
-  { name: "orders-64KiB-pretty", text: JSON.stringify(JSON.parse(ordersPage(64 * 1024, 2)), null, 2) },
-  { name: "numbers-64KiB", text: numbers(64 * 1024, 4) },
-];
+const bodies = jsonBenchBodies();
 
 // --dump DIR writes the bodies there, to look at or to profile with.
 const dumpDir = option("--dump");
 if (dumpDir) for (const { name, text } of bodies) writeFileSync(`${dumpDir}/${name}.json`, text);
-
-// ---- timing ----
-
-/**
- * CPU time (this process, user + system) per run of each function, in µs: ROUNDS rounds, each
- * running every function in turn for about SECONDS / ROUNDS, and the median per function. CPU
- * time rather than wall time because the machine is shared (a descheduled run costs no CPU);
- * rounds interleaved so that a slow phase of the machine hits every function alike.
- */
-function timeAll(fns: Array<() => void>): number[] {
-  const cpu = () => {
-    const u = process.cpuUsage();
-    return u.user + u.system;
-  };
-  for (const fn of fns) {
-    const warm = performance.now();
-    while (performance.now() - warm < 200) fn();
-  }
-  const reps = fns.map((fn) => {
-    // Runs per round: about SECONDS / ROUNDS / fns.length of CPU each.
-    let n = 0;
-    const start = cpu();
-    while (cpu() - start < 20_000) {
-      fn();
-      n++;
-    }
-    return Math.max(1, Math.round((n * (SECONDS * 1e6)) / ROUNDS / fns.length / 20_000));
-  });
-  const samples: number[][] = fns.map(() => []);
-  for (let r = 0; r < ROUNDS; r++) {
-    fns.forEach((fn, k) => {
-      const start = cpu();
-      for (let i = 0; i < reps[k]!; i++) fn();
-      samples[k]!.push((cpu() - start) / reps[k]!);
-    });
-  }
-  return samples.map((s) => s.sort((x, y) => x - y)[s.length >> 1]!);
-}
 
 if (!option("--no-build")) {
   execFileSync("npm", ["run", "--silent", "build:json-test"], { cwd: ROOT, stdio: "inherit" });

@@ -170,6 +170,10 @@ describe("json_redact: the cap", () => {
     expect(run("", [], 0).truncated).toBe(false);
     expect(run("1", [], 0).truncated).toBe(true);
     expect(run("1", [], 0).outputLength).toBe(0);
+    // A negative cap is 0; the largest is no cap at all.
+    expect(run("1", ["a"], -5).truncated).toBe(true);
+    expect(run("1", ["a"], -5).outputLength).toBe(0);
+    expect(redacted(body, ["a"], i32.MAX_VALUE)).toBe('{"a":' + R + ',"b":[1,2]}');
   });
   it("counts the output after redaction: exact, one below, inside the replacement", () => {
     const out = '{"a":' + R + ',"b":[1,2]}'; // 28 bytes

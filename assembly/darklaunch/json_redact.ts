@@ -148,9 +148,14 @@ export class JsonRedactor extends ByteSink {
   private stopped: bool = false;
   private finished: bool = false;
 
-  constructor(readonly paths: JsonPathSet, readonly maxOutputBytes: i32) {
+  /** The cap on the output, in bytes (a negative one is 0). */
+  readonly maxOutputBytes: i32;
+
+  constructor(readonly paths: JsonPathSet, maxOutputBytes: i32) {
     super();
-    this.buffer = new ArrayBuffer(min(max(maxOutputBytes, 0), 1024));
+    const cap = max(maxOutputBytes, 0);
+    this.buffer = new ArrayBuffer(min(cap, 1024));
+    this.maxOutputBytes = cap;
     this.keyCap = paths.longestName;
     this.keys = new ArrayBuffer(paths.longestName + 8);
     this.matcher = paths.isEmpty ? null : new JsonPathMatcher(paths);
@@ -200,7 +205,10 @@ export class JsonRedactor extends ByteSink {
     return this.cut;
   }
 
-  /** At least one value was replaced, or the rest of a body that is not JSON was withheld. */
+  /**
+   * A replacement is in the output (its first byte at least), or the rest of a body that is not
+   * JSON was withheld.
+   */
   get redacted(): bool {
     return this.replaced || this.withheldRest;
   }
@@ -225,6 +233,19 @@ export class JsonRedactor extends ByteSink {
       this.append(ptr, len);
       return;
     }
+    // While bytes are being copied, read no further than one byte past the room left: a chunk
+    // much larger than the cap is not read to its end once the output is full.
+    while (len > 0 && !this.stopped && !this.invalid) {
+      const room = this.maxOutputBytes - this.length;
+      const n = this.skipLevel >= 0 || room >= len ? len : room + 1;
+      this.read(ptr, n);
+      ptr += <usize>n;
+      len -= n;
+    }
+    if (len > 0 && this.invalid && !this.stopped) this.append(ptr, len);
+  }
+
+  private read(ptr: usize, len: i32): void {
     let p = ptr;
     const end = ptr + <usize>len;
     this.run = ptr;

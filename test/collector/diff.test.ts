@@ -172,7 +172,7 @@ test("noise from the database file: Diffy's rule at the thresholds over 10,000 s
   assert.match(noise.stdout, /2 such paths left out as real/);
 });
 
-test("without noise samples: paths in at least 95 % of at least 20 samples; indexes as [*]; never the root", async (t) => {
+test("without noise samples: paths in at least 95 % of at least 20 samples; indexes as [*]; never the root or a cut name", async (t) => {
   const db = join(tempDir(t), "samples.db");
   const store = SampleStore.open(db);
   const docs: SampleDocument[] = [];
@@ -181,8 +181,11 @@ test("without noise samples: paths in at least 95 % of at least 20 samples; inde
     const paths = [...(i < 38 ? [`items[${i % 5}].etag`] : []), ...(i < 37 ? ['["x.y"].z'] : [])];
     docs.push(sampleDoc({ rule: "volatile", x_request_id: `v-${i}`, part: paths.length > 0 ? "body" : "match", paths }));
   }
-  for (let i = 0; i < 20; i++) docs.push(sampleDoc({ rule: "rootarray", x_request_id: `ra-${i}`, paths: [`$[${i % 3}].id`] }));
-  for (let i = 0; i < 20; i++) docs.push(sampleDoc({ rule: "root", x_request_id: `r-${i}`, paths: ["$"] }));
+  for (let i = 0; i < 20; i++) docs.push(sampleDoc({ rule: "rootarray", x_request_id: `ra-${i}`, paths: [`[${i % 3}].id`] }));
+  for (let i = 0; i < 20; i++) docs.push(sampleDoc({ rule: "root", x_request_id: `r-${i}`, paths: ["(root)"] }));
+  // "$" is a member name like any other; a name cut at 63 bytes ("...") names no one path.
+  const cut = "meta." + "k".repeat(58) + "...";
+  for (let i = 0; i < 20; i++) docs.push(sampleDoc({ rule: "dollar", x_request_id: `d-${i}`, paths: [`$.items[${i % 4}].ts`, cut] }));
   for (let i = 0; i < 19; i++) docs.push(sampleDoc({ rule: "few", x_request_id: `f-${i}`, paths: ["stamp"] }));
   store.insert(docs, Date.now(), 100_000);
   store.close();
@@ -200,7 +203,14 @@ test("without noise samples: paths in at least 95 % of at least 20 samples; inde
   const root = await cli(["noise", "--db", db, "--rule", "root"]);
   assert.deepEqual(parseYaml(root.stdout), { ignore: [] });
   const rootDiff = JSON.parse((await cli(["diff", "--db", db, "--rule", "root", "--json"])).stdout) as DiffDocument;
-  assert.deepEqual(rows(rootDiff, "root"), [["$", 20, 0, null, "r-19"]]);
+  assert.deepEqual(rows(rootDiff, "root"), [["(root)", 20, 0, null, "r-19"]]);
+  const dollar = await cli(["noise", "--db", db, "--rule", "dollar"]);
+  assert.deepEqual(parseYaml(dollar.stdout), { ignore: ["$.items[*].ts"] });
+  const dollarDiff = JSON.parse((await cli(["diff", "--db", db, "--rule", "dollar", "--json"])).stdout) as DiffDocument;
+  assert.deepEqual(rows(dollarDiff, "dollar"), [
+    ["$.items[*].ts", 20, 0, null, "d-19"],
+    [cut, 20, 0, null, "d-19"],
+  ]);
   const few = await cli(["noise", "--db", db, "--rule", "few"]);
   assert.deepEqual(parseYaml(few.stdout), { ignore: [] });
   assert.match(few.stdout, /19 samples are too few/);

@@ -13,7 +13,7 @@ import { PROJECT_ROOT } from "../../tools/lib/envoy.js";
 import { launchBrowser, TEST_OUTPUT } from "./browser.js";
 import { startCollector, tempDir } from "./collector-process.js";
 import { getJson, postSample } from "./post.js";
-import { realisticSamples } from "./samples.js";
+import { realisticSamples, response, sampleDoc } from "./samples.js";
 
 /** The visible text of each cell of the row matching `selector`. */
 async function cells(page: Page, selector: string): Promise<string[]> {
@@ -118,6 +118,57 @@ test("the diff page shows the rules, the tree of paths with percentages and high
   assert.equal(await page.locator("[data-side=dark] tr[data-field=status] td").getAttribute("class"), "diff-dark");
   assert.equal(await page.locator("[data-side=primary] tr[data-field=status] td").getAttribute("class"), null);
 
+  assert.deepEqual(problems, []);
+  assert.equal(await c.stop(), 0);
+});
+
+test("the page names values as the filter does: a root array, quoted names, a member named $, (root)", async (t) => {
+  const c = await startCollector(t, join(tempDir(t), "samples.db"));
+  // Paths exactly as the comparator writes them (docs/json-comparison.md, "Naming what differs").
+  const shapes = sampleDoc({
+    rule: "shapes",
+    x_request_id: "shapes-1",
+    paths: ["[1].id", '[1]["a\\u0020b"]', "[1].$"],
+    primary: response([{ id: 1 }, { id: 2, "a b": "x", $: true }]),
+    dark: response([{ id: 1 }, { id: 3, "a b": "y", $: false }]),
+  });
+  const root = sampleDoc({ rule: "shapes", x_request_id: "shapes-2", paths: ["(root)"], primary: response({ items: [1] }), dark: response([1]) });
+  for (const doc of [shapes, root]) assert.equal((await postSample(c.url, doc)).status, 201);
+  const browser = await launchBrowser(t);
+  const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  const problems: string[] = [];
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+
+  await page.goto(`${c.url}/#/rule/shapes`);
+  await page.waitForSelector("body[data-view=rule] #tree");
+  const tree = await page.locator("#tree tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-path")));
+  assert.deepEqual(tree.sort(), ["(root)", "[*]", "[*].$", "[*].id", '[*]["a\\u0020b"]'].sort());
+  // (root) is a JSON path (the root value), not a part such as (status).
+  assert.equal(await page.locator('#tree tr[data-path="(root)"] .seg').getAttribute("class"), "seg");
+  assert.equal(await page.locator('#tree tr[data-path="(root)"] .seg').innerText(), "(root)");
+
+  const id = async (xRequestId: string) =>
+    ((await getJson(`${c.url}/api/samples?rule=shapes&limit=10`)).body.samples as { id: number; x_request_id: string }[]).find((s) => s.x_request_id === xRequestId)!.id;
+  const line = (side: string, path: string) => page.locator(`[data-side=${side}] pre.json div[data-path="${path.replace(/["\\]/g, "\\$&")}"]`);
+  const shapesId = await id("shapes-1");
+  await page.goto(`${c.url}/#/sample/${shapesId}`);
+  await page.waitForSelector(`body[data-shown="#/sample/${shapesId}"] [data-side=dark] pre.json`);
+  for (const path of ["[1].id", '[1]["a\\u0020b"]', "[1].$"]) {
+    assert.match((await line("dark", path).getAttribute("class"))!, /\bdiff-dark\b.*\breported\b/, path);
+  }
+  assert.equal(await line("dark", "[0].id").getAttribute("class"), "ln");
+  const reported = await page.locator("[data-side=dark] pre.json div.reported").evaluateAll((els) => els.map((e) => e.getAttribute("data-path")));
+  assert.deepEqual(reported, ["[1].id", '[1]["a\\u0020b"]', "[1].$"]);
+
+  const rootId = await id("shapes-2");
+  await page.goto(`${c.url}/#/sample/${rootId}`);
+  await page.waitForSelector(`body[data-shown="#/sample/${rootId}"] [data-side=dark] pre.json`);
+  const darkLines = await page.locator("[data-side=dark] pre.json div.ln").evaluateAll((els) => els.map((e) => [e.getAttribute("data-path"), e.className]));
+  assert.deepEqual(darkLines, [
+    ["(root)", "ln diff-dark reported"],
+    ["[0]", "ln diff-dark reported"],
+    ["(root)", "ln diff-dark reported"],
+  ]);
   assert.deepEqual(problems, []);
   assert.equal(await c.stop(), 0);
 });

@@ -40,6 +40,7 @@ test("broken documents are refused, each problem named by its JSON path", () => 
     ["a method with a space", { ...good, method: "GET /" }, ["method: must be an HTTP method (a token of 1 to 32 characters)"]],
     ["six paths", { ...good, paths: ["a", "b", "c", "d", "e", "f"] }, ["paths: must NOT have more than 5 items"]],
     ["a path twice", { ...good, paths: ["a", "a"] }, ["paths: must NOT have duplicate items (items ## 1 and 0 are identical)"]],
+    ["a path longer than the comparator writes (63 bytes, or cut with ...)", { ...good, paths: ["a".repeat(67)] }, ["paths[0]: must NOT have more than 66 characters"]],
     ["paths on a match", { ...good, part: "match", paths: ["total"] }, ["paths: must NOT have more than 0 items"]],
     ["an unknown part", { ...good, part: "trailers" }, ['part: must be one of "status", "headers", "body", "match"']],
     ["a status out of range", { ...good, dark: { ...good.dark, status: 600 } }, ["dark.status: must be <= 599"]],

@@ -1,5 +1,6 @@
 // Node side of build/json-digest.test.wasm (assembly/testing/json_entry.ts): the filter's JSON
-// comparison compiled alone, for the emulator tier's JSON tests and bench/json-speed.ts.
+// comparison and sample redactor compiled alone, for the emulator tier's JSON tests and
+// bench/json-speed.ts.
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -22,6 +23,15 @@ interface JsonEntryExports {
   digestLeaves(h: number): bigint;
   digestsEqual(a: number, b: number): number;
   differingPaths(a: number, b: number, max: number): number;
+  pathsDrop(h: number): void;
+  redactorCreate(set: number, cap: number): number;
+  redactorDrop(h: number): void;
+  redactorReset(h: number): void;
+  redactorWrite(h: number, ptr: number, len: number): void;
+  redactorFinish(h: number): void;
+  redactorOutputPtr(h: number): number;
+  redactorOutputLength(h: number): number;
+  redactorFlags(h: number): number;
 }
 
 /** The module, with a staging block that chunks are copied through. */
@@ -92,6 +102,15 @@ export class JsonDigestModule {
     return new Digest(this, this.exports.digestCreate(set));
   }
 
+  /** A redactor of the paths of set `set` (-1: none) whose output is cut at `cap` bytes. */
+  redactor(set: number, cap: number): Redactor {
+    return new Redactor(this, this.exports.redactorCreate(set, cap));
+  }
+
+  dropPaths(set: number): void {
+    this.exports.pathsDrop(set);
+  }
+
   /** The differing paths, and whether the leaf tables decoded (else the paths are approximate). */
   differences(a: Digest, b: Digest, max = 5): { paths: string[]; exact: boolean } {
     const n = this.exports.differingPaths(a.handle, b.handle, max);
@@ -142,5 +161,54 @@ export class Digest {
 
   drop(): void {
     this.module.exports.digestDrop(this.handle);
+  }
+}
+
+/** What a redactor made of a body. */
+export interface Redaction {
+  output: Buffer;
+  truncated: boolean;
+  redacted: boolean;
+  notJson: boolean;
+  withheld: boolean;
+}
+
+/** One JsonRedactor in the module. */
+export class Redactor {
+  constructor(
+    private readonly module: JsonDigestModule,
+    readonly handle: number,
+  ) {}
+
+  reset(): void {
+    this.module.exports.redactorReset(this.handle);
+  }
+
+  write(bytes: Uint8Array): void {
+    this.module.exports.redactorWrite(this.handle, this.module.stage(bytes), bytes.length);
+  }
+
+  /** Resets, writes `bytes` cut at `cuts` (increasing offsets), finishes: the result. */
+  redact(bytes: Uint8Array, cuts: readonly number[] = []): Redaction {
+    this.reset();
+    let at = 0;
+    for (const cut of [...cuts, bytes.length]) {
+      this.write(bytes.subarray(at, cut));
+      at = cut;
+    }
+    this.module.exports.redactorFinish(this.handle);
+    return this.result();
+  }
+
+  result(): Redaction {
+    const e = this.module.exports;
+    const ptr = e.redactorOutputPtr(this.handle) >>> 0;
+    const output = Buffer.from(new Uint8Array(e.memory.buffer, ptr, e.redactorOutputLength(this.handle)));
+    const flags = e.redactorFlags(this.handle);
+    return { output, truncated: (flags & 1) !== 0, redacted: (flags & 2) !== 0, notJson: (flags & 4) !== 0, withheld: (flags & 8) !== 0 };
+  }
+
+  drop(): void {
+    this.module.exports.redactorDrop(this.handle);
   }
 }

@@ -2,7 +2,9 @@
 // spelling), and a value pretty-printed as lines that each know their path, so that the lines of
 // a differing path (or of anything under it) can be highlighted.
 
-import { childPath, elementPath, ROOT_PATH } from "./json-paths.js";
+import { CUT_MARK, isCutPath, pathName, ROOT_PATH } from "./json-paths.js";
+
+/** @typedef {import("./json-paths.js").Step} Step */
 
 /** Stop collecting differences past this many (the view stays readable; the first ones show). */
 const MAX_DIFFERENCES = 2000;
@@ -28,38 +30,39 @@ function kind(value) {
 export function jsonDifferences(a, b) {
   /** @type {Set<string>} */
   const out = new Set();
-  walk(a, b, ROOT_PATH, out);
+  walk(a, b, [], out);
   return out;
 }
 
 /**
  * @param {unknown} a
  * @param {unknown} b
- * @param {string} path
+ * @param {Step[]} steps
  * @param {Set<string>} out
  */
-function walk(a, b, path, out) {
+function walk(a, b, steps, out) {
   if (out.size >= MAX_DIFFERENCES) return;
   const ka = kind(a);
   if (ka !== kind(b)) {
-    out.add(path);
+    out.add(pathName(steps));
   } else if (ka === "object") {
     const oa = /** @type {Record<string, unknown>} */ (a);
     const ob = /** @type {Record<string, unknown>} */ (b);
     for (const name of new Set([...Object.keys(oa), ...Object.keys(ob)])) {
-      const p = childPath(path, name);
-      if (!Object.hasOwn(oa, name) || !Object.hasOwn(ob, name)) out.add(p);
+      const p = [...steps, { member: name }];
+      if (!Object.hasOwn(oa, name) || !Object.hasOwn(ob, name)) out.add(pathName(p));
       else walk(oa[name], ob[name], p, out);
     }
   } else if (ka === "array") {
     const aa = /** @type {unknown[]} */ (a);
     const ab = /** @type {unknown[]} */ (b);
     for (let i = 0; i < Math.max(aa.length, ab.length); i++) {
-      if (i >= aa.length || i >= ab.length) out.add(elementPath(path, i));
-      else walk(aa[i], ab[i], elementPath(path, i), out);
+      const p = [...steps, { index: i }];
+      if (i >= aa.length || i >= ab.length) out.add(pathName(p));
+      else walk(aa[i], ab[i], p, out);
     }
   } else if (a !== b) {
-    out.add(path);
+    out.add(pathName(steps));
   }
 }
 
@@ -68,7 +71,7 @@ function walk(a, b, path, out) {
  * @property {number} depth
  * @property {string | null} key   the member name shown before the value, JSON-quoted
  * @property {string} text         the value, or an opening or closing bracket
- * @property {string} path         the path of the value this line belongs to
+ * @property {string} path         the comparator's name of the value this line belongs to
  * @property {boolean} comma
  */
 
@@ -80,32 +83,34 @@ function walk(a, b, path, out) {
 export function jsonLines(value) {
   /** @type {JsonLine[]} */
   const lines = [];
-  emit(value, ROOT_PATH, 0, null, false, lines);
+  emit(value, [], 0, null, false, lines);
   return lines;
 }
 
 /**
  * @param {unknown} value
- * @param {string} path
+ * @param {Step[]} steps
  * @param {number} depth
  * @param {string | null} key
  * @param {boolean} comma
  * @param {JsonLine[]} lines
  */
-function emit(value, path, depth, key, comma, lines) {
+function emit(value, steps, depth, key, comma, lines) {
+  const path = pathName(steps);
   const k = kind(value);
   if (k === "object" || k === "array") {
+    /** @type {{ key: string | null, steps: Step[], v: unknown }[]} */
     const entries =
       k === "object"
-        ? Object.entries(/** @type {Record<string, unknown>} */ (value)).map(([name, v]) => ({ key: JSON.stringify(name), path: childPath(path, name), v }))
-        : /** @type {unknown[]} */ (value).map((v, i) => ({ key: null, path: elementPath(path, i), v }));
+        ? Object.entries(/** @type {Record<string, unknown>} */ (value)).map(([name, v]) => ({ key: JSON.stringify(name), steps: [...steps, { member: name }], v }))
+        : /** @type {unknown[]} */ (value).map((v, i) => ({ key: null, steps: [...steps, { index: i }], v }));
     const [open, close] = k === "object" ? ["{", "}"] : ["[", "]"];
     if (entries.length === 0) {
       lines.push({ depth, key, text: open + close, path, comma });
       return;
     }
     lines.push({ depth, key, text: open, path, comma: false });
-    entries.forEach((e, i) => emit(e.v, e.path, depth + 1, e.key, i < entries.length - 1, lines));
+    entries.forEach((e, i) => emit(e.v, e.steps, depth + 1, e.key, i < entries.length - 1, lines));
     lines.push({ depth, key: null, text: close, path, comma });
     return;
   }
@@ -114,13 +119,15 @@ function emit(value, path, depth, key, comma, lines) {
 
 /**
  * True when `path` is one of `marked` or lies under one of them (a member of a differing object
- * differs with it).
+ * differs with it). Both are comparator names: a cut name covers the values whose names it is a
+ * cut of (they are cut to the same name), and only the kept part of a cut path has ancestors.
  * @param {string} path
  * @param {Set<string>} marked
  */
 export function isMarked(path, marked) {
   if (marked.has(path) || marked.has(ROOT_PATH)) return true;
-  for (let i = path.length - 1; i > 0; i--) {
+  const known = isCutPath(path) ? path.length - CUT_MARK.length : path.length;
+  for (let i = known - 1; i > 0; i--) {
     const c = path[i];
     if ((c === "." || c === "[") && marked.has(path.slice(0, i))) return true;
   }

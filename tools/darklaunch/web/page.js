@@ -6,6 +6,7 @@
 // Data from the collector's JSON API (/api/...), read fresh on every view.
 
 import { bar, count, h, percent, shortTime } from "./dom.js";
+import { ROOT_PATH } from "./json-paths.js";
 import { pairView } from "./pair-view.js";
 
 /**
@@ -103,7 +104,8 @@ async function ruleView(rule, key) {
    * @param {number} depth
    */
   const addRow = (node, depth) => {
-    const isPart = node.path.startsWith("(");
+    // (status), (headers), (body); (root) is a JSON path, the root value.
+    const isPart = node.path.startsWith("(") && node.path !== ROOT_PATH;
     const label = h("span", { class: "tree-path" });
     label.style.paddingLeft = `${depth * 1.2}em`;
     label.append(h("span", { class: `seg${isPart ? " part" : ""}`, title: node.path }, isPart ? node.label.slice(1, -1) : node.label));

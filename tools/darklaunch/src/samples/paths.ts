@@ -2,7 +2,9 @@
 // diff page loads too; here are the collector's additions: the keys of the non-path parts and the
 // compare.body.ignore entry a path becomes.
 
-export { generalisePath, pathPrefixes, pathSegments, ROOT_PATH } from "../../web/json-paths.js";
+import { isCutPath, ROOT_PATH } from "../../web/json-paths.js";
+
+export { generalisePath, isCutPath, pathName, pathPrefixes, pathSegments, ROOT_PATH } from "../../web/json-paths.js";
 
 /** The keys a sample's differences are counted under, besides JSON paths. */
 export const PART_KEYS = { status: "(status)", headers: "(headers)", body: "(body)" } as const;
@@ -13,11 +15,13 @@ export function isPartKey(key: string): key is PartKey {
 }
 
 /**
- * The entry for `compare.body.ignore` that covers a (generalised) path, or null for the root
- * value (ignoring it would ignore the whole body). A leading `$` of a root-array path is dropped:
- * ignore paths are matched from the root value.
+ * The entry for `compare.body.ignore` that covers a (generalised) path, or null: for the root value
+ * `(root)` (ignoring it would ignore the whole body), and for a name the filter cut at 63 bytes
+ * (ending in `...`: its end is unknown, so no path can say what it names). The comparator's
+ * spelling is the path grammar's, so any other path is an entry as it is (`[*].id` under a root
+ * array, `["a.b"]`, `$` for a member named "$").
  */
 export function ignoreEntry(path: string): string | null {
-  if (path === "$") return null;
-  return path.startsWith("$[") ? path.slice(1) : path;
+  if (path === ROOT_PATH || isCutPath(path)) return null;
+  return path;
 }
