@@ -667,8 +667,21 @@ describe("config: limits", () => {
   it("refuses max_per_second above 1000000", () => {
     expect(problems(withRule('"limits":{"max_per_second":1000001}'))).toBe("rules[0].limits.max_per_second: must be an integer from 0 to 1000000 (got 1000001)");
   });
-  it("refuses an integer far beyond i32", () => {
-    expect(problems(withRule('"limits":{"max_in_flight":1e300}'))).toBe("rules[0].limits.max_in_flight: must be an integer from 0 to 1000000 (got 1e+300)");
+  it("refuses an integer far beyond i32, shown as written", () => {
+    expect(problems(withRule('"limits":{"max_in_flight":1e300}'))).toBe("rules[0].limits.max_in_flight: must be an integer from 0 to 1000000 (got 1e300)");
+  });
+  it("refuses integers beyond i64 and just past a limit exactly, shown as written", () => {
+    expect(problems(withRule('"limits":{"max_in_flight":99999999999999999999}')))
+      .toBe("rules[0].limits.max_in_flight: must be an integer from 0 to 1000000 (got 99999999999999999999)");
+    expect(problems(withRule('"limits":{"max_in_flight":-9223372036854775809}')))
+      .toBe("rules[0].limits.max_in_flight: must be an integer from 0 to 1000000 (got -9223372036854775809)");
+    // 2^53 + 1 would round to 2^53 as a double.
+    expect(problems(withDark('"max_body_bytes":9007199254740993')))
+      .toBe("rules[0].dark.max_body_bytes: must be an integer from 0 to 16777216 (got 9007199254740993)");
+  });
+  it("accepts an integral value written with a fraction or an exponent", () => {
+    expect(parsed(withRule('"limits":{"max_in_flight":1.0e2,"max_per_second":5.000}')).rules[0].limits.maxInFlight).toBe(100);
+    expect(parsed(withRule('"limits":{"max_in_flight":-0}')).rules[0].limits.maxInFlight).toBe(0);
   });
 });
 

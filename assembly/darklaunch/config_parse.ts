@@ -1,9 +1,8 @@
 // Parses and validates the plugin configuration (contract section 2) into the shapes of config.ts.
-// The bytes are syntax-checked by json_check.ts first, so assemblyscript-json (which asserts,
-// i.e. traps, on bad input) only ever sees valid JSON. Validation then collects every problem,
-// each as `<json path>: <message>`, e.g. `rules[0].sample.percent: must be a number from 0 to
-// 100 (got 150)`; problems of the whole document use the path `(root)`.
-import { JSON } from "assemblyscript-json/assembly";
+// json_read.ts reads the bytes once into a tree of values (stopping at the first syntax problem);
+// validation then walks the tree and collects every problem, each as `<json path>: <message>`,
+// e.g. `rules[0].sample.percent: must be a number from 0 to 100 (got 150)`; problems of the
+// whole document use the path `(root)`.
 import {
   Breaker,
   Compare,
@@ -35,14 +34,9 @@ import {
   SAMPLES_KEYS,
   TOP_KEYS,
 } from "./config_keys";
-import {
-  MAX_SHOWN_CHARS,
-  elementPath,
-  findJsonProblemInBuffer,
-  memberPath,
-  quoteForMessage,
-  shownPath,
-} from "./json_check";
+import { describeValue, elementPath, memberPath, quoteForMessage, shownPath } from "./json_message";
+import { readJsonBuffer } from "./json_read";
+import { JsonArray, JsonBool, JsonNumber, JsonObject, JsonString, JsonValue } from "./json_value";
 import { NOT_A_TIME, parseRfc3339 } from "./rfc3339";
 
 /** At most this many problems are listed; the rest are counted in a final line. */
@@ -83,15 +77,15 @@ export function parseConfig(bytes: ArrayBuffer): ConfigResult {
     problems.add("", "configuration is empty");
     return new ConfigResult(null, problems.list());
   }
-  const syntax = findJsonProblemInBuffer(bytes);
+  const read = readJsonBuffer(bytes);
+  const syntax = read.problem;
   if (syntax !== null) {
     const path = syntax.path;
     if (path !== null) problems.add(path, syntax.message);
     else problems.add("", syntax.toString());
     return new ConfigResult(null, problems.list());
   }
-  const root = JSON.parse<Uint8Array>(Uint8Array.wrap(bytes));
-  const config = new ConfigReader(problems).read(root);
+  const config = new ConfigReader(problems).read(changetype<JsonValue>(read.value));
   if (problems.total > 0) return new ConfigResult(null, problems.list());
   return new ConfigResult(config, []);
 }
@@ -133,83 +127,6 @@ class Problems {
     }
     return out;
   }
-}
-
-// ---- Rendering a value for "(got ...)" ----
-
-/** `v` as compact JSON-ish text, cut after about MAX_SHOWN_CHARS characters with "…". */
-export function describeValue(v: JSON.Value): string {
-  if (v instanceof JSON.Str) return quoteForMessage((<JSON.Str>v)._str); // cut inside the quotes
-  const out = new Array<string>();
-  const used = appendValue(out, v, 0);
-  const text = out.join("");
-  if (used <= MAX_SHOWN_CHARS) return text;
-  return cutText(text, MAX_SHOWN_CHARS) + "…";
-}
-
-function cutText(text: string, n: i32): string {
-  if (text.length <= n) return text;
-  const last = text.charCodeAt(n - 1);
-  if (last >= 0xd800 && last <= 0xdbff) n--; // keep surrogate pairs whole
-  return text.substring(0, n);
-}
-
-// Appends the rendering of `v` while fewer than MAX_SHOWN_CHARS characters are out; returns the
-// number out afterwards (once over the limit, the rest is not rendered).
-function appendValue(out: string[], v: JSON.Value, used: i32): i32 {
-  if (used > MAX_SHOWN_CHARS) return used;
-  let piece: string;
-  if (v instanceof JSON.Str) {
-    piece = quoteForMessage((<JSON.Str>v)._str);
-  } else if (v instanceof JSON.Integer) {
-    // assemblyscript-json saturates integers beyond the i64 range.
-    const n = (<JSON.Integer>v)._num;
-    piece = n.toString();
-    if (n == i64.MAX_VALUE) piece += " or more";
-    else if (n == i64.MIN_VALUE) piece += " or less";
-  } else if (v instanceof JSON.Num) {
-    piece = formatNumber((<JSON.Num>v)._num);
-  } else if (v instanceof JSON.Bool) {
-    piece = (<JSON.Bool>v)._bool ? "true" : "false";
-  } else if (v instanceof JSON.Arr) {
-    const items = (<JSON.Arr>v)._arr;
-    out.push("[");
-    used++;
-    for (let i = 0; i < items.length && used <= MAX_SHOWN_CHARS; i++) {
-      if (i > 0) {
-        out.push(",");
-        used++;
-      }
-      used = appendValue(out, items[i], used);
-    }
-    out.push("]");
-    return used + 1;
-  } else if (v instanceof JSON.Obj) {
-    const map = (<JSON.Obj>v)._obj;
-    const keys = map.keys();
-    out.push("{");
-    used++;
-    for (let i = 0; i < keys.length && used <= MAX_SHOWN_CHARS; i++) {
-      if (i > 0) {
-        out.push(",");
-        used++;
-      }
-      const k = quoteForMessage(keys[i]) + ":";
-      out.push(k);
-      used = appendValue(out, map.get(keys[i]), used + k.length);
-    }
-    out.push("}");
-    return used + 1;
-  } else {
-    piece = "null";
-  }
-  out.push(piece);
-  return used + piece.length;
-}
-
-function formatNumber(x: f64): string {
-  if (isFinite(x) && x == Math.floor(x) && Math.abs(x) < 1e15) return (<i64>x).toString();
-  return x.toString();
 }
 
 // ---- Character classes ----
@@ -290,13 +207,13 @@ class ConfigReader {
 
   constructor(private problems: Problems) {}
 
-  read(root: JSON.Value): Config {
+  read(root: JsonValue): Config {
     const config = new Config();
-    if (!(root instanceof JSON.Obj)) {
+    if (!(root instanceof JsonObject)) {
       this.mustBe("", "an object", root);
       return config;
     }
-    const obj = <JSON.Obj>root;
+    const obj = <JsonObject>root;
     this.unknownKeys(obj, "", TOP_KEYS);
     config.enabled = this.bool(obj, "", "enabled", true);
     config.mismatchLogPerSecond = <i32>this.int(obj, "", "mismatch_log_per_second", 0, MAX_MISMATCH_LOG_PER_SECOND, 1);
@@ -304,10 +221,10 @@ class ConfigReader {
     const rules = obj.get("rules");
     if (rules === null) {
       this.problems.add("rules", "is required");
-    } else if (!(rules instanceof JSON.Arr)) {
+    } else if (!(rules instanceof JsonArray)) {
       this.mustBe("rules", "an array", rules);
     } else {
-      const items = (<JSON.Arr>rules)._arr;
+      const items = (<JsonArray>rules).items;
       if (items.length < 1 || items.length > MAX_RULES) {
         const got = items.length.toString();
         this.problems.add("rules", "must have 1 to " + MAX_RULES.toString() + " rules (got " + got + ")");
@@ -324,7 +241,7 @@ class ConfigReader {
 
   // ---- generic readers ----
 
-  private mustBe(path: string, what: string, got: JSON.Value): void {
+  private mustBe(path: string, what: string, got: JsonValue): void {
     if (this.problems.full) {
       this.problems.add(path, "");
       return;
@@ -332,63 +249,64 @@ class ConfigReader {
     this.problems.add(path, "must be " + what + " (got " + describeValue(got) + ")");
   }
 
-  private unknownKeys(obj: JSON.Obj, path: string, allowed: string[]): void {
-    const keys = obj._obj.keys();
+  private unknownKeys(obj: JsonObject, path: string, allowed: string[]): void {
+    const keys = obj.keys;
     for (let i = 0; i < keys.length; i++) {
       if (!allowed.includes(keys[i])) this.problems.add(memberPath(path, keys[i]), "unknown key");
     }
   }
 
   /** The object at `obj[key]`, or null if absent (or of the wrong type: reported). */
-  private object(obj: JSON.Obj, path: string, key: string, allowed: string[] | null): JSON.Obj | null {
+  private object(obj: JsonObject, path: string, key: string, allowed: string[] | null): JsonObject | null {
     const v = obj.get(key);
     if (v === null) return null;
     const p = memberPath(path, key);
-    if (!(v instanceof JSON.Obj)) {
+    if (!(v instanceof JsonObject)) {
       this.mustBe(p, "an object", v);
       return null;
     }
-    if (allowed !== null) this.unknownKeys(<JSON.Obj>v, p, allowed);
-    return <JSON.Obj>v;
+    if (allowed !== null) this.unknownKeys(<JsonObject>v, p, allowed);
+    return <JsonObject>v;
   }
 
   /** The array at `obj[key]`, or null if absent (or of the wrong type: reported). */
-  private array(obj: JSON.Obj, path: string, key: string, what: string): JSON.Value[] | null {
+  private array(obj: JsonObject, path: string, key: string, what: string): JsonValue[] | null {
     const v = obj.get(key);
     if (v === null) return null;
-    if (!(v instanceof JSON.Arr)) {
+    if (!(v instanceof JsonArray)) {
       this.mustBe(memberPath(path, key), what, v);
       return null;
     }
-    return (<JSON.Arr>v)._arr;
+    return (<JsonArray>v).items;
   }
 
-  private bool(obj: JSON.Obj, path: string, key: string, fallback: bool): bool {
+  private bool(obj: JsonObject, path: string, key: string, fallback: bool): bool {
     const v = obj.get(key);
     if (v === null) return fallback;
-    if (v instanceof JSON.Bool) return (<JSON.Bool>v)._bool;
+    if (v instanceof JsonBool) return (<JsonBool>v).value;
     this.mustBe(memberPath(path, key), "a boolean", v);
     return fallback;
   }
 
   /** Whether `v` is an integral number in [min, max]; if so, it is left in `intValue`. */
-  private isIntIn(v: JSON.Value, min: i64, max: i64): bool {
+  private isIntIn(v: JsonValue, min: i64, max: i64): bool {
+    if (!(v instanceof JsonNumber)) return false;
+    const num = <JsonNumber>v;
     let n: i64;
-    if (v instanceof JSON.Integer) {
-      n = (<JSON.Integer>v)._num;
-    } else if (v instanceof JSON.Num) {
-      const x = (<JSON.Num>v)._num;
+    if (num.isInteger) {
+      n = num.integer;
+    } else {
+      // Integral values written with a fraction or an exponent (`2.0`, `1e3`) count too.
+      const x = num.value;
       if (!isFinite(x) || x != Math.floor(x) || x < <f64>min || x > <f64>max) return false;
       n = <i64>x;
-    } else {
-      return false;
     }
     if (n < min || n > max) return false;
     this.intValue = n;
     return true;
   }
 
-  private int(obj: JSON.Obj, path: string, key: string, min: i64, max: i64, fallback: i64): i64 {
+  private int(obj: JsonObject, path: string, key: string, min: i64, max: i64, fallback: i64): i64 {
     const v = obj.get(key);
     if (v === null) return fallback;
     if (this.isIntIn(v, min, max)) return this.intValue;
@@ -397,19 +315,18 @@ class ConfigReader {
   }
 
   /** Whether `v` is a number; if so, it is left in `numberValue`. */
-  private isNumber(v: JSON.Value): bool {
-    if (v instanceof JSON.Integer) this.numberValue = <f64>(<JSON.Integer>v)._num;
-    else if (v instanceof JSON.Num) this.numberValue = (<JSON.Num>v)._num;
-    else return false;
+  private isNumber(v: JsonValue): bool {
+    if (!(v instanceof JsonNumber)) return false;
+    this.numberValue = (<JsonNumber>v).value;
     return true;
   }
 
   /** The string at `obj[key]` if it passes `valid`, else null (absent: silently; else reported). */
-  private string(obj: JSON.Obj, path: string, key: string, what: string, valid: (s: string) => bool): string | null {
+  private string(obj: JsonObject, path: string, key: string, what: string, valid: (s: string) => bool): string | null {
     const v = obj.get(key);
     if (v === null) return null;
-    if (v instanceof JSON.Str) {
-      const s = (<JSON.Str>v)._str;
+    if (v instanceof JsonString) {
+      const s = (<JsonString>v).value;
       if (valid(s)) return s;
     }
     this.mustBe(memberPath(path, key), what, v);
@@ -417,9 +334,9 @@ class ConfigReader {
   }
 
   /** The header name in `v`, lower-cased, or null (reported). `pseudo`: also `:name`. */
-  private headerName(v: JSON.Value, path: string, pseudo: bool): string | null {
-    if (v instanceof JSON.Str) {
-      const s = (<JSON.Str>v)._str;
+  private headerName(v: JsonValue, path: string, pseudo: bool): string | null {
+    if (v instanceof JsonString) {
+      const s = (<JsonString>v).value;
       if (isToken(s) || (pseudo && s.startsWith(":") && isToken(s, 1))) return lowerAscii(s);
     }
     this.mustBe(path, HEADER_NAME_RULE, v);
@@ -427,7 +344,7 @@ class ConfigReader {
   }
 
   /** An array of header names (lower-cased), or null if absent or wrong (reported). */
-  private headerNames(obj: JSON.Obj, path: string, key: string): string[] | null {
+  private headerNames(obj: JsonObject, path: string, key: string): string[] | null {
     const items = this.array(obj, path, key, "an array of HTTP header names");
     if (items === null) return null;
     const p = memberPath(path, key);
@@ -447,12 +364,12 @@ class ConfigReader {
 
   // ---- the schema ----
 
-  private rule(v: JSON.Value, path: string, firstUse: Map<string, string>): Rule | null {
-    if (!(v instanceof JSON.Obj)) {
+  private rule(v: JsonValue, path: string, firstUse: Map<string, string>): Rule | null {
+    if (!(v instanceof JsonObject)) {
       this.mustBe(path, "an object", v);
       return null;
     }
-    const obj = <JSON.Obj>v;
+    const obj = <JsonObject>v;
     const rule = new Rule();
     this.unknownKeys(obj, path, RULE_KEYS);
 
@@ -486,11 +403,11 @@ class ConfigReader {
     return rule;
   }
 
-  private expiresAt(ruleObj: JSON.Obj, rulePath: string, rule: Rule): void {
+  private expiresAt(ruleObj: JsonObject, rulePath: string, rule: Rule): void {
     const v = ruleObj.get("expires_at");
     if (v === null) return;
-    if (v instanceof JSON.Str) {
-      const ms = parseRfc3339((<JSON.Str>v)._str);
+    if (v instanceof JsonString) {
+      const ms = parseRfc3339((<JsonString>v).value);
       if (ms != NOT_A_TIME) {
         rule.expiresAtMs = ms;
         return;
@@ -499,7 +416,7 @@ class ConfigReader {
     this.mustBe(memberPath(rulePath, "expires_at"), EXPIRES_AT_RULE, v);
   }
 
-  private match(ruleObj: JSON.Obj, rulePath: string, match: RuleMatch): void {
+  private match(ruleObj: JsonObject, rulePath: string, match: RuleMatch): void {
     const obj = this.object(ruleObj, rulePath, "match", MATCH_KEYS);
     if (obj === null) return;
     const path = memberPath(rulePath, "match");
@@ -523,12 +440,12 @@ class ConfigReader {
     }
   }
 
-  private headerCondition(v: JSON.Value, path: string): HeaderCondition | null {
-    if (!(v instanceof JSON.Obj)) {
+  private headerCondition(v: JsonValue, path: string): HeaderCondition | null {
+    if (!(v instanceof JsonObject)) {
       this.mustBe(path, "an object", v);
       return null;
     }
-    const obj = <JSON.Obj>v;
+    const obj = <JsonObject>v;
     this.unknownKeys(obj, path, HEADER_CONDITION_KEYS);
     let name: string | null = null;
     const nameValue = obj.get("name");
@@ -546,19 +463,19 @@ class ConfigReader {
       return null;
     }
     const which = given[0];
-    const value = <JSON.Value>obj.get(which);
+    const value = <JsonValue>obj.get(which);
     const valuePath = memberPath(path, which);
     let kind = HeaderConditionKind.Exact;
     let text = "";
     if (which == "exact" || which == "prefix") {
-      if (!(value instanceof JSON.Str)) {
+      if (!(value instanceof JsonString)) {
         this.mustBe(valuePath, "a string", value);
         return null;
       }
-      text = (<JSON.Str>value)._str;
+      text = (<JsonString>value).value;
       kind = which == "exact" ? HeaderConditionKind.Exact : HeaderConditionKind.Prefix;
     } else {
-      if (!(value instanceof JSON.Bool) || !(<JSON.Bool>value)._bool) {
+      if (!(value instanceof JsonBool) || !(<JsonBool>value).value) {
         this.mustBe(valuePath, "true", value);
         return null;
       }
@@ -568,23 +485,23 @@ class ConfigReader {
     return new HeaderCondition(name, kind, text);
   }
 
-  private methods(ruleObj: JSON.Obj, rulePath: string, rule: Rule): void {
+  private methods(ruleObj: JsonObject, rulePath: string, rule: Rule): void {
     const what = "a non-empty array of HTTP methods";
     const items = this.array(ruleObj, rulePath, "methods", what);
     if (items !== null) {
       const path = memberPath(rulePath, "methods");
       if (items.length == 0) {
-        this.mustBe(path, what, <JSON.Value>ruleObj.get("methods"));
+        this.mustBe(path, what, <JsonValue>ruleObj.get("methods"));
       } else {
         const methods = new Array<string>();
         for (let i = 0; i < items.length; i++) {
           const item = items[i];
           const itemPath = elementPath(path, i);
-          if (!(item instanceof JSON.Str) || !isMethodToken((<JSON.Str>item)._str)) {
+          if (!(item instanceof JsonString) || !isMethodToken((<JsonString>item).value)) {
             this.mustBe(itemPath, "an upper-case HTTP method", item);
             continue;
           }
-          const method = (<JSON.Str>item)._str;
+          const method = (<JsonString>item).value;
           if (methods.includes(method)) {
             this.problems.add(itemPath, "duplicate method " + quoteForMessage(method));
             continue;
@@ -597,7 +514,7 @@ class ConfigReader {
     rule.methodBytes = encodeAll(rule.methods);
   }
 
-  private sample(ruleObj: JSON.Obj, rulePath: string, sample: Sample): void {
+  private sample(ruleObj: JsonObject, rulePath: string, sample: Sample): void {
     const obj = this.object(ruleObj, rulePath, "sample", SAMPLE_KEYS);
     if (obj === null) return;
     const path = memberPath(rulePath, "sample");
@@ -613,8 +530,8 @@ class ConfigReader {
     const by = obj.get("by");
     if (by !== null) {
       let ok = false;
-      if (by instanceof JSON.Str) {
-        const s = (<JSON.Str>by)._str;
+      if (by instanceof JsonString) {
+        const s = (<JsonString>by).value;
         if (s.startsWith("header:") && isToken(s, 7)) {
           sample.by = StickyKeySource.Header;
           sample.key = lowerAscii(s.substring(7));
@@ -630,7 +547,7 @@ class ConfigReader {
     }
   }
 
-  private dark(obj: JSON.Obj, path: string, dark: Dark): void {
+  private dark(obj: JsonObject, path: string, dark: Dark): void {
     const clusterValue = obj.get("cluster");
     if (clusterValue === null) {
       this.problems.add(memberPath(path, "cluster"), "is required");
@@ -661,15 +578,15 @@ class ConfigReader {
     if (removed !== null) dark.removeHeaders = encodeAll(removed);
   }
 
-  private setHeaders(obj: JSON.Obj, path: string, dark: Dark): void {
-    const keys = obj._obj.keys();
+  private setHeaders(obj: JsonObject, path: string, dark: Dark): void {
+    const keys = obj.keys;
     const names = new Array<string>();
     const values = new Array<ArrayBuffer>();
     const firstAt = new Map<string, string>();
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       const keyPath = memberPath(path, key);
-      const value = <JSON.Value>obj.get(key);
+      const value = obj.values[i];
       let name: string | null = null;
       if (key.startsWith(":")) {
         this.problems.add(keyPath, "pseudo-headers cannot be set");
@@ -691,19 +608,19 @@ class ConfigReader {
           firstAt.set(name, keyPath);
         }
       }
-      if (!(value instanceof JSON.Str) || hasCrLfNul((<JSON.Str>value)._str)) {
+      if (!(value instanceof JsonString) || hasCrLfNul((<JsonString>value).value)) {
         this.mustBe(keyPath, SAFE_STRING_RULE, value);
         continue;
       }
       if (name === null) continue;
       names.push(name);
-      values.push(String.UTF8.encode((<JSON.Str>value)._str));
+      values.push(String.UTF8.encode((<JsonString>value).value));
     }
     dark.setHeaderNames = encodeAll(names);
     dark.setHeaderValues = values;
   }
 
-  private compare(ruleObj: JSON.Obj, rulePath: string, compare: Compare): void {
+  private compare(ruleObj: JsonObject, rulePath: string, compare: Compare): void {
     const obj = this.object(ruleObj, rulePath, "compare", COMPARE_KEYS);
     if (obj === null) return;
     const path = memberPath(rulePath, "compare");
@@ -723,19 +640,19 @@ class ConfigReader {
   }
 
   /** `compare.body`: true (bytes, decoded), false (off), or {json, ignore, decode}. */
-  private body(compareObj: JSON.Obj, comparePath: string, compare: Compare): void {
+  private body(compareObj: JsonObject, comparePath: string, compare: Compare): void {
     const v = compareObj.get("body");
     if (v === null) return;
     const path = memberPath(comparePath, "body");
-    if (v instanceof JSON.Bool) {
-      compare.body = (<JSON.Bool>v)._bool;
+    if (v instanceof JsonBool) {
+      compare.body = (<JsonBool>v).value;
       return;
     }
-    if (!(v instanceof JSON.Obj)) {
+    if (!(v instanceof JsonObject)) {
       this.mustBe(path, "true, false or an object {json, ignore, decode}", v);
       return;
     }
-    const obj = <JSON.Obj>v;
+    const obj = <JsonObject>v;
     this.unknownKeys(obj, path, BODY_KEYS);
     compare.body = true;
     compare.json = this.bool(obj, path, "json", false);
@@ -753,7 +670,7 @@ class ConfigReader {
   }
 
   /** A list of at most MAX_IGNORE_PATHS JSON paths (§2.3), compiled; their texts in `pathTexts`. */
-  private jsonPaths(items: JSON.Value[], listPath: string): JsonPathSet | null {
+  private jsonPaths(items: JsonValue[], listPath: string): JsonPathSet | null {
     if (items.length > MAX_IGNORE_PATHS) {
       this.problems.add(listPath, "must have at most " + MAX_IGNORE_PATHS.toString() + " paths (got " + items.length.toString() + ")");
       return null;
@@ -763,11 +680,11 @@ class ConfigReader {
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       const itemPath = elementPath(listPath, i);
-      if (!(item instanceof JSON.Str) || (<JSON.Str>item)._str.length == 0) {
+      if (!(item instanceof JsonString) || (<JsonString>item).value.length == 0) {
         this.mustBe(itemPath, "a JSON path such as \"meta.request_id\" or \"items[*].etag\"", item);
         continue;
       }
-      const text = (<JSON.Str>item)._str;
+      const text = (<JsonString>item).value;
       const parsed = parseJsonPath(text);
       const compiled = parsed.path;
       if (compiled === null) {
@@ -782,7 +699,7 @@ class ConfigReader {
   }
 
   /** `samples` (contract §2.7). */
-  private samples(top: JSON.Obj): Samples | null {
+  private samples(top: JsonObject): Samples | null {
     const obj = this.object(top, "", "samples", SAMPLES_KEYS);
     if (obj === null) return null;
     const path = "samples";
@@ -821,7 +738,7 @@ class ConfigReader {
     return samples;
   }
 
-  private limits(ruleObj: JSON.Obj, rulePath: string, limits: Limits): void {
+  private limits(ruleObj: JsonObject, rulePath: string, limits: Limits): void {
     const obj = this.object(ruleObj, rulePath, "limits", LIMITS_KEYS);
     if (obj === null) return;
     const path = memberPath(rulePath, "limits");
@@ -829,7 +746,7 @@ class ConfigReader {
     limits.maxPerSecond = <i32>this.int(obj, path, "max_per_second", 0, MAX_LIMIT, limits.maxPerSecond);
   }
 
-  private breaker(ruleObj: JSON.Obj, rulePath: string, breaker: Breaker): void {
+  private breaker(ruleObj: JsonObject, rulePath: string, breaker: Breaker): void {
     const obj = this.object(ruleObj, rulePath, "breaker", BREAKER_KEYS);
     if (obj === null) return;
     const path = memberPath(rulePath, "breaker");
