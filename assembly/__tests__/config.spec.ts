@@ -485,13 +485,15 @@ describe("config: dark", () => {
   });
   it("refuses setting content-length, which the filter derives from the copy's body", () => {
     expect(problems(withDark('"set_headers":{"Content-Length":"5"}'))).toBe(
-      "rules[0].dark.set_headers.Content-Length: content-length is managed by the filter on the copy (body length, hop-by-hop); use dark.authority for the host",
+      "rules[0].dark.set_headers.Content-Length: content-length is managed by the filter on the copy (set from the copy's body)",
     );
   });
-  it("refuses setting hop-by-hop headers and host", () => {
-    expect(problems(withDark('"set_headers":{"connection":"close","host":"x"}'))).toBe(
-      "rules[0].dark.set_headers.connection: connection is managed by the filter on the copy (body length, hop-by-hop); use dark.authority for the host\n" +
-        "rules[0].dark.set_headers.host: host is managed by the filter on the copy (body length, hop-by-hop); use dark.authority for the host",
+  it("refuses setting hop-by-hop headers and host, each with its reason", () => {
+    expect(problems(withDark('"set_headers":{"connection":"close","host":"x","te":"trailers","Proxy-Authorization":"Basic x"}'))).toBe(
+      "rules[0].dark.set_headers.connection: connection is managed by the filter on the copy (hop-by-hop)\n" +
+        "rules[0].dark.set_headers.host: host is managed by the filter on the copy (the copy's host is its :authority, set by dark.authority)\n" +
+        "rules[0].dark.set_headers.te: te is managed by the filter on the copy (hop-by-hop; only te: trailers is kept)\n" +
+        "rules[0].dark.set_headers.Proxy-Authorization: proxy-authorization is managed by the filter on the copy (hop-by-hop)",
     );
   });
   it("refuses a set_headers name that is not a token", () => {

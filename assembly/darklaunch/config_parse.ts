@@ -37,16 +37,12 @@ import {
 import { describeValue, elementPath, memberPath, quoteForMessage, shownPath } from "./json_message";
 import { readJsonBuffer } from "./json_read";
 import { JsonArray, JsonBool, JsonNumber, JsonObject, JsonString, JsonValue } from "./json_value";
+import { DARK_LAUNCH_HEADER, managedHeader } from "./managed_headers";
 import { NOT_A_TIME, parseRfc3339 } from "./rfc3339";
+import { RULE_NAME_PATTERN, isRuleName } from "./stats_names";
 
 /** At most this many problems are listed; the rest are counted in a final line. */
 export const MAX_LISTED_PROBLEMS: i32 = 50;
-/** The header the filter always sets on the copy itself. */
-export const DARK_LAUNCH_HEADER: string = "x-dark-launch";
-/** Headers whose value on the copy the filter decides (from the body, or dropped as hop-by-hop). */
-const COPY_MANAGED_HEADERS: string[] = [
-  "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "host",
-];
 
 // @ts-ignore: decorator
 @inline const MAX_DARK_TIMEOUT_MS: i64 = 60000;
@@ -57,15 +53,13 @@ const COPY_MANAGED_HEADERS: string[] = [
 // @ts-ignore: decorator
 @inline const MAX_MISMATCH_LOG_PER_SECOND: i64 = 1000;
 // @ts-ignore: decorator
-@inline const MAX_RULE_NAME_CHARS: i32 = 48;
-// @ts-ignore: decorator
 @inline const MAX_SAMPLES_PER_SECOND: i64 = 1000;
 // Three bodies of this size, escaped at most two-fold (beyond that a body goes as base64), stay
 // well under the collector's 1 MiB limit.
 // @ts-ignore: decorator
 @inline const MAX_SAMPLE_BODY_BYTES: i64 = 65536;
 
-const RULE_NAME_RULE = "a string matching ^[a-z0-9_-]{1,48}$";
+const RULE_NAME_RULE = "a string matching " + RULE_NAME_PATTERN;
 const EXPIRES_AT_RULE = "an RFC 3339 time such as \"2026-12-31T00:00:00Z\"";
 const HEADER_NAME_RULE = "an HTTP header name";
 const SAFE_STRING_RULE = "a string without CR, LF or NUL";
@@ -161,16 +155,6 @@ function isMethodToken(s: string): bool {
   return true;
 }
 
-function isRuleName(s: string): bool {
-  const n = s.length;
-  if (n < 1 || n > MAX_RULE_NAME_CHARS) return false;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x5f || c == 0x2d)) return false;
-  }
-  return true;
-}
-
 function hasCrLfNul(s: string): bool {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -179,16 +163,13 @@ function hasCrLfNul(s: string): bool {
   return false;
 }
 
-function lowerAscii(s: string): string {
-  let out = s;
+/** A token (ASCII, checked by isToken) in lower case; itself when it has no upper-case letter. */
+function lowerCaseToken(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) {
-      out = s.toLowerCase(); // header names are ASCII tokens here
-      break;
-    }
+    if (c >= 0x41 && c <= 0x5a) return s.toLowerCase();
   }
-  return out;
+  return s;
 }
 
 function encodeAll(list: string[]): ArrayBuffer[] {
@@ -337,7 +318,7 @@ class ConfigReader {
   private headerName(v: JsonValue, path: string, pseudo: bool): string | null {
     if (v instanceof JsonString) {
       const s = (<JsonString>v).value;
-      if (isToken(s) || (pseudo && s.startsWith(":") && isToken(s, 1))) return lowerAscii(s);
+      if (isToken(s) || (pseudo && s.startsWith(":") && isToken(s, 1))) return lowerCaseToken(s);
     }
     this.mustBe(path, HEADER_NAME_RULE, v);
     return null;
@@ -534,7 +515,7 @@ class ConfigReader {
         const s = (<JsonString>by).value;
         if (s.startsWith("header:") && isToken(s, 7)) {
           sample.by = StickyKeySource.Header;
-          sample.key = lowerAscii(s.substring(7));
+          sample.key = lowerCaseToken(s.substring(7));
           ok = true;
         } else if (s.startsWith("cookie:") && isToken(s, 7)) {
           sample.by = StickyKeySource.Cookie;
@@ -593,12 +574,13 @@ class ConfigReader {
       } else if (!isToken(key)) {
         this.problems.add(keyPath, "must be " + HEADER_NAME_RULE);
       } else {
-        name = lowerAscii(key);
+        name = lowerCaseToken(key);
+        const managed = managedHeader(name);
         if (name == DARK_LAUNCH_HEADER) {
           this.problems.add(keyPath, "x-dark-launch is set by the filter itself");
           name = null;
-        } else if (COPY_MANAGED_HEADERS.includes(name)) {
-          this.problems.add(keyPath, name + " is managed by the filter on the copy (body length, hop-by-hop); use dark.authority for the host");
+        } else if (managed !== null) {
+          this.problems.add(keyPath, name + " is managed by the filter on the copy (" + managed.reason + ")");
           name = null;
         } else if (firstAt.has(name)) {
           const first = firstAt.get(name);
