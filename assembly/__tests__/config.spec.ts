@@ -485,13 +485,15 @@ describe("config: dark", () => {
   });
   it("refuses setting content-length, which the filter derives from the copy's body", () => {
     expect(problems(withDark('"set_headers":{"Content-Length":"5"}'))).toBe(
-      "rules[0].dark.set_headers.Content-Length: content-length is managed by the filter on the copy (body length, hop-by-hop); use dark.authority for the host",
+      "rules[0].dark.set_headers.Content-Length: content-length is managed by the filter on the copy (set from the copy's body)",
     );
   });
-  it("refuses setting hop-by-hop headers and host", () => {
-    expect(problems(withDark('"set_headers":{"connection":"close","host":"x"}'))).toBe(
-      "rules[0].dark.set_headers.connection: connection is managed by the filter on the copy (body length, hop-by-hop); use dark.authority for the host\n" +
-        "rules[0].dark.set_headers.host: host is managed by the filter on the copy (body length, hop-by-hop); use dark.authority for the host",
+  it("refuses setting hop-by-hop headers and host, each with its reason", () => {
+    expect(problems(withDark('"set_headers":{"connection":"close","host":"x","te":"trailers","Proxy-Authorization":"Basic x"}'))).toBe(
+      "rules[0].dark.set_headers.connection: connection is managed by the filter on the copy (hop-by-hop)\n" +
+        "rules[0].dark.set_headers.host: host is managed by the filter on the copy (the copy's host is its :authority, set by dark.authority)\n" +
+        "rules[0].dark.set_headers.te: te is managed by the filter on the copy (hop-by-hop; only te: trailers is kept)\n" +
+        "rules[0].dark.set_headers.Proxy-Authorization: proxy-authorization is managed by the filter on the copy (hop-by-hop)",
     );
   });
   it("refuses a set_headers name that is not a token", () => {
@@ -667,8 +669,21 @@ describe("config: limits", () => {
   it("refuses max_per_second above 1000000", () => {
     expect(problems(withRule('"limits":{"max_per_second":1000001}'))).toBe("rules[0].limits.max_per_second: must be an integer from 0 to 1000000 (got 1000001)");
   });
-  it("refuses an integer far beyond i32", () => {
-    expect(problems(withRule('"limits":{"max_in_flight":1e300}'))).toBe("rules[0].limits.max_in_flight: must be an integer from 0 to 1000000 (got 1e+300)");
+  it("refuses an integer far beyond i32, shown as written", () => {
+    expect(problems(withRule('"limits":{"max_in_flight":1e300}'))).toBe("rules[0].limits.max_in_flight: must be an integer from 0 to 1000000 (got 1e300)");
+  });
+  it("refuses integers beyond i64 and just past a limit exactly, shown as written", () => {
+    expect(problems(withRule('"limits":{"max_in_flight":99999999999999999999}')))
+      .toBe("rules[0].limits.max_in_flight: must be an integer from 0 to 1000000 (got 99999999999999999999)");
+    expect(problems(withRule('"limits":{"max_in_flight":-9223372036854775809}')))
+      .toBe("rules[0].limits.max_in_flight: must be an integer from 0 to 1000000 (got -9223372036854775809)");
+    // 2^53 + 1 would round to 2^53 as a double.
+    expect(problems(withDark('"max_body_bytes":9007199254740993')))
+      .toBe("rules[0].dark.max_body_bytes: must be an integer from 0 to 16777216 (got 9007199254740993)");
+  });
+  it("accepts an integral value written with a fraction or an exponent", () => {
+    expect(parsed(withRule('"limits":{"max_in_flight":1.0e2,"max_per_second":5.000}')).rules[0].limits.maxInFlight).toBe(100);
+    expect(parsed(withRule('"limits":{"max_in_flight":-0}')).rules[0].limits.maxInFlight).toBe(0);
   });
 });
 

@@ -2,6 +2,7 @@
 import { darkCopyHeaders, shadowAuthority } from "../darklaunch/copy";
 import { Rule } from "../darklaunch/config";
 import { parseConfig } from "../darklaunch/config_parse";
+import { DARK_LAUNCH_HEADER, MANAGED_HEADERS } from "../darklaunch/managed_headers";
 import { headerMap, pairsOf, ruleOf, utf8 } from "./helpers";
 
 /** A rule named "checkout" with the given extra `dark` members (JSON, may be empty). */
@@ -290,6 +291,62 @@ describe("darkCopyHeaders", () => {
       "x-dark-launch: checkout",
       "content-length: 3",
     ]);
+  });
+});
+
+// The names the filter might keep off the copy, typed here rather than taken from
+// managed_headers.ts: the connection-specific headers of RFC 9110 §7.6.1 and RFC 2616 §13.5.1,
+// proxy-connection, the ones the filter sets itself, and ordinary headers that must pass.
+const CANDIDATES: string[] = [
+  "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
+  "proxy-authenticate", "proxy-authorization", "content-length", "host", "x-dark-launch",
+  "authorization", "cookie", "accept", "x-env", "x-request-id", "traceparent", "via", "forwarded", "expect",
+];
+
+/** Whether the configuration refuses `name` in `dark.set_headers`. */
+function setHeadersRefuses(name: string): bool {
+  return parseConfig(utf8('{"rules":[{"name":"checkout","dark":{"cluster":"c","set_headers":{"' + name + '":"v"}}}]}')).config === null;
+}
+
+/** Whether a client's `name: value` (the name in any case, copied as given) is left off the copy. */
+function copyDrops(name: string, value: string): bool {
+  const copy = copyOf(checkout(""), [":method", "GET", ":authority", "a", name, value], 0);
+  return !copy.includes(name + ": " + value);
+}
+
+describe("the headers the filter manages on the copy: one list", () => {
+  test("the copy drops exactly the headers set_headers refuses (te apart: te: trailers stays)", () => {
+    const all = CANDIDATES.slice(0);
+    for (let i = 0; i < MANAGED_HEADERS.length; i++) {
+      if (!all.includes(MANAGED_HEADERS[i].name)) all.push(MANAGED_HEADERS[i].name);
+    }
+    for (let i = 0; i < all.length; i++) {
+      const name = all[i];
+      expect(copyDrops(name, "client")).toBe(setHeadersRefuses(name), name);
+      expect(copyDrops(name.toUpperCase(), "client")).toBe(setHeadersRefuses(name), name.toUpperCase());
+    }
+  });
+  test("te: the one documented exception", () => {
+    expect(setHeadersRefuses("te")).toBe(true);
+    expect(copyDrops("te", "trailers")).toBe(false);
+    expect(copyDrops("TE", " Trailers ")).toBe(false);
+    expect(copyDrops("te", "trailers, deflate")).toBe(true);
+    expect(copyDrops("te", "gzip")).toBe(true);
+  });
+  test("every managed header is refused in set_headers with its reason", () => {
+    for (let i = 0; i < MANAGED_HEADERS.length; i++) {
+      const h = MANAGED_HEADERS[i];
+      const errors = parseConfig(utf8('{"rules":[{"name":"r","dark":{"cluster":"c","set_headers":{"' + h.name + '":"v"}}}]}')).errors;
+      expect(errors.length).toBe(1, h.name);
+      const expected = h.name == DARK_LAUNCH_HEADER
+        ? "rules[0].dark.set_headers." + h.name + ": x-dark-launch is set by the filter itself"
+        : "rules[0].dark.set_headers." + h.name + ": " + h.name + " is managed by the filter on the copy (" + h.reason + ")";
+      expect(errors[0]).toBe(expected);
+    }
+  });
+  test("the marker is set once, to the rule's name, whatever the client sent", () => {
+    const copy = copyOf(checkout(""), [":method", "GET", ":authority", "a", "X-Dark-Launch", "spoofed", "x-dark-launch", "other"], 0);
+    expect(copy).toStrictEqual([":method: GET", ":authority: a-shadow", "x-dark-launch: checkout"]);
   });
 });
 

@@ -1,9 +1,8 @@
 // Parses and validates the plugin configuration (contract section 2) into the shapes of config.ts.
-// The bytes are syntax-checked by json_check.ts first, so assemblyscript-json (which asserts,
-// i.e. traps, on bad input) only ever sees valid JSON. Validation then collects every problem,
-// each as `<json path>: <message>`, e.g. `rules[0].sample.percent: must be a number from 0 to
-// 100 (got 150)`; problems of the whole document use the path `(root)`.
-import { JSON } from "assemblyscript-json/assembly";
+// json_read.ts reads the bytes once into a tree of values (stopping at the first syntax problem);
+// validation then walks the tree and collects every problem, each as `<json path>: <message>`,
+// e.g. `rules[0].sample.percent: must be a number from 0 to 100 (got 150)`; problems of the
+// whole document use the path `(root)`.
 import {
   Breaker,
   Compare,
@@ -35,24 +34,15 @@ import {
   SAMPLES_KEYS,
   TOP_KEYS,
 } from "./config_keys";
-import {
-  MAX_SHOWN_CHARS,
-  elementPath,
-  findJsonProblemInBuffer,
-  memberPath,
-  quoteForMessage,
-  shownPath,
-} from "./json_check";
+import { describeValue, elementPath, memberPath, quoteForMessage, shownPath } from "./json_message";
+import { readJsonBuffer } from "./json_read";
+import { JsonArray, JsonBool, JsonNumber, JsonObject, JsonString, JsonValue } from "./json_value";
+import { DARK_LAUNCH_HEADER, managedHeader } from "./managed_headers";
 import { NOT_A_TIME, parseRfc3339 } from "./rfc3339";
+import { RULE_NAME_PATTERN, isRuleName } from "./stats_names";
 
 /** At most this many problems are listed; the rest are counted in a final line. */
 export const MAX_LISTED_PROBLEMS: i32 = 50;
-/** The header the filter always sets on the copy itself. */
-export const DARK_LAUNCH_HEADER: string = "x-dark-launch";
-/** Headers whose value on the copy the filter decides (from the body, or dropped as hop-by-hop). */
-const COPY_MANAGED_HEADERS: string[] = [
-  "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "host",
-];
 
 // @ts-ignore: decorator
 @inline const MAX_DARK_TIMEOUT_MS: i64 = 60000;
@@ -63,15 +53,13 @@ const COPY_MANAGED_HEADERS: string[] = [
 // @ts-ignore: decorator
 @inline const MAX_MISMATCH_LOG_PER_SECOND: i64 = 1000;
 // @ts-ignore: decorator
-@inline const MAX_RULE_NAME_CHARS: i32 = 48;
-// @ts-ignore: decorator
 @inline const MAX_SAMPLES_PER_SECOND: i64 = 1000;
 // Three bodies of this size, escaped at most two-fold (beyond that a body goes as base64), stay
 // well under the collector's 1 MiB limit.
 // @ts-ignore: decorator
 @inline const MAX_SAMPLE_BODY_BYTES: i64 = 65536;
 
-const RULE_NAME_RULE = "a string matching ^[a-z0-9_-]{1,48}$";
+const RULE_NAME_RULE = "a string matching " + RULE_NAME_PATTERN;
 const EXPIRES_AT_RULE = "an RFC 3339 time such as \"2026-12-31T00:00:00Z\"";
 const HEADER_NAME_RULE = "an HTTP header name";
 const SAFE_STRING_RULE = "a string without CR, LF or NUL";
@@ -83,15 +71,15 @@ export function parseConfig(bytes: ArrayBuffer): ConfigResult {
     problems.add("", "configuration is empty");
     return new ConfigResult(null, problems.list());
   }
-  const syntax = findJsonProblemInBuffer(bytes);
+  const read = readJsonBuffer(bytes);
+  const syntax = read.problem;
   if (syntax !== null) {
     const path = syntax.path;
     if (path !== null) problems.add(path, syntax.message);
     else problems.add("", syntax.toString());
     return new ConfigResult(null, problems.list());
   }
-  const root = JSON.parse<Uint8Array>(Uint8Array.wrap(bytes));
-  const config = new ConfigReader(problems).read(root);
+  const config = new ConfigReader(problems).read(changetype<JsonValue>(read.value));
   if (problems.total > 0) return new ConfigResult(null, problems.list());
   return new ConfigResult(config, []);
 }
@@ -135,83 +123,6 @@ class Problems {
   }
 }
 
-// ---- Rendering a value for "(got ...)" ----
-
-/** `v` as compact JSON-ish text, cut after about MAX_SHOWN_CHARS characters with "…". */
-export function describeValue(v: JSON.Value): string {
-  if (v instanceof JSON.Str) return quoteForMessage((<JSON.Str>v)._str); // cut inside the quotes
-  const out = new Array<string>();
-  const used = appendValue(out, v, 0);
-  const text = out.join("");
-  if (used <= MAX_SHOWN_CHARS) return text;
-  return cutText(text, MAX_SHOWN_CHARS) + "…";
-}
-
-function cutText(text: string, n: i32): string {
-  if (text.length <= n) return text;
-  const last = text.charCodeAt(n - 1);
-  if (last >= 0xd800 && last <= 0xdbff) n--; // keep surrogate pairs whole
-  return text.substring(0, n);
-}
-
-// Appends the rendering of `v` while fewer than MAX_SHOWN_CHARS characters are out; returns the
-// number out afterwards (once over the limit, the rest is not rendered).
-function appendValue(out: string[], v: JSON.Value, used: i32): i32 {
-  if (used > MAX_SHOWN_CHARS) return used;
-  let piece: string;
-  if (v instanceof JSON.Str) {
-    piece = quoteForMessage((<JSON.Str>v)._str);
-  } else if (v instanceof JSON.Integer) {
-    // assemblyscript-json saturates integers beyond the i64 range.
-    const n = (<JSON.Integer>v)._num;
-    piece = n.toString();
-    if (n == i64.MAX_VALUE) piece += " or more";
-    else if (n == i64.MIN_VALUE) piece += " or less";
-  } else if (v instanceof JSON.Num) {
-    piece = formatNumber((<JSON.Num>v)._num);
-  } else if (v instanceof JSON.Bool) {
-    piece = (<JSON.Bool>v)._bool ? "true" : "false";
-  } else if (v instanceof JSON.Arr) {
-    const items = (<JSON.Arr>v)._arr;
-    out.push("[");
-    used++;
-    for (let i = 0; i < items.length && used <= MAX_SHOWN_CHARS; i++) {
-      if (i > 0) {
-        out.push(",");
-        used++;
-      }
-      used = appendValue(out, items[i], used);
-    }
-    out.push("]");
-    return used + 1;
-  } else if (v instanceof JSON.Obj) {
-    const map = (<JSON.Obj>v)._obj;
-    const keys = map.keys();
-    out.push("{");
-    used++;
-    for (let i = 0; i < keys.length && used <= MAX_SHOWN_CHARS; i++) {
-      if (i > 0) {
-        out.push(",");
-        used++;
-      }
-      const k = quoteForMessage(keys[i]) + ":";
-      out.push(k);
-      used = appendValue(out, map.get(keys[i]), used + k.length);
-    }
-    out.push("}");
-    return used + 1;
-  } else {
-    piece = "null";
-  }
-  out.push(piece);
-  return used + piece.length;
-}
-
-function formatNumber(x: f64): string {
-  if (isFinite(x) && x == Math.floor(x) && Math.abs(x) < 1e15) return (<i64>x).toString();
-  return x.toString();
-}
-
 // ---- Character classes ----
 
 // RFC 9110 tchar.
@@ -244,16 +155,6 @@ function isMethodToken(s: string): bool {
   return true;
 }
 
-function isRuleName(s: string): bool {
-  const n = s.length;
-  if (n < 1 || n > MAX_RULE_NAME_CHARS) return false;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x5f || c == 0x2d)) return false;
-  }
-  return true;
-}
-
 function hasCrLfNul(s: string): bool {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -262,16 +163,13 @@ function hasCrLfNul(s: string): bool {
   return false;
 }
 
-function lowerAscii(s: string): string {
-  let out = s;
+/** A token (ASCII, checked by isToken) in lower case; itself when it has no upper-case letter. */
+function lowerCaseToken(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) {
-      out = s.toLowerCase(); // header names are ASCII tokens here
-      break;
-    }
+    if (c >= 0x41 && c <= 0x5a) return s.toLowerCase();
   }
-  return out;
+  return s;
 }
 
 function encodeAll(list: string[]): ArrayBuffer[] {
@@ -290,13 +188,13 @@ class ConfigReader {
 
   constructor(private problems: Problems) {}
 
-  read(root: JSON.Value): Config {
+  read(root: JsonValue): Config {
     const config = new Config();
-    if (!(root instanceof JSON.Obj)) {
+    if (!(root instanceof JsonObject)) {
       this.mustBe("", "an object", root);
       return config;
     }
-    const obj = <JSON.Obj>root;
+    const obj = <JsonObject>root;
     this.unknownKeys(obj, "", TOP_KEYS);
     config.enabled = this.bool(obj, "", "enabled", true);
     config.mismatchLogPerSecond = <i32>this.int(obj, "", "mismatch_log_per_second", 0, MAX_MISMATCH_LOG_PER_SECOND, 1);
@@ -304,10 +202,10 @@ class ConfigReader {
     const rules = obj.get("rules");
     if (rules === null) {
       this.problems.add("rules", "is required");
-    } else if (!(rules instanceof JSON.Arr)) {
+    } else if (!(rules instanceof JsonArray)) {
       this.mustBe("rules", "an array", rules);
     } else {
-      const items = (<JSON.Arr>rules)._arr;
+      const items = (<JsonArray>rules).items;
       if (items.length < 1 || items.length > MAX_RULES) {
         const got = items.length.toString();
         this.problems.add("rules", "must have 1 to " + MAX_RULES.toString() + " rules (got " + got + ")");
@@ -324,7 +222,7 @@ class ConfigReader {
 
   // ---- generic readers ----
 
-  private mustBe(path: string, what: string, got: JSON.Value): void {
+  private mustBe(path: string, what: string, got: JsonValue): void {
     if (this.problems.full) {
       this.problems.add(path, "");
       return;
@@ -332,63 +230,64 @@ class ConfigReader {
     this.problems.add(path, "must be " + what + " (got " + describeValue(got) + ")");
   }
 
-  private unknownKeys(obj: JSON.Obj, path: string, allowed: string[]): void {
-    const keys = obj._obj.keys();
+  private unknownKeys(obj: JsonObject, path: string, allowed: string[]): void {
+    const keys = obj.keys;
     for (let i = 0; i < keys.length; i++) {
       if (!allowed.includes(keys[i])) this.problems.add(memberPath(path, keys[i]), "unknown key");
     }
   }
 
   /** The object at `obj[key]`, or null if absent (or of the wrong type: reported). */
-  private object(obj: JSON.Obj, path: string, key: string, allowed: string[] | null): JSON.Obj | null {
+  private object(obj: JsonObject, path: string, key: string, allowed: string[] | null): JsonObject | null {
     const v = obj.get(key);
     if (v === null) return null;
     const p = memberPath(path, key);
-    if (!(v instanceof JSON.Obj)) {
+    if (!(v instanceof JsonObject)) {
       this.mustBe(p, "an object", v);
       return null;
     }
-    if (allowed !== null) this.unknownKeys(<JSON.Obj>v, p, allowed);
-    return <JSON.Obj>v;
+    if (allowed !== null) this.unknownKeys(<JsonObject>v, p, allowed);
+    return <JsonObject>v;
   }
 
   /** The array at `obj[key]`, or null if absent (or of the wrong type: reported). */
-  private array(obj: JSON.Obj, path: string, key: string, what: string): JSON.Value[] | null {
+  private array(obj: JsonObject, path: string, key: string, what: string): JsonValue[] | null {
     const v = obj.get(key);
     if (v === null) return null;
-    if (!(v instanceof JSON.Arr)) {
+    if (!(v instanceof JsonArray)) {
       this.mustBe(memberPath(path, key), what, v);
       return null;
     }
-    return (<JSON.Arr>v)._arr;
+    return (<JsonArray>v).items;
   }
 
-  private bool(obj: JSON.Obj, path: string, key: string, fallback: bool): bool {
+  private bool(obj: JsonObject, path: string, key: string, fallback: bool): bool {
     const v = obj.get(key);
     if (v === null) return fallback;
-    if (v instanceof JSON.Bool) return (<JSON.Bool>v)._bool;
+    if (v instanceof JsonBool) return (<JsonBool>v).value;
     this.mustBe(memberPath(path, key), "a boolean", v);
     return fallback;
   }
 
   /** Whether `v` is an integral number in [min, max]; if so, it is left in `intValue`. */
-  private isIntIn(v: JSON.Value, min: i64, max: i64): bool {
+  private isIntIn(v: JsonValue, min: i64, max: i64): bool {
+    if (!(v instanceof JsonNumber)) return false;
+    const num = <JsonNumber>v;
     let n: i64;
-    if (v instanceof JSON.Integer) {
-      n = (<JSON.Integer>v)._num;
-    } else if (v instanceof JSON.Num) {
-      const x = (<JSON.Num>v)._num;
+    if (num.isInteger) {
+      n = num.integer;
+    } else {
+      // Integral values written with a fraction or an exponent (`2.0`, `1e3`) count too.
+      const x = num.value;
       if (!isFinite(x) || x != Math.floor(x) || x < <f64>min || x > <f64>max) return false;
       n = <i64>x;
-    } else {
-      return false;
     }
     if (n < min || n > max) return false;
     this.intValue = n;
     return true;
   }
 
-  private int(obj: JSON.Obj, path: string, key: string, min: i64, max: i64, fallback: i64): i64 {
+  private int(obj: JsonObject, path: string, key: string, min: i64, max: i64, fallback: i64): i64 {
     const v = obj.get(key);
     if (v === null) return fallback;
     if (this.isIntIn(v, min, max)) return this.intValue;
@@ -397,19 +296,18 @@ class ConfigReader {
   }
 
   /** Whether `v` is a number; if so, it is left in `numberValue`. */
-  private isNumber(v: JSON.Value): bool {
-    if (v instanceof JSON.Integer) this.numberValue = <f64>(<JSON.Integer>v)._num;
-    else if (v instanceof JSON.Num) this.numberValue = (<JSON.Num>v)._num;
-    else return false;
+  private isNumber(v: JsonValue): bool {
+    if (!(v instanceof JsonNumber)) return false;
+    this.numberValue = (<JsonNumber>v).value;
     return true;
   }
 
   /** The string at `obj[key]` if it passes `valid`, else null (absent: silently; else reported). */
-  private string(obj: JSON.Obj, path: string, key: string, what: string, valid: (s: string) => bool): string | null {
+  private string(obj: JsonObject, path: string, key: string, what: string, valid: (s: string) => bool): string | null {
     const v = obj.get(key);
     if (v === null) return null;
-    if (v instanceof JSON.Str) {
-      const s = (<JSON.Str>v)._str;
+    if (v instanceof JsonString) {
+      const s = (<JsonString>v).value;
       if (valid(s)) return s;
     }
     this.mustBe(memberPath(path, key), what, v);
@@ -417,17 +315,17 @@ class ConfigReader {
   }
 
   /** The header name in `v`, lower-cased, or null (reported). `pseudo`: also `:name`. */
-  private headerName(v: JSON.Value, path: string, pseudo: bool): string | null {
-    if (v instanceof JSON.Str) {
-      const s = (<JSON.Str>v)._str;
-      if (isToken(s) || (pseudo && s.startsWith(":") && isToken(s, 1))) return lowerAscii(s);
+  private headerName(v: JsonValue, path: string, pseudo: bool): string | null {
+    if (v instanceof JsonString) {
+      const s = (<JsonString>v).value;
+      if (isToken(s) || (pseudo && s.startsWith(":") && isToken(s, 1))) return lowerCaseToken(s);
     }
     this.mustBe(path, HEADER_NAME_RULE, v);
     return null;
   }
 
   /** An array of header names (lower-cased), or null if absent or wrong (reported). */
-  private headerNames(obj: JSON.Obj, path: string, key: string): string[] | null {
+  private headerNames(obj: JsonObject, path: string, key: string): string[] | null {
     const items = this.array(obj, path, key, "an array of HTTP header names");
     if (items === null) return null;
     const p = memberPath(path, key);
@@ -447,12 +345,12 @@ class ConfigReader {
 
   // ---- the schema ----
 
-  private rule(v: JSON.Value, path: string, firstUse: Map<string, string>): Rule | null {
-    if (!(v instanceof JSON.Obj)) {
+  private rule(v: JsonValue, path: string, firstUse: Map<string, string>): Rule | null {
+    if (!(v instanceof JsonObject)) {
       this.mustBe(path, "an object", v);
       return null;
     }
-    const obj = <JSON.Obj>v;
+    const obj = <JsonObject>v;
     const rule = new Rule();
     this.unknownKeys(obj, path, RULE_KEYS);
 
@@ -486,11 +384,11 @@ class ConfigReader {
     return rule;
   }
 
-  private expiresAt(ruleObj: JSON.Obj, rulePath: string, rule: Rule): void {
+  private expiresAt(ruleObj: JsonObject, rulePath: string, rule: Rule): void {
     const v = ruleObj.get("expires_at");
     if (v === null) return;
-    if (v instanceof JSON.Str) {
-      const ms = parseRfc3339((<JSON.Str>v)._str);
+    if (v instanceof JsonString) {
+      const ms = parseRfc3339((<JsonString>v).value);
       if (ms != NOT_A_TIME) {
         rule.expiresAtMs = ms;
         return;
@@ -499,7 +397,7 @@ class ConfigReader {
     this.mustBe(memberPath(rulePath, "expires_at"), EXPIRES_AT_RULE, v);
   }
 
-  private match(ruleObj: JSON.Obj, rulePath: string, match: RuleMatch): void {
+  private match(ruleObj: JsonObject, rulePath: string, match: RuleMatch): void {
     const obj = this.object(ruleObj, rulePath, "match", MATCH_KEYS);
     if (obj === null) return;
     const path = memberPath(rulePath, "match");
@@ -523,12 +421,12 @@ class ConfigReader {
     }
   }
 
-  private headerCondition(v: JSON.Value, path: string): HeaderCondition | null {
-    if (!(v instanceof JSON.Obj)) {
+  private headerCondition(v: JsonValue, path: string): HeaderCondition | null {
+    if (!(v instanceof JsonObject)) {
       this.mustBe(path, "an object", v);
       return null;
     }
-    const obj = <JSON.Obj>v;
+    const obj = <JsonObject>v;
     this.unknownKeys(obj, path, HEADER_CONDITION_KEYS);
     let name: string | null = null;
     const nameValue = obj.get("name");
@@ -546,19 +444,19 @@ class ConfigReader {
       return null;
     }
     const which = given[0];
-    const value = <JSON.Value>obj.get(which);
+    const value = <JsonValue>obj.get(which);
     const valuePath = memberPath(path, which);
     let kind = HeaderConditionKind.Exact;
     let text = "";
     if (which == "exact" || which == "prefix") {
-      if (!(value instanceof JSON.Str)) {
+      if (!(value instanceof JsonString)) {
         this.mustBe(valuePath, "a string", value);
         return null;
       }
-      text = (<JSON.Str>value)._str;
+      text = (<JsonString>value).value;
       kind = which == "exact" ? HeaderConditionKind.Exact : HeaderConditionKind.Prefix;
     } else {
-      if (!(value instanceof JSON.Bool) || !(<JSON.Bool>value)._bool) {
+      if (!(value instanceof JsonBool) || !(<JsonBool>value).value) {
         this.mustBe(valuePath, "true", value);
         return null;
       }
@@ -568,23 +466,23 @@ class ConfigReader {
     return new HeaderCondition(name, kind, text);
   }
 
-  private methods(ruleObj: JSON.Obj, rulePath: string, rule: Rule): void {
+  private methods(ruleObj: JsonObject, rulePath: string, rule: Rule): void {
     const what = "a non-empty array of HTTP methods";
     const items = this.array(ruleObj, rulePath, "methods", what);
     if (items !== null) {
       const path = memberPath(rulePath, "methods");
       if (items.length == 0) {
-        this.mustBe(path, what, <JSON.Value>ruleObj.get("methods"));
+        this.mustBe(path, what, <JsonValue>ruleObj.get("methods"));
       } else {
         const methods = new Array<string>();
         for (let i = 0; i < items.length; i++) {
           const item = items[i];
           const itemPath = elementPath(path, i);
-          if (!(item instanceof JSON.Str) || !isMethodToken((<JSON.Str>item)._str)) {
+          if (!(item instanceof JsonString) || !isMethodToken((<JsonString>item).value)) {
             this.mustBe(itemPath, "an upper-case HTTP method", item);
             continue;
           }
-          const method = (<JSON.Str>item)._str;
+          const method = (<JsonString>item).value;
           if (methods.includes(method)) {
             this.problems.add(itemPath, "duplicate method " + quoteForMessage(method));
             continue;
@@ -597,7 +495,7 @@ class ConfigReader {
     rule.methodBytes = encodeAll(rule.methods);
   }
 
-  private sample(ruleObj: JSON.Obj, rulePath: string, sample: Sample): void {
+  private sample(ruleObj: JsonObject, rulePath: string, sample: Sample): void {
     const obj = this.object(ruleObj, rulePath, "sample", SAMPLE_KEYS);
     if (obj === null) return;
     const path = memberPath(rulePath, "sample");
@@ -613,11 +511,11 @@ class ConfigReader {
     const by = obj.get("by");
     if (by !== null) {
       let ok = false;
-      if (by instanceof JSON.Str) {
-        const s = (<JSON.Str>by)._str;
+      if (by instanceof JsonString) {
+        const s = (<JsonString>by).value;
         if (s.startsWith("header:") && isToken(s, 7)) {
           sample.by = StickyKeySource.Header;
-          sample.key = lowerAscii(s.substring(7));
+          sample.key = lowerCaseToken(s.substring(7));
           ok = true;
         } else if (s.startsWith("cookie:") && isToken(s, 7)) {
           sample.by = StickyKeySource.Cookie;
@@ -630,7 +528,7 @@ class ConfigReader {
     }
   }
 
-  private dark(obj: JSON.Obj, path: string, dark: Dark): void {
+  private dark(obj: JsonObject, path: string, dark: Dark): void {
     const clusterValue = obj.get("cluster");
     if (clusterValue === null) {
       this.problems.add(memberPath(path, "cluster"), "is required");
@@ -661,27 +559,28 @@ class ConfigReader {
     if (removed !== null) dark.removeHeaders = encodeAll(removed);
   }
 
-  private setHeaders(obj: JSON.Obj, path: string, dark: Dark): void {
-    const keys = obj._obj.keys();
+  private setHeaders(obj: JsonObject, path: string, dark: Dark): void {
+    const keys = obj.keys;
     const names = new Array<string>();
     const values = new Array<ArrayBuffer>();
     const firstAt = new Map<string, string>();
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       const keyPath = memberPath(path, key);
-      const value = <JSON.Value>obj.get(key);
+      const value = obj.values[i];
       let name: string | null = null;
       if (key.startsWith(":")) {
         this.problems.add(keyPath, "pseudo-headers cannot be set");
       } else if (!isToken(key)) {
         this.problems.add(keyPath, "must be " + HEADER_NAME_RULE);
       } else {
-        name = lowerAscii(key);
+        name = lowerCaseToken(key);
+        const managed = managedHeader(name);
         if (name == DARK_LAUNCH_HEADER) {
           this.problems.add(keyPath, "x-dark-launch is set by the filter itself");
           name = null;
-        } else if (COPY_MANAGED_HEADERS.includes(name)) {
-          this.problems.add(keyPath, name + " is managed by the filter on the copy (body length, hop-by-hop); use dark.authority for the host");
+        } else if (managed !== null) {
+          this.problems.add(keyPath, name + " is managed by the filter on the copy (" + managed.reason + ")");
           name = null;
         } else if (firstAt.has(name)) {
           const first = firstAt.get(name);
@@ -691,19 +590,19 @@ class ConfigReader {
           firstAt.set(name, keyPath);
         }
       }
-      if (!(value instanceof JSON.Str) || hasCrLfNul((<JSON.Str>value)._str)) {
+      if (!(value instanceof JsonString) || hasCrLfNul((<JsonString>value).value)) {
         this.mustBe(keyPath, SAFE_STRING_RULE, value);
         continue;
       }
       if (name === null) continue;
       names.push(name);
-      values.push(String.UTF8.encode((<JSON.Str>value)._str));
+      values.push(String.UTF8.encode((<JsonString>value).value));
     }
     dark.setHeaderNames = encodeAll(names);
     dark.setHeaderValues = values;
   }
 
-  private compare(ruleObj: JSON.Obj, rulePath: string, compare: Compare): void {
+  private compare(ruleObj: JsonObject, rulePath: string, compare: Compare): void {
     const obj = this.object(ruleObj, rulePath, "compare", COMPARE_KEYS);
     if (obj === null) return;
     const path = memberPath(rulePath, "compare");
@@ -723,19 +622,19 @@ class ConfigReader {
   }
 
   /** `compare.body`: true (bytes, decoded), false (off), or {json, ignore, decode}. */
-  private body(compareObj: JSON.Obj, comparePath: string, compare: Compare): void {
+  private body(compareObj: JsonObject, comparePath: string, compare: Compare): void {
     const v = compareObj.get("body");
     if (v === null) return;
     const path = memberPath(comparePath, "body");
-    if (v instanceof JSON.Bool) {
-      compare.body = (<JSON.Bool>v)._bool;
+    if (v instanceof JsonBool) {
+      compare.body = (<JsonBool>v).value;
       return;
     }
-    if (!(v instanceof JSON.Obj)) {
+    if (!(v instanceof JsonObject)) {
       this.mustBe(path, "true, false or an object {json, ignore, decode}", v);
       return;
     }
-    const obj = <JSON.Obj>v;
+    const obj = <JsonObject>v;
     this.unknownKeys(obj, path, BODY_KEYS);
     compare.body = true;
     compare.json = this.bool(obj, path, "json", false);
@@ -753,7 +652,7 @@ class ConfigReader {
   }
 
   /** A list of at most MAX_IGNORE_PATHS JSON paths (§2.3), compiled; their texts in `pathTexts`. */
-  private jsonPaths(items: JSON.Value[], listPath: string): JsonPathSet | null {
+  private jsonPaths(items: JsonValue[], listPath: string): JsonPathSet | null {
     if (items.length > MAX_IGNORE_PATHS) {
       this.problems.add(listPath, "must have at most " + MAX_IGNORE_PATHS.toString() + " paths (got " + items.length.toString() + ")");
       return null;
@@ -763,11 +662,11 @@ class ConfigReader {
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       const itemPath = elementPath(listPath, i);
-      if (!(item instanceof JSON.Str) || (<JSON.Str>item)._str.length == 0) {
+      if (!(item instanceof JsonString) || (<JsonString>item).value.length == 0) {
         this.mustBe(itemPath, "a JSON path such as \"meta.request_id\" or \"items[*].etag\"", item);
         continue;
       }
-      const text = (<JSON.Str>item)._str;
+      const text = (<JsonString>item).value;
       const parsed = parseJsonPath(text);
       const compiled = parsed.path;
       if (compiled === null) {
@@ -782,7 +681,7 @@ class ConfigReader {
   }
 
   /** `samples` (contract §2.7). */
-  private samples(top: JSON.Obj): Samples | null {
+  private samples(top: JsonObject): Samples | null {
     const obj = this.object(top, "", "samples", SAMPLES_KEYS);
     if (obj === null) return null;
     const path = "samples";
@@ -821,7 +720,7 @@ class ConfigReader {
     return samples;
   }
 
-  private limits(ruleObj: JSON.Obj, rulePath: string, limits: Limits): void {
+  private limits(ruleObj: JsonObject, rulePath: string, limits: Limits): void {
     const obj = this.object(ruleObj, rulePath, "limits", LIMITS_KEYS);
     if (obj === null) return;
     const path = memberPath(rulePath, "limits");
@@ -829,7 +728,7 @@ class ConfigReader {
     limits.maxPerSecond = <i32>this.int(obj, path, "max_per_second", 0, MAX_LIMIT, limits.maxPerSecond);
   }
 
-  private breaker(ruleObj: JSON.Obj, rulePath: string, breaker: Breaker): void {
+  private breaker(ruleObj: JsonObject, rulePath: string, breaker: Breaker): void {
     const obj = this.object(ruleObj, rulePath, "breaker", BREAKER_KEYS);
     if (obj === null) return;
     const path = memberPath(rulePath, "breaker");

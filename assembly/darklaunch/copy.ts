@@ -1,30 +1,23 @@
 // The headers of the dark copy (contract section 2 "The copy"; details in docs/behaviour-decisions.md).
 import { HeaderMap, HeaderMapWriter, equalsIgnoreCase } from "../abi/headers";
 import { Rule } from "./config";
+import { CONTENT_LENGTH_HEADER, DARK_LAUNCH_HEADER, MANAGED_HEADERS, ManagedHeader, TE_HEADER } from "./managed_headers";
 
 const AUTHORITY: ArrayBuffer = String.UTF8.encode(":authority");
-const CONTENT_LENGTH: ArrayBuffer = String.UTF8.encode("content-length");
-export const DARK_LAUNCH_HEADER: ArrayBuffer = String.UTF8.encode("x-dark-launch");
+const CONTENT_LENGTH: ArrayBuffer = String.UTF8.encode(CONTENT_LENGTH_HEADER);
+const DARK_LAUNCH: ArrayBuffer = String.UTF8.encode(DARK_LAUNCH_HEADER);
 const SHADOW: ArrayBuffer = String.UTF8.encode("-shadow");
-const TE: ArrayBuffer = String.UTF8.encode("te");
+const TE: ArrayBuffer = String.UTF8.encode(TE_HEADER);
 const TRAILERS: ArrayBuffer = String.UTF8.encode("trailers");
 
-/**
- * Headers never copied: hop-by-hop ones, and content-length (re-added from the real body).
- * `te` is hop-by-hop too, but `te: trailers` is kept (gRPC requires it): see `keptTe`.
- */
-const DROPPED: ArrayBuffer[] = [
-  String.UTF8.encode("connection"),
-  String.UTF8.encode("keep-alive"),
-  String.UTF8.encode("proxy-connection"),
-  String.UTF8.encode("transfer-encoding"),
-  String.UTF8.encode("trailer"),
-  String.UTF8.encode("upgrade"),
-  String.UTF8.encode("proxy-authenticate"),
-  String.UTF8.encode("proxy-authorization"),
-  CONTENT_LENGTH,
-  DARK_LAUNCH_HEADER,
-];
+/** The headers the filter decides itself (managed_headers.ts): never taken from the primary, `te: trailers` apart. */
+const DROPPED: ArrayBuffer[] = encodeNames(MANAGED_HEADERS);
+
+function encodeNames(list: ManagedHeader[]): ArrayBuffer[] {
+  const out = new Array<ArrayBuffer>(list.length);
+  for (let i = 0; i < list.length; i++) unchecked((out[i] = String.UTF8.encode(unchecked(list[i]).name)));
+  return out;
+}
 
 function inList(list: ArrayBuffer[], ptr: usize, len: i32): bool {
   for (let k = 0; k < list.length; k++) {
@@ -90,8 +83,11 @@ export function darkCopyHeaders(rule: Rule, ruleName: ArrayBuffer, headers: Head
       else w.addBuffers(AUTHORITY, shadowAuthority(headers.valuePtr(i), headers.valueLen(i)));
       continue;
     }
-    if (inList(DROPPED, np, nl) || inList(dark.removeHeaders, np, nl) || inList(dark.setHeaderNames, np, nl)) continue;
-    if (equalsIgnoreCase(np, nl, changetype<usize>(TE), TE.byteLength) && !keptTe(headers.valuePtr(i), headers.valueLen(i))) continue;
+    if (inList(DROPPED, np, nl)) {
+      const isTe = equalsIgnoreCase(np, nl, changetype<usize>(TE), TE.byteLength);
+      if (!isTe || !keptTe(headers.valuePtr(i), headers.valueLen(i))) continue;
+    }
+    if (inList(dark.removeHeaders, np, nl) || inList(dark.setHeaderNames, np, nl)) continue;
     w.addPair(headers, i);
   }
   if (!sawAuthority) {
@@ -101,7 +97,7 @@ export function darkCopyHeaders(rule: Rule, ruleName: ArrayBuffer, headers: Head
   for (let k = 0; k < dark.setHeaderNames.length; k++) {
     w.addBuffers(unchecked(dark.setHeaderNames[k]), unchecked(dark.setHeaderValues[k]));
   }
-  w.addBuffers(DARK_LAUNCH_HEADER, ruleName);
+  w.addBuffers(DARK_LAUNCH, ruleName);
   if (bodyLength > 0) w.addBuffers(CONTENT_LENGTH, decimal(bodyLength));
   return w.encode();
 }

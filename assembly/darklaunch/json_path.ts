@@ -13,7 +13,7 @@
 // Matching is a small NFA over all paths at once: every segment of every path is a position, a
 // state is the bitset of positions reached, and `**` is a position that loops on any segment.
 
-import { quoteForMessage } from "./json_check";
+import { quoteForMessage } from "./json_message";
 import { hashBytes } from "./json_hash";
 
 // @ts-ignore: decorator

@@ -177,7 +177,7 @@ export class PathSketch {
   }
 }
 
-/** The root value's name in the differing paths (json_check.ts spells the root the same way). */
+/** The root value's name in the differing paths (json_message.ts spells the root the same way). */
 export const ROOT_NAME: string = "(root)";
 
 /** A recovered name of `kept` bytes as text: the root's, or the name, marked "..." when it was cut. */

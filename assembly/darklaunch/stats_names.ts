@@ -5,6 +5,26 @@
 export const ENVOY_CUSTOM_PREFIX: string = "wasmcustom.";
 export const STATS_ROOT: string = "darklaunch";
 
+// A rule's name is part of each of its stats (and the Prometheus label `rule`), so its pattern
+// lives here: the filter refuses other names, the CLI's thresholds and the stats tags use the same.
+/** The characters of a rule name, as a regular-expression character class body. */
+export const RULE_NAME_CHARS: string = "a-z0-9_-";
+export const RULE_NAME_MAX_CHARS = 48;
+/** `^[a-z0-9_-]{1,48}$` */
+export const RULE_NAME_PATTERN: string = "^[" + RULE_NAME_CHARS + "]{1," + RULE_NAME_MAX_CHARS.toString() + "}$";
+
+/** Whether `name` matches RULE_NAME_PATTERN (spelt out: AssemblyScript has no regular expressions). */
+export function isRuleName(name: string): boolean {
+  const n = name.length;
+  if (n < 1 || n > RULE_NAME_MAX_CHARS) return false;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x5f || c == 0x2d; // a-z 0-9 _ -
+    if (!ok) return false;
+  }
+  return true;
+}
+
 /** Skip reasons, in the order the filter checks them (the Skip enum of skip.ts follows it). */
 export const SKIP_REASONS: string[] = [
   "disabled",

@@ -1,7 +1,9 @@
 // The users' references keep up with the code they describe: docs/stats.md names every stat of the
-// filter's one table (assembly/darklaunch/stats_names.ts), and docs/configuration.md every key the
-// filter's parser accepts (its key lists, assembly/darklaunch/config_keys.ts). A key or a stat
-// added to the filter fails here until its reference says what it is.
+// filter's one table (assembly/darklaunch/stats_names.ts), docs/configuration.md every key the
+// filter's parser accepts (its key lists, assembly/darklaunch/config_keys.ts), and it and
+// docs/behaviour-decisions.md every header the filter manages on the copy
+// (assembly/darklaunch/managed_headers.ts). A key, a stat or a header added to the filter fails
+// here until its reference says what it is.
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -13,12 +15,14 @@ import {
   HISTOGRAM_SUFFIXES,
   MISMATCH_PARTS,
   noiseCounterSuffixes,
+  RULE_NAME_PATTERN,
   SAMPLES_COUNTERS,
   SKIP_REASONS,
   STATUS_CLASSES,
 } from "../../assembly/darklaunch/stats_names.js";
 import { PROJECT_ROOT } from "../../tools/lib/envoy.js";
 import * as KEYS from "../../assembly/darklaunch/config_keys.js";
+import { MANAGED_HEADERS } from "../../assembly/darklaunch/managed_headers.js";
 
 const read = (path: string): string => readFileSync(join(PROJECT_ROOT, path), "utf8");
 
@@ -81,6 +85,18 @@ test("docs/configuration.md describes every key the parser accepts, in the secti
     }
   }
   assert.deepEqual(missing, [], "keys without a row (or, for header conditions, an example) in docs/configuration.md");
-  assert.ok(doc.includes("^[a-z0-9_-]{1,48}$"), "the rule name pattern");
+  assert.ok(doc.includes(RULE_NAME_PATTERN), "the rule name pattern");
   assert.match(doc, /-shadow/, "the authority rule");
+});
+
+test("the references name every header the filter manages on the copy (refused in set_headers, never copied)", () => {
+  const dark = section(read("docs/configuration.md"), "### `dark`");
+  const copy = section(read("docs/behaviour-decisions.md"), "## The copy");
+  const missing: string[] = [];
+  for (const { name } of MANAGED_HEADERS) {
+    if (!dark.includes(`\`${name}\``)) missing.push(`docs/configuration.md ### \`dark\`: ${name}`);
+    if (!copy.includes(`\`${name}\``)) missing.push(`docs/behaviour-decisions.md ## The copy: ${name}`);
+  }
+  assert.deepEqual(missing, []);
+  assert.ok(dark.includes("`te: trailers`") && copy.includes("`trailers`"), "the te exception");
 });

@@ -14,10 +14,10 @@
 // The process-wide `darklaunch.samples.*` counters have no rule: the rule regex only matches
 // names that go on with a rule's own stats, so they stay `darklaunch_samples_sent` etc.
 
-import { ENVOY_CUSTOM_PREFIX, HISTOGRAM_SUFFIXES, STATS_ROOT } from "../../../assembly/darklaunch/stats_names.js";
+import { ENVOY_CUSTOM_PREFIX, HISTOGRAM_SUFFIXES, RULE_NAME_CHARS, STATS_ROOT } from "../../../assembly/darklaunch/stats_names.js";
 
 const ROOT = (ENVOY_CUSTOM_PREFIX + STATS_ROOT + ".").replace(/\./g, "\\.");
-const RULE_NAME = "[a-z0-9_-]+";
+const RULE_NAME = `[${RULE_NAME_CHARS}]+`;
 /** What follows a rule's name in each of its stats (first segments of the suffixes). */
 const RULE_STAT_STARTS = "requests|mirrored|skipped\\.|dark\\.|primary\\.|compare\\.|noise\\.|in_flight";
 

@@ -14,6 +14,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { CliError, EXIT } from "./errors.js";
+import { isRuleName, RULE_NAME_PATTERN } from "../../../assembly/darklaunch/stats_names.js";
 
 export interface DivergenceThreshold {
   enabled: boolean;
@@ -106,7 +107,6 @@ const SECTIONS: { key: string; prop: keyof Thresholds; fields: Field[] }[] = [
   },
 ];
 
-const RULE_NAME = /^[a-z0-9_-]{1,48}$/;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -183,7 +183,7 @@ export function thresholdsFromObject(doc: unknown, source: string): ThresholdSet
     if (!isObject(ruleBlocks)) problems.push("rules: must be a mapping of rule name to thresholds");
     else {
       for (const [name, block] of Object.entries(ruleBlocks)) {
-        if (!RULE_NAME.test(name)) problems.push(`rules.${name}: not a rule name (^[a-z0-9_-]{1,48}$)`);
+        if (!isRuleName(name)) problems.push(`rules.${name}: not a rule name (${RULE_NAME_PATTERN})`);
         rules[name] = applyBlock(defaults, block, `rules.${name}`, problems);
       }
     }

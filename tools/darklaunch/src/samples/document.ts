@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
+import { RULE_NAME_MAX_CHARS } from "../../../../assembly/darklaunch/stats_names.js";
 
 export type Part = "status" | "headers" | "body" | "match";
 
@@ -76,7 +77,7 @@ function jsonPath(instancePath: string, extra?: string): string {
 
 // What each pattern in the schema asks for, by the field it applies to.
 const PATTERN_MEANING: Record<string, string> = {
-  rule: "must be a rule name (a-z, 0-9, _ and -, 1 to 48 characters)",
+  rule: `must be a rule name (a-z, 0-9, _ and -, 1 to ${RULE_NAME_MAX_CHARS} characters)`,
   time: "must be an RFC 3339 time in UTC (2026-11-26T09:47:49.891Z)",
   method: "must be an HTTP method (a token of 1 to 32 characters)",
   path: "must start with / (or be *) and carry no query string",

@@ -1,26 +1,34 @@
-import { checkJsonBuffer, findJsonProblemInBuffer, JsonProblem, MAX_JSON_BYTES } from "../darklaunch/json_check";
+import { JsonProblem, JsonRead, MAX_JSON_BYTES, readJsonBuffer } from "../darklaunch/json_read";
+import { JsonArray, JsonBool, JsonNull, JsonNumber, JsonObject, JsonString, JsonValue } from "../darklaunch/json_value";
 
-/** The checker's verdict on `text` (UTF-8 encoded): its message, or "ok". */
+/** The reader's verdict on `text` (UTF-8 encoded): its problem, or "ok". */
 function check(text: string): string {
-  return verdict(checkJsonBuffer(String.UTF8.encode(text)));
+  return verdict(readJsonBuffer(String.UTF8.encode(text)));
 }
 
-/** The checker's verdict on raw bytes. */
+/** The reader's verdict on raw bytes. */
 function checkBytes(list: u8[]): string {
   const buf = new ArrayBuffer(list.length);
   for (let i = 0; i < list.length; i++) store<u8>(changetype<usize>(buf) + i, list[i]);
-  return verdict(checkJsonBuffer(buf));
+  return verdict(readJsonBuffer(buf));
 }
 
-function verdict(problem: string | null): string {
-  return problem !== null ? problem : "ok";
+/** "ok" with a value, else the problem; anything else (both or neither) is a bug of the reader. */
+function verdict(read: JsonRead): string {
+  const problem = read.problem;
+  if (problem === null) return read.value !== null ? "ok" : "neither a value nor a problem";
+  return read.value === null ? problem.toString() : "a value and a problem";
+}
+
+function problemOf(bytes: ArrayBuffer): JsonProblem | null {
+  return readJsonBuffer(bytes).problem;
 }
 
 function repeat(s: string, n: i32): string {
   return s.repeat(n);
 }
 
-describe("json_check: valid documents", () => {
+describe("json_read: valid documents", () => {
   it("accepts every kind of value, with whitespace between tokens", () => {
     expect(check(' \t\r\n{ "a" : [ 1 , -0.5e+10 , 2E-3 , 0 , true , false , null , "x" ] , "b" : { } , "c" : [ ] } \n')).toBe("ok");
   });
@@ -51,7 +59,7 @@ describe("json_check: valid documents", () => {
   });
 });
 
-describe("json_check: syntax errors, with their byte offset", () => {
+describe("json_read: syntax errors, with their byte offset", () => {
   it("refuses an empty document", () => {
     expect(check("")).toBe("invalid JSON at byte 0: expected a value");
   });
@@ -125,7 +133,7 @@ describe("json_check: syntax errors, with their byte offset", () => {
   });
 });
 
-describe("json_check: strings", () => {
+describe("json_read: strings", () => {
   it("refuses an unterminated string", () => {
     expect(check('["abc')).toBe("invalid JSON at byte 1: unterminated string");
     expect(check('"\\')).toBe("invalid JSON at byte 1: unterminated string");
@@ -148,7 +156,7 @@ describe("json_check: strings", () => {
   });
 });
 
-describe("json_check: UTF-8", () => {
+describe("json_read: UTF-8", () => {
   it("refuses overlong 2-byte sequences", () => {
     expect(checkBytes([0x22, 0xc0, 0xaf, 0x22])).toBe("invalid JSON at byte 1: invalid UTF-8: overlong encoding");
     expect(checkBytes([0x22, 0xc1, 0xbf, 0x22])).toBe("invalid JSON at byte 1: invalid UTF-8: overlong encoding");
@@ -178,7 +186,7 @@ describe("json_check: UTF-8", () => {
   });
 });
 
-describe("json_check: limits", () => {
+describe("json_read: limits", () => {
   it("refuses nesting deeper than 32", () => {
     expect(check(repeat("[", 33) + repeat("]", 33))).toBe("invalid JSON at byte 32: nesting deeper than 32 levels");
     expect(check(repeat('{"a":', 33) + "1" + repeat("}", 33))).toBe("invalid JSON at byte 160: nesting deeper than 32 levels");
@@ -191,7 +199,7 @@ describe("json_check: limits", () => {
   });
 });
 
-describe("json_check: duplicate keys", () => {
+describe("json_read: duplicate keys", () => {
   it("names the top level as (root)", () => {
     expect(check('{"a":1,"b":2,"a":3}')).toBe('(root): duplicate key "a"');
   });
@@ -205,23 +213,36 @@ describe("json_check: duplicate keys", () => {
   it("quotes keys that are not plain in the path", () => {
     expect(check('{"x y":[{"k":1,"k":2}]}')).toBe('["x y"][0]: duplicate key "k"');
   });
+  it("finds a duplicate in a small object and in a large one, at any position", () => {
+    expect(check('{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"h":9}')).toBe('(root): duplicate key "h"');
+    expect(check('{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"a":10}')).toBe('(root): duplicate key "a"');
+    let many = "{";
+    for (let i = 0; i < 20000; i++) many += '"k' + i.toString() + '":' + i.toString() + ",";
+    expect(check(many + '"k0":0}')).toBe('(root): duplicate key "k0"');
+    expect(check(many + '"k19999":0}')).toBe('(root): duplicate key "k19999"');
+    const obj = <JsonObject>readJsonBuffer(String.UTF8.encode(many + '"last":-1}')).value;
+    expect(obj.size).toBe(20001);
+    for (let i = 0; i < 20000; i += 997) expect((<JsonNumber>obj.get("k" + i.toString())).integer).toBe(i);
+    expect((<JsonNumber>obj.get("last")).integer).toBe(-1);
+    expect(obj.keys[12345]).toBe("k12345");
+  });
   it("reports the offset of the duplicate key in the structured problem", () => {
-    const problem = findJsonProblemInBuffer(String.UTF8.encode('{"a":1,"a":2}'));
+    const problem = problemOf(String.UTF8.encode('{"a":1,"a":2}'));
     expect(problem).not.toBeNull();
     expect((<JsonProblem>problem).offset).toBe(7);
     expect((<JsonProblem>problem).path).toBe("(root)");
   });
 });
 
-describe("json_check: never traps", () => {
+describe("json_read: never traps", () => {
   it("gives a verdict on every prefix of a valid document", () => {
     const doc = '{"a":[1,-2.5e3,"\\u00e9\\uD83D\\uDE00",{"b":null}],"c":true}';
     const bytes = String.UTF8.encode(doc);
     for (let n = 0; n < bytes.byteLength; n++) {
-      const problem = findJsonProblemInBuffer(bytes.slice(0, n));
+      const problem = problemOf(bytes.slice(0, n));
       expect(problem).not.toBeNull("a prefix of " + n.toString() + " bytes is not a document");
     }
-    expect(checkJsonBuffer(bytes)).toBeNull();
+    expect(problemOf(bytes)).toBeNull();
   });
   it("gives a verdict on 3000 random documents over JSON's alphabet and bad bytes", () => {
     const alphabet: u8[] = [0x7b, 0x7d, 0x5b, 0x5d, 0x22, 0x3a, 0x2c, 0x5c, 0x75, 0x30, 0x31, 0x2d,
@@ -235,11 +256,138 @@ describe("json_check: never traps", () => {
         seed = seed * 1103515245 + 12345;
         store<u8>(changetype<usize>(buf) + i, alphabet[(seed >> 16) % alphabet.length]);
       }
-      const v = checkJsonBuffer(buf);
-      if (v !== null) {
+      const v = verdict(readJsonBuffer(buf));
+      if (v != "ok") {
         const ok = v.startsWith("invalid JSON at byte ") || v.includes(": duplicate key ");
         expect(ok).toBe(true, v);
       }
     }
+  });
+});
+
+// ---- The tree ----
+
+function read(text: string): JsonValue {
+  const r = readJsonBuffer(String.UTF8.encode(text));
+  expect(r.problem).toBeNull();
+  return changetype<JsonValue>(r.value);
+}
+
+function num(text: string): JsonNumber {
+  const v = read(text);
+  expect(v instanceof JsonNumber).toBe(true, text);
+  return <JsonNumber>v;
+}
+
+function str(text: string): string {
+  const v = read(text);
+  expect(v instanceof JsonString).toBe(true, text);
+  return (<JsonString>v).value;
+}
+
+describe("json_read: the tree", () => {
+  it("keeps an object's members in document order", () => {
+    const v = read('{"b":1,"a":true,"c":null,"d":"x","e":[],"f":{}}');
+    expect(v instanceof JsonObject).toBe(true);
+    const obj = <JsonObject>v;
+    expect(obj.keys.join(",")).toBe("b,a,c,d,e,f");
+    expect(obj.size).toBe(6);
+    expect(obj.get("b") instanceof JsonNumber).toBe(true);
+    expect((<JsonBool>obj.get("a")).value).toBe(true);
+    expect(obj.get("c") instanceof JsonNull).toBe(true);
+    expect((<JsonString>obj.get("d")).value).toBe("x");
+    expect((<JsonArray>obj.get("e")).items.length).toBe(0);
+    expect((<JsonObject>obj.get("f")).size).toBe(0);
+    expect(obj.get("z")).toBeNull();
+    expect(obj.has("a")).toBe(true);
+    expect(obj.has("z")).toBe(false);
+  });
+  it("nests arrays and objects, each value where it was written", () => {
+    const v = <JsonObject>read('{"rules":[{"name":"a","m":[1,[2,{"k":false}]]},{"name":"b"}],"x":{"y":{"z":"deep"}}}');
+    const rules = (<JsonArray>v.get("rules")).items;
+    expect(rules.length).toBe(2);
+    expect((<JsonString>(<JsonObject>rules[0]).get("name")).value).toBe("a");
+    expect((<JsonString>(<JsonObject>rules[1]).get("name")).value).toBe("b");
+    const m = (<JsonArray>(<JsonObject>rules[0]).get("m")).items;
+    expect((<JsonNumber>m[0]).integer).toBe(1);
+    const inner = (<JsonArray>m[1]).items;
+    expect((<JsonNumber>inner[0]).integer).toBe(2);
+    expect((<JsonBool>(<JsonObject>inner[1]).get("k")).value).toBe(false);
+    const y = <JsonObject>(<JsonObject>v.get("x")).get("y");
+    expect((<JsonString>y.get("z")).value).toBe("deep");
+  });
+  it("reads a top-level scalar", () => {
+    expect((<JsonBool>read(" false ")).value).toBe(false);
+    expect(read("null") instanceof JsonNull).toBe(true);
+    expect(str('"s"')).toBe("s");
+  });
+  it("reads 32 levels of nesting into 32 nested arrays", () => {
+    let v = read("[".repeat(32) + "7" + "]".repeat(32));
+    let levels = 0;
+    while (v instanceof JsonArray) {
+      levels++;
+      v = (<JsonArray>v).items[0];
+    }
+    expect(levels).toBe(32);
+    expect((<JsonNumber>v).integer).toBe(7);
+  });
+  it("gives no value with a problem, even when a prefix was read", () => {
+    const r = readJsonBuffer(String.UTF8.encode('{"a":[1,2],"a":3}'));
+    expect(r.value).toBeNull();
+    expect(r.problem).not.toBeNull();
+  });
+});
+
+describe("json_read: strings", () => {
+  it("decodes every escape and joins surrogate pairs", () => {
+    expect(str('"q\\" b\\\\ s\\/ \\b\\f\\n\\r\\t \\u00e9 \\uD83D\\uDE00"')).toBe("q\" b\\ s/ \b\f\n\r\t é 😀");
+  });
+  it("decodes UTF-8 of 2, 3 and 4 bytes", () => {
+    expect(str('"caf\u00e9 \u20ac \u{1F600}"')).toBe("café € 😀");
+  });
+  it("reads a key and a value with escapes the same as without", () => {
+    const obj = <JsonObject>read('{"\\u0061b":"\\u0063d"}');
+    expect(obj.keys[0]).toBe("ab");
+    expect((<JsonString>obj.get("ab")).value).toBe("cd");
+  });
+});
+
+describe("json_read: numbers", () => {
+  it("keeps the text as written", () => {
+    expect(num("-0.50").text).toBe("-0.50");
+    expect(num("1E+03").text).toBe("1E+03");
+    expect(num("12").text).toBe("12");
+  });
+  it("reads integers exactly, beyond a double's 53 bits", () => {
+    const n = num("9007199254740993");
+    expect(n.isInteger).toBe(true);
+    expect(n.integer).toBe(9007199254740993);
+    expect(n.value).toBe(9007199254740992.0);
+  });
+  it("reads the i64 bounds exactly and goes no further", () => {
+    expect(num("9223372036854775807").isInteger).toBe(true);
+    expect(num("9223372036854775807").integer).toBe(i64.MAX_VALUE);
+    expect(num("-9223372036854775808").isInteger).toBe(true);
+    expect(num("-9223372036854775808").integer).toBe(i64.MIN_VALUE);
+    expect(num("9223372036854775808").isInteger).toBe(false);
+    expect(num("-9223372036854775809").isInteger).toBe(false);
+    expect(num("99999999999999999999").value).toBe(1e20);
+  });
+  it("takes -0 as the integer 0", () => {
+    expect(num("-0").isInteger).toBe(true);
+    expect(num("-0").integer).toBe(0);
+  });
+  it("counts a fraction or an exponent as not an integer, whatever its value", () => {
+    expect(num("2.0").isInteger).toBe(false);
+    expect(num("2.0").value).toBe(2.0);
+    expect(num("1e3").isInteger).toBe(false);
+    expect(num("1e3").value).toBe(1000.0);
+  });
+  it("reads doubles to the nearest value", () => {
+    expect(num("0.1").value).toBe(0.1);
+    expect(num("-2.5e-3").value).toBe(-0.0025);
+    expect(num("1e300").value).toBe(1e300);
+    expect(num("1e400").value).toBe(Infinity);
+    expect(num("12.5").value).toBe(12.5);
   });
 });

@@ -1,12 +1,13 @@
-// A strict RFC 8259 syntax check over UTF-8 bytes, run before anything parses the configuration:
-// assemblyscript-json asserts (traps) on bad input, so it only ever sees documents that pass here.
-// The check itself never traps: it reads only inside [ptr, ptr + len), keeps its own stack
-// (no recursion) and stops at the first problem.
+// The one JSON reader of the filter: reads a document's UTF-8 bytes once, strictly by RFC 8259,
+// into the tree of json_value.ts, or stops at the first problem. It never traps: it reads only
+// inside [ptr, ptr + len), keeps its own stack (no recursion) and builds nothing past a problem.
 //
 // Beyond the grammar it refuses: invalid UTF-8 (overlongs, surrogates, truncated sequences,
 // code points above U+10FFFF), unpaired surrogate escapes, documents over 1 MiB, nesting deeper
-// than 32 and numbers longer than 100 characters (RFC 8259 section 9 lets a parser set these
-// limits). Duplicate keys are reported with the JSON path of their object.
+// than 32, numbers longer than 100 characters (RFC 8259 section 9 lets a parser set these
+// limits) and duplicate keys, reported with the JSON path of their object.
+import { HEX_DIGITS, elementPath, memberPath, quoteForMessage, shownPath } from "./json_message";
+import { JsonArray, JsonBool, JsonNull, JsonNumber, JsonObject, JsonString, JsonValue } from "./json_value";
 
 /** Largest document accepted, in bytes. */
 export const MAX_JSON_BYTES: i32 = 1 << 20;
@@ -14,11 +15,6 @@ export const MAX_JSON_BYTES: i32 = 1 << 20;
 export const MAX_JSON_DEPTH: i32 = 32;
 /** Longest number token accepted, in characters. */
 export const MAX_NUMBER_CHARS: i32 = 100;
-/** Longest key shown in a path segment or value shown in a message, in UTF-16 code units. */
-export const MAX_SHOWN_CHARS: i32 = 40;
-
-/** The path used for problems of the whole document. */
-export const ROOT_PATH: string = "(root)";
 
 /**
  * The first problem found in a document: a syntax error at a byte offset (0-based), a problem
@@ -40,111 +36,39 @@ export class JsonProblem {
   }
 }
 
-/** Checks `len` bytes at `ptr`. Returns the first problem as a string, or null if there is none. */
-export function checkJson(ptr: usize, len: i32): string | null {
-  const problem = findJsonProblem(ptr, len);
-  return problem !== null ? problem.toString() : null;
+/** What reading a document gave: its value, or the first problem (never both). */
+export class JsonRead {
+  constructor(
+    readonly value: JsonValue | null,
+    readonly problem: JsonProblem | null,
+  ) {}
 }
 
-/** `checkJson` over a whole buffer. */
-export function checkJsonBuffer(bytes: ArrayBuffer): string | null {
-  return checkJson(changetype<usize>(bytes), bytes.byteLength);
-}
-
-/** Checks `len` bytes at `ptr`. Returns the first problem, or null if there is none. */
-export function findJsonProblem(ptr: usize, len: i32): JsonProblem | null {
-  if (len < 0) return new JsonProblem(-1, null, "document has a negative length");
+/** Reads `len` bytes at `ptr`. */
+export function readJson(ptr: usize, len: i32): JsonRead {
+  if (len < 0) return new JsonRead(null, new JsonProblem(-1, null, "document has a negative length"));
   if (len > MAX_JSON_BYTES) {
-    return new JsonProblem(-1, null, "document is larger than 1 MiB (" + len.toString() + " bytes)");
+    return new JsonRead(null, new JsonProblem(-1, null, "document is larger than 1 MiB (" + len.toString() + " bytes)"));
   }
-  const scanner = new JsonScanner(ptr, len);
-  scanner.run();
-  return scanner.problem;
+  const reader = new JsonReader(ptr, len);
+  reader.run();
+  const problem = reader.problem;
+  return new JsonRead(problem === null ? reader.root : null, problem);
 }
 
-/** `findJsonProblem` over a whole buffer. */
-export function findJsonProblemInBuffer(bytes: ArrayBuffer): JsonProblem | null {
-  return findJsonProblem(changetype<usize>(bytes), bytes.byteLength);
+/** `readJson` over a whole buffer. */
+export function readJsonBuffer(bytes: ArrayBuffer): JsonRead {
+  return readJson(changetype<usize>(bytes), bytes.byteLength);
 }
 
-// ---- JSON paths and compact rendering (shared with config_parse.ts) ----
-
-/** The path of member `key` of the object at `path` ("" is the document itself). */
-export function memberPath(path: string, key: string): string {
-  if (isPlainKey(key)) return path.length == 0 ? key : path + "." + key;
-  return path + "[" + quoteForMessage(key) + "]";
-}
-
-/** The path of element `index` of the array at `path`. */
-export function elementPath(path: string, index: i32): string {
-  return path + "[" + index.toString() + "]";
-}
-
-/** `path`, or `(root)` for the document itself. */
-export function shownPath(path: string): string {
-  return path.length == 0 ? ROOT_PATH : path;
-}
-
-// A key is shown bare in a path when it is short and cannot be mistaken for path syntax.
-function isPlainKey(key: string): bool {
-  const n = key.length;
-  if (n == 0 || n > MAX_SHOWN_CHARS) return false;
-  for (let i = 0; i < n; i++) {
-    const c = key.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f || c == 0x2e /* . */ || c == 0x5b /* [ */ || c == 0x5d /* ] */ ||
-        c == 0x22 /* " */ || c == 0x5c /* \ */) return false;
-  }
-  return true;
-}
-
-const HEX_DIGITS = "0123456789ABCDEF";
-
-/**
- * `s` as a JSON-ish quoted string for a message: control characters, DEL, C1 controls, line
- * separators and lone surrogates escaped; cut after MAX_SHOWN_CHARS characters with "…".
- */
-export function quoteForMessage(s: string): string {
-  let out = "\"";
-  const n = s.length;
-  let shown = 0;
-  for (let i = 0; i < n; i++) {
-    if (shown >= MAX_SHOWN_CHARS) return out + "…\"";
-    const c = s.charCodeAt(i);
-    if (c == 0x22) out += "\\\"";
-    else if (c == 0x5c) out += "\\\\";
-    else if (c == 0x0a) out += "\\n";
-    else if (c == 0x0d) out += "\\r";
-    else if (c == 0x09) out += "\\t";
-    else if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029) out += unicodeEscape(c);
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      const next = i + 1 < n ? s.charCodeAt(i + 1) : 0;
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        out += s.substring(i, i + 2);
-        i++;
-      } else {
-        out += unicodeEscape(c);
-      }
-    } else if (c >= 0xdc00 && c <= 0xdfff) out += unicodeEscape(c);
-    else out += String.fromCharCode(c);
-    shown++;
-  }
-  return out + "\"";
-}
-
-function unicodeEscape(c: i32): string {
-  return "\\u" +
-    HEX_DIGITS.charAt((c >> 12) & 15) + HEX_DIGITS.charAt((c >> 8) & 15) +
-    HEX_DIGITS.charAt((c >> 4) & 15) + HEX_DIGITS.charAt(c & 15);
-}
-
-// ---- The scanner ----
+// ---- The reader ----
 
 // @ts-ignore: decorator
 @inline const IN_ARRAY: u8 = 1;
 // @ts-ignore: decorator
 @inline const IN_OBJECT: u8 = 2;
 
-// What the scanner expects next.
+// What the reader expects next.
 // @ts-ignore: decorator
 @inline const WANT_VALUE: i32 = 0;
 // @ts-ignore: decorator
@@ -152,20 +76,23 @@ function unicodeEscape(c: i32): string {
 // @ts-ignore: decorator
 @inline const WANT_KEY: i32 = 2;
 
-class JsonScanner {
+class JsonReader {
   problem: JsonProblem | null = null;
+  /** The document's value once read (meaningful only without a problem). */
+  root: JsonValue | null = null;
   private pos: i32 = 0;
   private depth: i32 = 0;
-  // Per open container (index = level): its kind, the current element index (arrays), the
-  // current key (objects) and the keys seen so far (objects).
+  // Per open container (index = level): its kind, the current key (objects) and the container
+  // being filled (an array's current element index is its length so far).
   private kinds: StaticArray<u8> = new StaticArray<u8>(MAX_JSON_DEPTH);
-  private indexes: StaticArray<i32> = new StaticArray<i32>(MAX_JSON_DEPTH);
   private keys: StaticArray<string> = new StaticArray<string>(MAX_JSON_DEPTH);
-  private seen: Array<Set<string> | null> = new Array<Set<string> | null>(MAX_JSON_DEPTH);
+  private containers: StaticArray<JsonValue | null> = new StaticArray<JsonValue | null>(MAX_JSON_DEPTH);
   // Where the last string's content starts and ends (exclusive), and whether it has escapes.
   private strStart: i32 = 0;
   private strEnd: i32 = 0;
   private strEscaped: bool = false;
+  // The last exact integer (a result of exactInteger; AssemblyScript has no tuples).
+  private integer: i64 = 0;
 
   constructor(private ptr: usize, private len: i32) {
     for (let i = 0; i < MAX_JSON_DEPTH; i++) unchecked((this.keys[i] = ""));
@@ -178,6 +105,29 @@ class JsonScanner {
 
   private fail(offset: i32, message: string): void {
     if (this.problem === null) this.problem = new JsonProblem(offset, null, message);
+  }
+
+  // A value is complete: it becomes the root, an array's next element or the current member.
+  private complete(v: JsonValue): void {
+    if (this.depth == 0) {
+      this.root = v;
+      return;
+    }
+    const level = this.depth - 1;
+    const container = unchecked(this.containers[level]);
+    if (unchecked(this.kinds[level]) == IN_OBJECT) {
+      changetype<JsonObject>(container).add(unchecked(this.keys[level]), v); // key checked unique in key()
+    } else {
+      changetype<JsonArray>(container).items.push(v);
+    }
+  }
+
+  // Closes the container open at the innermost level and completes it.
+  private close(): void {
+    const level = --this.depth;
+    const container = unchecked(this.containers[level]);
+    unchecked((this.containers[level] = null));
+    this.complete(changetype<JsonValue>(container));
   }
 
   private skipWhitespace(): void {
@@ -225,52 +175,60 @@ class JsonScanner {
       if (c == 0x7b) {
         unchecked((this.kinds[level] = IN_OBJECT));
         unchecked((this.keys[level] = ""));
-        this.seen[level] = null;
+        unchecked((this.containers[level] = new JsonObject()));
         if (this.pos < this.len && this.at(this.pos) == 0x7d /* } */) {
           this.pos++;
-          this.depth--;
+          this.close();
           return AFTER_VALUE;
         }
         return WANT_KEY;
       }
       unchecked((this.kinds[level] = IN_ARRAY));
-      unchecked((this.indexes[level] = 0));
+      unchecked((this.containers[level] = new JsonArray()));
       if (this.pos < this.len && this.at(this.pos) == 0x5d /* ] */) {
         this.pos++;
-        this.depth--;
+        this.close();
         return AFTER_VALUE;
       }
       return WANT_VALUE;
     }
     if (c == 0x22 /* " */) {
       this.string();
+      if (this.problem === null) this.complete(new JsonString(this.decodeString()));
       return AFTER_VALUE;
     }
     if (c == 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
       this.number();
       return AFTER_VALUE;
     }
-    if (c == 0x74 /* t */) this.literal("true");
-    else if (c == 0x66 /* f */) this.literal("false");
-    else if (c == 0x6e /* n */) this.literal("null");
-    else if (c == 0x4e /* N */ || c == 0x49 /* I */) this.fail(this.pos, "NaN and Infinity are not allowed");
-    else this.fail(this.pos, "expected a value");
+    if (c == 0x74 /* t */) {
+      if (this.literal("true")) this.complete(new JsonBool(true));
+    } else if (c == 0x66 /* f */) {
+      if (this.literal("false")) this.complete(new JsonBool(false));
+    } else if (c == 0x6e /* n */) {
+      if (this.literal("null")) this.complete(new JsonNull());
+    } else if (c == 0x4e /* N */ || c == 0x49 /* I */) {
+      this.fail(this.pos, "NaN and Infinity are not allowed");
+    } else {
+      this.fail(this.pos, "expected a value");
+    }
     return AFTER_VALUE;
   }
 
-  private literal(word: string): void {
+  private literal(word: string): bool {
     const n = word.length;
     if (this.len - this.pos < n) {
       this.fail(this.pos, "expected a value");
-      return;
+      return false;
     }
     for (let i = 0; i < n; i++) {
       if (this.at(this.pos + i) != word.charCodeAt(i)) {
         this.fail(this.pos, "expected a value");
-        return;
+        return false;
       }
     }
     this.pos += n;
+    return true;
   }
 
   private digits(): i32 {
@@ -285,6 +243,7 @@ class JsonScanner {
 
   private number(): void {
     const start = this.pos;
+    let integral = true;
     if (this.at(this.pos) == 0x2d) {
       this.pos++;
       if (this.pos < this.len && this.at(this.pos) == 0x49 /* I */) {
@@ -306,6 +265,7 @@ class JsonScanner {
       this.digits();
     }
     if (this.pos < this.len && this.at(this.pos) == 0x2e /* . */) {
+      integral = false;
       this.pos++;
       if (this.digits() == 0) {
         this.fail(this.pos, "expected a digit after '.'");
@@ -313,6 +273,7 @@ class JsonScanner {
       }
     }
     if (this.pos < this.len && (this.at(this.pos) | 0x20) == 0x65 /* e E */) {
+      integral = false;
       this.pos++;
       if (this.pos < this.len && (this.at(this.pos) == 0x2b || this.at(this.pos) == 0x2d)) this.pos++;
       if (this.digits() == 0) {
@@ -320,9 +281,33 @@ class JsonScanner {
         return;
       }
     }
-    if (this.pos - start > MAX_NUMBER_CHARS) {
+    const n = this.pos - start;
+    if (n > MAX_NUMBER_CHARS) {
       this.fail(start, "number longer than " + MAX_NUMBER_CHARS.toString() + " characters");
+      return;
     }
+    const text = String.UTF8.decodeUnsafe(this.ptr + <usize>start, <usize>n);
+    const value = parseFloat(text);
+    if (integral && this.exactInteger(start, this.pos)) {
+      this.complete(new JsonNumber(text, value, true, this.integer));
+    } else {
+      this.complete(new JsonNumber(text, value, false, 0));
+    }
+  }
+
+  // Whether the digits in [start, end), with an optional leading '-', fit an i64 (into `integer`).
+  private exactInteger(start: i32, end: i32): bool {
+    const negative = this.at(start) == 0x2d;
+    let magnitude: u64 = 0;
+    // 2^63 for a negative number, 2^63 - 1 otherwise.
+    const limit: u64 = negative ? <u64>i64.MAX_VALUE + 1 : <u64>i64.MAX_VALUE;
+    for (let i = negative ? start + 1 : start; i < end; i++) {
+      const d = <u64>(this.at(i) - 0x30);
+      if (magnitude > (limit - d) / 10) return false;
+      magnitude = magnitude * 10 + d;
+    }
+    this.integer = negative ? -(<i64>magnitude) : <i64>magnitude;
+    return true;
   }
 
   // At an opening quote. Leaves pos after the closing quote and strStart/strEnd on the content.
@@ -467,19 +452,11 @@ class JsonScanner {
     this.string();
     if (this.problem !== null) return AFTER_VALUE;
     const key = this.decodeString();
-    let seen = this.seen[level];
-    if (seen === null) {
-      seen = new Set<string>();
-      this.seen[level] = seen;
-    }
-    if (seen.has(key)) {
-      if (this.problem === null) {
-        this.problem = new JsonProblem(this.strStart - 1, shownPath(this.containerPath(level)),
-          "duplicate key " + quoteForMessage(key));
-      }
+    if (changetype<JsonObject>(unchecked(this.containers[level])).has(key)) {
+      this.problem = new JsonProblem(this.strStart - 1, shownPath(this.containerPath(level)),
+        "duplicate key " + quoteForMessage(key));
       return AFTER_VALUE;
     }
-    seen.add(key);
     unchecked((this.keys[level] = key));
     this.skipWhitespace();
     if (this.pos >= this.len || this.at(this.pos) != 0x3a /* : */) {
@@ -500,8 +477,7 @@ class JsonScanner {
       const c = this.at(this.pos);
       if (c == close) {
         this.pos++;
-        this.depth--;
-        if (inObject) this.seen[level] = null;
+        this.close();
         return AFTER_VALUE;
       }
       if (c == 0x2c /* , */) {
@@ -512,9 +488,7 @@ class JsonScanner {
           this.fail(comma, "trailing comma");
           return AFTER_VALUE;
         }
-        if (inObject) return WANT_KEY;
-        unchecked((this.indexes[level] = unchecked(this.indexes[level]) + 1));
-        return WANT_VALUE;
+        return inObject ? WANT_KEY : WANT_VALUE;
       }
     }
     this.fail(this.pos, inObject ? "expected ',' or '}'" : "expected ',' or ']'");
@@ -527,12 +501,12 @@ class JsonScanner {
     for (let i = 0; i < level; i++) {
       path = unchecked(this.kinds[i]) == IN_OBJECT
         ? memberPath(path, unchecked(this.keys[i]))
-        : elementPath(path, unchecked(this.indexes[i]));
+        : elementPath(path, changetype<JsonArray>(unchecked(this.containers[i])).items.length);
     }
     return path;
   }
 
-  // The last scanned (valid) string, unescaped.
+  // The last read (valid) string, unescaped.
   private decodeString(): string {
     const start = this.strStart;
     const end = this.strEnd;
