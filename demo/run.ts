@@ -310,13 +310,13 @@ async function main(): Promise<number> {
 
   console.log(`\ndemo: traffic stopped after ${duration} s; waiting for the dark calls to finish...`);
   await settle(envoy.adminUrl);
+  await samplesArrived(collector.url, envoy.adminUrl);
   const stats = await readDarkLaunchStats(envoy.adminUrl);
 
   console.log("");
   for (const line of clientSummary(tally)) console.log(line);
   console.log(`\nper-rule stats (wasmcustom.darklaunch.<rule>.<stat> at ${envoy.adminUrl}/stats):\n`);
   console.log(renderStatsTable(stats));
-  await samplesArrived(collector.url, envoy.adminUrl);
   const broken = stats.rules.flatMap((rule) => brokenInvariants(stats.byRule.get(rule)!).map((problem) => `rule ${rule}: ${problem}`));
   for (const problem of broken) console.log(`invariant broken, ${problem}`);
 
@@ -343,7 +343,7 @@ async function main(): Promise<number> {
   // What differs, from the samples the collector stored.
   const diffArgs = ["diff", "--collector", collector.url];
   console.log(`\n$ npx darklaunch ${diffArgs.join(" ")}`);
-  const diffCode = await runCli(diffArgs, { ...watchIO, signal: interrupt.signal });
+  const diffCode = await runCli(diffArgs, { ...watchIO, out: (text) => void process.stdout.write(text), signal: interrupt.signal });
   if (diffCode !== 0) console.log(`demo: darklaunch diff exited with ${diffCode}`);
   console.log(
     `\ndemo: the diff page was at ${collector.url}/ while the demo ran; the samples stay in ${DEMO_SAMPLES_DB} until the next start:\n` +
