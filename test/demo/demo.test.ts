@@ -147,7 +147,7 @@ before(async () => {
   );
 });
 
-test("--duration 8: watch while the traffic runs, then the stats and the verdict; exits 0 by itself", async () => {
+test("--duration 8: watch while the traffic runs, then the stats, the verdict and the diff of the samples; exits 0 by itself; noise suggests the volatile fields", async () => {
   const run = startDemo(["--duration", "8"]);
   const code = await run.exited;
   const out = run.output();
