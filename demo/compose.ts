@@ -1,6 +1,7 @@
 // The demo's parts as separate processes, for docker-compose.yml (one container each):
 //   node demo/compose.ts primary PORT        the demo primary service on 127.0.0.1:PORT
 //   node demo/compose.ts dark PORT           the demo dark service
+//   node demo/compose.ts noise PORT          the demo noise service (a second instance of the primary's version)
 //   node demo/compose.ts traffic URL RATE    steady demo traffic to URL, RATE requests/s
 // Only Node's own modules and erasable TypeScript, so that Node 22 runs it as it is (type
 // stripping) without the project's node_modules; the deploy tier checks both. SIGTERM / SIGINT
@@ -9,7 +10,7 @@
 import { startDemoService, type Side } from "./services.ts";
 import { describeStatuses, newTally, sendSteadyTraffic } from "./traffic.ts";
 
-const USAGE = "usage: node demo/compose.ts (primary PORT | dark PORT | traffic URL RATE)";
+const USAGE = "usage: node demo/compose.ts (primary PORT | dark PORT | noise PORT | traffic URL RATE)";
 
 function stopSignal(): Promise<string> {
   return new Promise((resolve) => {
@@ -19,7 +20,7 @@ function stopSignal(): Promise<string> {
 
 async function main(args: string[]): Promise<number> {
   const [what, first, second] = args;
-  if ((what === "primary" || what === "dark") && first !== undefined && /^\d+$/.test(first)) {
+  if ((what === "primary" || what === "dark" || what === "noise") && first !== undefined && /^\d+$/.test(first)) {
     const service = await startDemoService(what as Side, Number(first));
     console.log(`demo ${what} service on 127.0.0.1:${service.port}`);
     const signal = await stopSignal();

@@ -1,5 +1,5 @@
 // What the demo runs, read from envoy/demo.yaml so that the ports and file names live in one
-// place: the fixed ports, the ECDS file with the filter's configuration, and the working copies
+// place: the fixed ports (the collector's too: its cluster), the ECDS file with the filter's configuration, and the working copies
 // under build/demo/ that Envoy actually runs on (made afresh at every start, so that
 // `darklaunch set` during a demo never edits a file under version control and each run starts
 // from the checked-in rules).
@@ -16,6 +16,8 @@ export const DEMO_BOOTSTRAP = join("envoy", "demo.yaml");
 export const DEMO_RUN_DIR = join("build", "demo");
 /** The thresholds the demo's verdict uses, relative to the project root. */
 export const DEMO_THRESHOLDS = join("demo", "thresholds.yaml");
+/** The sample collector's database, relative to the project root (emptied at every start). */
+export const DEMO_SAMPLES_DB = join(DEMO_RUN_DIR, "samples.db");
 
 export interface DemoPort {
   port: number;
@@ -28,6 +30,10 @@ export interface DemoConfig {
   admin: DemoPort;
   primary: DemoPort;
   dark: DemoPort;
+  /** A second instance of the primary's version, the rule `noisy`'s noise cluster. */
+  noise: DemoPort;
+  /** `darklaunch collect`, where the filter sends its mismatch samples (and the diff page). */
+  collector: DemoPort;
   /** The checked-in ECDS file the bootstrap subscribes to, relative to the project root. */
   ecdsSource: string;
 }
@@ -82,6 +88,8 @@ export function readDemoConfig(): DemoConfig {
     admin: { port: portOf(bootstrap.admin?.address, "the admin endpoint"), what: "Envoy admin" },
     primary: { port: clusterPort("demo_primary"), what: "demo primary service" },
     dark: { port: clusterPort("demo_dark"), what: "demo dark service" },
+    noise: { port: clusterPort("demo_noise"), what: "demo noise service" },
+    collector: { port: clusterPort("demo_collector"), what: "sample collector" },
     ecdsSource: ecdsPaths[0]!,
   };
 }
@@ -131,7 +139,7 @@ export function portIsFree(port: number): Promise<boolean> {
 
 /** The demo ports that are in use right now. */
 export async function busyPorts(config: DemoConfig): Promise<DemoPort[]> {
-  const all = [config.listener, config.admin, config.primary, config.dark];
+  const all = [config.listener, config.admin, config.primary, config.dark, config.noise, config.collector];
   const free = await Promise.all(all.map((p) => portIsFree(p.port)));
   return all.filter((_, i) => !free[i]);
 }

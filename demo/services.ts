@@ -1,15 +1,34 @@
-// The demo's two upstreams: the primary (what users get) and the dark version being tried out.
-// Both answer the same four endpoints; the dark side differs on purpose on three of them:
+// The demo's upstreams: the primary (what users get), the dark version being tried out, and the
+// noise service, a second instance of the primary's (current) version. All answer the same five
+// endpoints; the dark side differs on purpose on four of them:
 //   /api/same     identical on both sides
 //   /api/differs  the dark body has an extra field
 //   /api/slow     the dark side takes 60-120 ms, the primary 2-10 ms
 //   /api/flaky    the dark side answers 500 on about one call in five
-// Anything else is 404 on both sides.
+//   /api/noisy    every answer carries volatile fields (meta.request_id, new on every response;
+//                 meta.served_by, the instance), so any two answers differ there, even two of the
+//                 same version; on top of that the dark side prices one item in four differently
+// Anything else is 404 on every side.
 
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Side = "primary" | "dark";
+/** `noise` is the current version like `primary`: it answers as the primary does. */
+export type Side = "primary" | "dark" | "noise";
+
+/** The instance names in `meta.served_by`: two instances of version 1, one of version 2. */
+const INSTANCE: Record<Side, string> = { primary: "v1-a", noise: "v1-b", dark: "v2-a" };
+
+/** /api/noisy: the price of an item, as the current version computes it. */
+function price(item: number): number {
+  return 5 + (item % 20) * 1.25;
+}
+
+/** The dark version prices the items whose number is a multiple of 4 10% lower. */
+export function darkPriceDiffers(item: number): boolean {
+  return item % 4 === 0;
+}
 
 export interface DemoService {
   readonly side: Side;
@@ -58,6 +77,11 @@ async function answer(side: Side, req: IncomingMessage, res: ServerResponse): Pr
     case "/api/slow":
       await delay(side === "dark" ? randomBetween(60, 120) : randomBetween(2, 10));
       return sendJson(res, side, 200, { item, report: "ready" });
+    case "/api/noisy": {
+      const n = Number.parseInt(item, 10) || 0;
+      const amount = side === "dark" && darkPriceDiffers(n) ? price(n) * 0.9 : price(n);
+      return sendJson(res, side, 200, { item, price: amount.toFixed(2), currency: "EUR", meta: { request_id: randomUUID(), served_by: INSTANCE[side] } });
+    }
     case "/api/flaky":
       if (side === "dark" && Math.random() < DARK_FAILURE_RATE) {
         return sendJson(res, side, 500, { error: "dark side failed" });

@@ -5,9 +5,11 @@ import {
   ENVOY_CUSTOM_PREFIX,
   GAUGE_SUFFIXES,
   HISTOGRAM_SUFFIXES,
+  SAMPLES_COUNTERS,
   SKIP_REASONS,
   STATS_ROOT,
   counterSuffixes,
+  noiseCounterSuffixes,
 } from "../assembly/darklaunch/stats_names.js";
 import { brokenInvariants as brokenInvariantsOf, darkCallsEnded } from "../tools/lib/invariants.js";
 
@@ -25,10 +27,15 @@ export interface DarkLaunchStats {
   /** Rule names in the order Envoy lists them. */
   rules: string[];
   byRule: Map<string, RuleStats>;
+  /** The process-wide `samples.*` counters (sent, dropped, failed); empty without `samples`. */
+  samples: Map<string, number>;
 }
 
 const RULE_PREFIX = ENVOY_CUSTOM_PREFIX + STATS_ROOT + ".";
 const HISTOGRAMS = new Set(HISTOGRAM_SUFFIXES);
+const NOISE_SUFFIXES = noiseCounterSuffixes();
+/** `darklaunch.samples.<counter>` is process-wide; a rule may be named `samples` too, but never has these suffixes. */
+const SAMPLES_SCOPE = "samples";
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -49,7 +56,7 @@ export async function readDarkLaunchStats(adminUrl: string): Promise<DarkLaunchS
   const filter = encodeURIComponent("^" + escapeRegex(RULE_PREFIX));
   const response = await fetch(`${adminUrl}/stats?filter=${filter}`);
   if (!response.ok) throw new Error(`GET /stats: HTTP ${response.status}`);
-  const stats: DarkLaunchStats = { rules: [], byRule: new Map() };
+  const stats: DarkLaunchStats = { rules: [], byRule: new Map(), samples: new Map() };
   for (const line of (await response.text()).split("\n")) {
     const colon = line.indexOf(": ");
     if (!line.startsWith(RULE_PREFIX) || colon < 0) continue;
@@ -58,6 +65,10 @@ export async function readDarkLaunchStats(adminUrl: string): Promise<DarkLaunchS
     if (dot < 0) continue;
     const rule = name.slice(0, dot);
     const suffix = name.slice(dot + 1);
+    if (rule === SAMPLES_SCOPE && SAMPLES_COUNTERS.includes(suffix)) {
+      stats.samples.set(suffix, Number(line.slice(colon + 2).trim()));
+      continue;
+    }
     let ruleStats = stats.byRule.get(rule);
     if (ruleStats === undefined) {
       ruleStats = { values: new Map(), histograms: new Map() };
@@ -82,9 +93,17 @@ export function darkCallsPending(stats: RuleStats): number {
   return Math.max(value(stats, "mirrored") - darkCallsEnded(count), value(stats, GAUGE_SUFFIXES[0] ?? "in_flight"));
 }
 
-/** The contract's invariants (section 3) that do not hold, once dark calls have finished. */
+/** The rule has a noise cluster: the filter defines its `noise.*` counters (at 0 from the start). */
+export function hasNoise(stats: RuleStats): boolean {
+  return stats.values.has(NOISE_SUFFIXES[0] ?? "noise.match");
+}
+
+/**
+ * The contract's invariants (section 3) that do not hold, once dark calls have finished; the
+ * fourth (noise) for rules with a noise cluster.
+ */
 export function brokenInvariants(stats: RuleStats, comparisonOn = true): string[] {
-  return brokenInvariantsOf((suffix) => value(stats, suffix), comparisonOn);
+  return brokenInvariantsOf((suffix) => value(stats, suffix), comparisonOn, hasNoise(stats));
 }
 
 /**
@@ -109,6 +128,17 @@ export function renderStatsTable(stats: DarkLaunchStats, comparisonOn = true): s
     if (group !== "" && thisGroup !== group && !(group === "requests" && thisGroup === "mirrored")) separator();
     group = thisGroup;
     rows.push([suffix, ...rules.map((rule) => String(get(rule, suffix)))]);
+  }
+  // The primary–noise comparison, for the rules with a noise cluster ("-": the rule has none).
+  const noisy = rules.filter((rule) => {
+    const ruleStats = stats.byRule.get(rule);
+    return ruleStats !== undefined && hasNoise(ruleStats);
+  });
+  if (noisy.length > 0) {
+    separator();
+    for (const suffix of NOISE_SUFFIXES) {
+      rows.push([suffix, ...rules.map((rule) => (noisy.includes(rule) ? String(get(rule, suffix)) : "-"))]);
+    }
   }
   separator();
   for (const suffix of HISTOGRAM_SUFFIXES) {
@@ -141,5 +171,9 @@ export function renderStatsTable(stats: DarkLaunchStats, comparisonOn = true): s
   const out = [line(header), rule];
   for (const row of rows) out.push(row.length === 0 ? "" : line(row));
   if (zeroSkips.length > 0) out.push(`(0 for every rule, not shown: ${zeroSkips.map((r) => "skipped." + r).join(", ")})`);
+  if (noisy.length > 0 && noisy.length < rules.length) out.push("(noise.*: only rules with a noise cluster have them; - for the others)");
+  if (stats.samples.size > 0) {
+    out.push(`samples (per Envoy process, all rules): ${SAMPLES_COUNTERS.map((c) => `${c} ${stats.samples.get(c) ?? 0}`).join(", ")}`);
+  }
   return out.join("\n");
 }

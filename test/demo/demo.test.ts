@@ -1,23 +1,28 @@
 // The demo (`npm start`, demo/run.ts) as a user runs it: a child process on the demo's fixed ports.
-// A short `--duration` run stops by itself with the verdict; the endless run obeys a live
-// `darklaunch set` through the ECDS file and stops on Ctrl-C; a busy port fails at once. After each
-// run, the demo's Envoy is gone and every demo port is free again. `npm start` itself stops on a
+// A short `--duration` run stops by itself with the verdict and the diff of its samples, after which
+// `darklaunch noise` suggests the volatile fields; the endless run obeys a live `darklaunch set`
+// through the ECDS file, takes the suggested ignore list pasted into it (the divergence drops to
+// the real differences), and stops on Ctrl-C; a busy port fails at once. After each run, the
+// demo's Envoy and collector are gone and every demo port is free again. `npm start` itself stops on a
 // signal to the npm process (a service manager's SIGTERM) and on Ctrl-C (SIGINT to the terminal's
 // whole process group).
 // Needs `npm run build` first (npm test does it) and the demo ports free (see envoy/demo.yaml).
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { before, test } from "node:test";
-import { busyPorts, readDemoConfig, type DemoConfig } from "../../demo/demo-config.js";
+import { parse as parseYaml } from "yaml";
+import { busyPorts, DEMO_SAMPLES_DB, readDemoConfig, type DemoConfig } from "../../demo/demo-config.js";
 import { runCli, type CliIO } from "../../tools/darklaunch/src/cli.js";
 import { FILTER_WASM_PATH, PROJECT_ROOT } from "../../tools/lib/envoy.js";
 
-const RULES = ["same", "differs", "slow", "flaky"] as const;
+const RULES = ["same", "differs", "slow", "flaky", "noisy"] as const;
+/** The volatile fields of /api/noisy (demo/services.ts), which differ on every pair, dark and noise. */
+const VOLATILE = ["meta.request_id", "meta.served_by"];
 /** A demo run of `--duration 8` takes about 12 s; allow a slow, shared machine plenty more. */
 const RUN_TIMEOUT_MS = 90_000;
 
@@ -63,11 +68,13 @@ async function waitForOutput(run: DemoRun, pattern: RegExp, timeoutMs: number): 
   }
 }
 
-/** The pid of the Envoy the demo started, from its output. */
-function envoyPid(output: string): number {
-  const match = /Envoy \(pid (\d+)\)/.exec(output);
-  assert.ok(match, `the demo names its Envoy's pid:\n${output.slice(0, 2000)}`);
-  return Number(match[1]);
+/** The pids of the Envoy and the collector the demo started, from its output. */
+function childPids(output: string): number[] {
+  const envoy = /Envoy \(pid (\d+)\)/.exec(output);
+  assert.ok(envoy, `the demo names its Envoy's pid:\n${output.slice(0, 2000)}`);
+  const collector = /sample collector `darklaunch collect` \(pid (\d+)\)/.exec(output);
+  assert.ok(collector, `the demo names its collector's pid:\n${output.slice(0, 2000)}`);
+  return [Number(envoy[1]), Number(collector[1])];
 }
 
 function isRunning(pid: number): boolean {
@@ -89,15 +96,15 @@ function portHolders(ports: number[]): string {
   }
 }
 
-async function assertNothingLeft(pid: number): Promise<void> {
-  // Envoy is stopped before the demo exits; allow the kernel a moment to release the ports.
+async function assertNothingLeft(pids: number[]): Promise<void> {
+  // Envoy and the collector are stopped before the demo exits; allow the kernel a moment to release the ports.
   const deadline = Date.now() + 5000;
   for (;;) {
     const busy = await busyPorts(config);
-    const envoyAlive = isRunning(pid);
-    if (busy.length === 0 && !envoyAlive) return;
+    const alive = pids.filter(isRunning);
+    if (busy.length === 0 && alive.length === 0) return;
     if (Date.now() > deadline) {
-      assert.ok(!envoyAlive, `the demo's Envoy (pid ${pid}) is still running`);
+      assert.deepEqual(alive, [], `the demo's Envoy and collector (pids ${pids.join(", ")}) are still running`);
       assert.deepEqual(busy, [], `demo ports still in use:\n${portHolders(busy.map((p) => p.port))}`);
     }
     await sleep(200);
@@ -115,6 +122,11 @@ function quietIO(): CliIO & { text(): string } {
     signal: new AbortController().signal,
     text: () => text,
   };
+}
+
+/** The `ignore:` list of `darklaunch noise` output (YAML). */
+function ignoreList(yaml: string): string[] {
+  return (parseYaml(yaml) as { ignore: string[] }).ignore;
 }
 
 async function counter(adminUrl: string, name: string): Promise<number> {
@@ -135,7 +147,7 @@ before(async () => {
   );
 });
 
-test("--duration 8: watch while the traffic runs, then the stats and the verdict; exits 0 by itself", async () => {
+test("--duration 8: watch while the traffic runs, then the stats, the verdict and the diff of the samples; exits 0 by itself; noise suggests the volatile fields", async () => {
   const run = startDemo(["--duration", "8"]);
   const code = await run.exited;
   const out = run.output();
@@ -144,7 +156,16 @@ test("--duration 8: watch while the traffic runs, then the stats and the verdict
   assert.match(out, /darklaunch set differs --disable --ecds build\/demo\/dark-launch-filter\.yaml/, "the hint for the kill switch");
   assert.match(out, /darklaunch watch {2}Envoy admin/, "darklaunch watch ran");
   assert.match(out, /client: every response came from the primary service/);
-  assert.match(out, /^invariants\s+ok\s+ok\s+ok\s+ok$/m, "the per-rule stats table, every invariant holding");
+  assert.match(out, /^invariants\s+ok\s+ok\s+ok\s+ok\s+ok$/m, "the per-rule stats table, every invariant holding (noisy's fourth too)");
+  // Columns in Envoy's order: differs flaky noisy same slow. Only noisy has a noise cluster; every
+  // one of its pairs differs on the noise side too (the volatile fields).
+  const mirrored = /^mirrored +\d+ +\d+ +(\d+) +\d+ +\d+$/m.exec(out);
+  const noiseBody = /^noise\.mismatch\.body +- +- +(\d+) +- +-$/m.exec(out);
+  assert.ok(mirrored !== null && noiseBody !== null, `the noise rows in the stats table:\n${out.slice(-6000)}`);
+  assert.ok(Number(mirrored[1]) > 0);
+  assert.equal(noiseBody[1], mirrored[1], "noisy: every noise pair differs in the body");
+  const samples = /^samples \(per Envoy process, all rules\): sent (\d+), dropped \d+, failed 0$/m.exec(out);
+  assert.ok(samples !== null && Number(samples[1]) > 0, "samples were sent, none failed");
 
   assert.match(out, /darklaunch verdict {2}Envoy admin/, "the verdict is printed");
   const verdicts = new Map<string, string>();
@@ -160,10 +181,27 @@ test("--duration 8: watch while the traffic runs, then the stats and the verdict
   assert.match(out, /^differs: FAIL\n {2}divergence {3}FAIL/m, "differs fails on divergence");
   assert.match(out, /^slow: (FAIL|NOT ENOUGH DATA)\n(?: .*\n)*? {2}latency p95 {2}(FAIL|NOT ENOUGH DATA) +dark p95 ≈ \d+ ms/m, "slow is judged on latency");
   assert.match(out, /^flaky: FAIL\n(?: .*\n)*? {2}error rate {3}FAIL/m, "flaky fails on its error rate");
+  assert.match(out, /^noisy: NOT ENOUGH DATA\n {2}divergence {3}NOT ENOUGH DATA +divergence over noise \+0\.00 points \(dark 100\.00% of \d+ pairs, noise 100\.00%/m, "noisy: the noise hides everything");
   assert.match(out, /^verdict: FAIL .*exit code 1$/m);
 
+  // The diff of the samples, and where the page was.
+  assert.match(out, /^\$ npx darklaunch diff --collector http:\/\/127\.0\.0\.1:9977$/m);
+  assert.match(out, /^differs +\d+ samples: \d+ differ \(status 0, headers 0, body \d+\)$/m);
+  assert.match(out, /^ {2}discount +\d+ +100\.0% +\S+$/m, "differs: the added field, in every sample");
+  assert.match(out, /^ {2}\(status\) +\d+ +100\.0% +\S+$/m, "flaky: its status differences");
+  const noisy = /^noisy +(\d+) samples: \1 differ \(status 0, headers 0, body \1\); noise: \1 of \1 differ$/m.exec(out);
+  assert.ok(noisy, `the diff of noisy:\n${out.slice(-3000)}`);
+  for (const path of VOLATILE) assert.match(out, new RegExp(`^ {2}${path.replace(".", "\\.")} +${noisy[1]} +100\\.0% +${noisy[1]} +100\\.0% +noise +\\S+$`, "m"), path);
+  assert.match(out, /^ {2}price +\d+ +\d+\.\d% +0 +0\.0% +real +\S+$/m, "the changed price is real, not noise");
+  assert.match(out, /the diff page was at http:\/\/127\.0\.0\.1:9977\/ while the demo ran/);
+
   assert.match(out, /demo: stopped everything it started/);
-  await assertNothingLeft(envoyPid(out));
+  await assertNothingLeft(childPids(out));
+
+  // After the run, its samples stay: `darklaunch noise` suggests the volatile fields, not the price.
+  const io = quietIO();
+  assert.equal(await runCli(["noise", "--rule", "noisy", "--db", join(PROJECT_ROOT, DEMO_SAMPLES_DB)], io), 0, io.text());
+  assert.deepEqual(ignoreList(io.text()).sort(), VOLATILE, io.text());
 });
 
 test("no --duration: `darklaunch set` on the ECDS copy takes effect while it runs; Ctrl-C stops everything", async () => {
@@ -190,7 +228,82 @@ test("no --duration: `darklaunch set` on the ECDS copy takes effect while it run
   assert.equal(code, 0, `Ctrl-C is the endless demo's normal end:\n${out.slice(-3000)}`);
   assert.match(out, /demo: SIGINT, stopping everything/);
   assert.match(out, /demo: stopped everything it started/);
-  await assertNothingLeft(envoyPid(out));
+  await assertNothingLeft(childPids(out));
+});
+
+/** The rule `noisy`'s counters at the admin endpoint: [dark compared, dark mismatched, noise compared, noise mismatched]. */
+async function noisyCounts(adminUrl: string): Promise<[number, number, number, number]> {
+  const c = (suffix: string): Promise<number> => counter(adminUrl, `wasmcustom.darklaunch.noisy.${suffix}`);
+  const parts = ["status", "headers", "body"];
+  const darkMismatched = (await Promise.all(parts.map((p) => c(`compare.mismatch.${p}`)))).reduce((a, b) => a + b, 0);
+  const noiseMismatched = (await Promise.all(parts.map((p) => c(`noise.mismatch.${p}`)))).reduce((a, b) => a + b, 0);
+  return [(await c("compare.match")) + darkMismatched, darkMismatched, (await c("noise.match")) + noiseMismatched, noiseMismatched];
+}
+
+test("no --duration: the ignore list `darklaunch noise` suggests, pasted into the ECDS copy, drops the divergence to the price changes", async (t) => {
+  const run = startDemo([]);
+  try {
+    await waitForOutput(run, /darklaunch watch {2}Envoy admin/, 30_000);
+    await waitForOutput(run, /^noisy .*100\.00% \(noise 100\.00%\)/m, 10_000); // watch: every pair differs on both sides
+    assert.match(run.output(), /the diff page http:\/\/127\.0\.0\.1:9977\//, "the live view says where the page is");
+    const adminUrl = `http://127.0.0.1:${config.admin.port}`;
+
+    // The suggestion, once the collector has a few dozen of noisy's samples.
+    let suggestion = "";
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const io = quietIO();
+      const code = await runCli(["noise", "--rule", "noisy"], io); // the default --collector: the demo's
+      suggestion = io.text();
+      const samples = /, (\d+) samples, /.exec(suggestion);
+      if (code === 0 && samples !== null && Number(samples[1]) >= 40) break;
+      assert.ok(Date.now() < deadline, `no 40 samples of noisy within 30 s:\n${suggestion}`);
+      await sleep(500);
+    }
+    assert.deepEqual(ignoreList(suggestion).sort(), VOLATILE, suggestion);
+
+    // Pasted as README.md says: edit a copy, validate it, move it over the file Envoy watches.
+    const ecds = join(PROJECT_ROOT, "build", "demo", "dark-launch-filter.yaml");
+    const edit = join(PROJECT_ROOT, "build", "demo", "edit.yaml");
+    copyFileSync(ecds, edit);
+    const text = readFileSync(edit, "utf8");
+    const noisyBody = /("name": "noisy",[^]*?)"body": \{ "json": true \}/;
+    assert.match(text, noisyBody);
+    const ignore = JSON.stringify(ignoreList(suggestion)).replace(/","/g, '", "');
+    writeFileSync(edit, text.replace(noisyBody, `$1"body": { "json": true, "ignore": ${ignore} }`));
+    const validate = quietIO();
+    assert.equal(await runCli(["validate", edit], validate), 0, validate.text());
+    const [, , noiseComparedBefore, noiseMismatchedBefore] = await noisyCounts(adminUrl);
+    renameSync(edit, ecds);
+
+    // Applied: the noise side matches now. Pairs still in flight under the old configuration end
+    // within the dark timeout (1 s); then count afresh.
+    const applied = Date.now() + 10_000;
+    for (;;) {
+      const [, , noiseCompared, noiseMismatched] = await noisyCounts(adminUrl);
+      if (noiseCompared - noiseComparedBefore > noiseMismatched - noiseMismatchedBefore) break;
+      assert.ok(Date.now() < applied, "the ignore list takes effect within 10 s (noise.match counts)");
+      await sleep(200);
+    }
+    await sleep(1500);
+    const before = await noisyCounts(adminUrl);
+    await sleep(5000);
+    const after = await noisyCounts(adminUrl);
+    const [darkCompared, darkMismatched, noiseCompared, noiseMismatched] = after.map((n, i) => n - before[i]!);
+    assert.ok(darkCompared >= 20 && noiseCompared >= 20, `pairs compared in 5 s: dark ${darkCompared}, noise ${noiseCompared}`);
+    assert.equal(noiseMismatched, 0, "two instances of the same version no longer differ");
+    // The dark side prices one item in four differently (demo/services.ts): about 25% of the pairs.
+    const share = darkMismatched / darkCompared;
+    t.diagnostic(`after the ignore list, 5 s: dark ${darkMismatched} of ${darkCompared} pairs differ, noise ${noiseMismatched} of ${noiseCompared}`);
+    assert.ok(share > 0.05 && share < 0.6, `dark divergence after the ignore list: ${darkMismatched} of ${darkCompared}`);
+    await waitForOutput(run, /^noisy .* [\d.]+% \(noise 0\.00%\)/m, 5000); // and watch shows it
+  } finally {
+    run.interrupt();
+  }
+  const code = await run.exited;
+  const out = run.output();
+  assert.equal(code, 0, out.slice(-3000));
+  await assertNothingLeft(childPids(out));
 });
 
 test("a demo port in use: the demo says which and exits 1 at once, starting nothing", async (t) => {
@@ -262,7 +375,7 @@ for (const [how, signal, toGroup, expectedCode] of [
     assert.match(out, /demo: stopped everything it started/);
     // Envoy's own warnings are shown, the expected ones explained.
     assert.match(out, /^envoy warning \[misc\]: Deprecated field: .*fail_open.*\n {2}\(expected: /m);
-    await assertNothingLeft(envoyPid(out));
+    await assertNothingLeft(childPids(out));
   });
 }
 

@@ -67,7 +67,7 @@ describe("docker-compose.yml", () => {
   });
 
   test("docker-compose config accepts it: Envoy, the demo services and traffic, Prometheus, Grafana", () => {
-    assert.deepEqual(Object.keys(services).sort(), ["dark", "envoy", "grafana", "primary", "prometheus", "traffic"]);
+    assert.deepEqual(Object.keys(services).sort(), ["dark", "envoy", "grafana", "noise", "primary", "prometheus", "traffic"]);
     for (const [name, service] of Object.entries(services)) assert.equal(service.network_mode, "host", `${name}: the host's network, as envoy/demo.yaml's addresses need`);
   });
 
@@ -112,6 +112,7 @@ describe("docker-compose.yml", () => {
     // The demo services and the traffic use envoy/demo.yaml's ports.
     assert.deepEqual(services["primary"]!.command!.slice(-2), ["primary", String(demo.primary.port)]);
     assert.deepEqual(services["dark"]!.command!.slice(-2), ["dark", String(demo.dark.port)]);
+    assert.deepEqual(services["noise"]!.command!.slice(-2), ["noise", String(demo.noise.port)]);
     assert.equal(services["traffic"]!.command!.at(-2), `http://127.0.0.1:${demo.listener.port}`);
   });
 
@@ -212,6 +213,18 @@ describe("demo/compose.ts: the demo services and traffic as the containers run t
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("x-demo-side"), "primary");
     assert.deepEqual(await res.json(), { item: "3", stock: 3 });
+    child.kill("SIGTERM");
+    assert.equal(await exitCode(child), 0);
+  });
+
+  test("noise PORT: the second instance of the primary's version, its own instance name in the volatile field", async () => {
+    const { child, firstLine } = await start(["noise", "0"]);
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(firstLine)?.[1]);
+    assert.ok(port > 0, firstLine);
+    const res = await fetch(`http://127.0.0.1:${port}/api/noisy?item=4`);
+    assert.equal(res.headers.get("x-demo-side"), "noise");
+    const body = (await res.json()) as { price: string; meta: { served_by: string } };
+    assert.deepEqual([body.price, body.meta.served_by], ["10.00", "v1-b"], "the primary's price, another instance");
     child.kill("SIGTERM");
     assert.equal(await exitCode(child), 0);
   });

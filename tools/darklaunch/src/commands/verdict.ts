@@ -79,8 +79,8 @@ const CHECK_LABELS: Record<string, string> = {
   latency_p95: "latency p95",
 };
 
-/** Divergence for the table: the rate, over noise when there is a noise cluster. */
-function divergenceCell(f: RuleFigures): string {
+/** Divergence for a table (verdict, watch): the dark rate, and the noise rate beside it when the rule has a noise cluster. */
+export function divergenceCell(f: RuleFigures): string {
   const d = f.divergence;
   if (d.rate === null) return "-";
   if (d.noise === null || d.noise.rate === null) return formatPercent(d.rate);

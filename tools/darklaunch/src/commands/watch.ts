@@ -15,7 +15,7 @@ import type { StatsReading } from "../reading.js";
 import type { Source } from "../sources/source.js";
 import { formatMs, formatPercent, formatRate, pair, Painter, renderTable } from "../table.js";
 import { loadThresholds, type ThresholdSet } from "../thresholds.js";
-import { ruleReport, sourceText } from "./verdict.js";
+import { divergenceCell, ruleReport, sourceText } from "./verdict.js";
 
 export interface WatchOptions {
   source: Source;
@@ -86,7 +86,7 @@ export function renderWatchBlock(block: WatchBlock, source: string, latencyNote:
       formatRate(r.rates.requests),
       formatRate(r.rates.mirrored),
       formatPercent(f.coverage, 1),
-      formatPercent(f.divergence.rate),
+      divergenceCell(f),
       pair(formatPercent(f.errors.primary.rate), formatPercent(f.errors.dark.rate)),
       pair(formatMs(f.latency.primary.p50), formatMs(f.latency.dark.p50)),
       pair(formatMs(f.latency.primary.p95), formatMs(f.latency.dark.p95)),
