@@ -250,6 +250,18 @@ describe("divergence check", () => {
     // No noise: the clean dark side passes against noise that has some.
     assert.equal(judgeDivergence(figures({ n: 3000, mismatchBody: 0, noise: { compared: 3000, mismatched: 30 } }), t).verdict, "PASS");
   });
+
+  test("a noise floor near 100% gives no PASS: a dark difference could not show above it", () => {
+    // Every pair differs on both sides (a volatile field): dark minus noise is 0, whatever the dark version does.
+    const saturated = judgeDivergence(figures({ n: 5000, mismatchBody: 5000, noise: { compared: 5000, mismatched: 5000 } }), t);
+    assert.equal(saturated.verdict, "NOT_ENOUGH_DATA");
+    assert.match(saturated.reason, /the noise floor is 100\.00%.*darklaunch noise --rule <rule> suggests them/);
+    // Just under the line (1 − 3 × 1% = 97%), the check judges as usual (here: not shown yet either way).
+    const room = judgeDivergence(figures({ n: 5000, mismatchBody: 4800, noise: { compared: 5000, mismatched: 4800 } }), t);
+    assert.doesNotMatch(room.reason, /noise floor is/);
+    // A dark excess still FAILs over a high floor.
+    assert.equal(judgeDivergence(figures({ n: 5000, mismatchBody: 5000, noise: { compared: 5000, mismatched: 4000 } }), t).verdict, "FAIL");
+  });
 });
 
 describe("error rate check", () => {

@@ -273,9 +273,27 @@ export function judgeDivergence(f: RuleFigures, t: Thresholds["divergence"]): Ch
     `divergence over noise ${points(observed)} (dark ${pct(d.rate!)} of ${d.compared} pairs, noise ${pct(noise.rate!)} of ${noise.compared}; ` +
     `bounds ${points(b.low)} to ${points(b.high)})`;
   if (base.verdict === "FAIL") return { ...base, reason: `${figure} is over the limit of ${t.maxPercent} points beyond chance; dark mismatched parts: ${partsText(d.byPart)}` };
+  // A noise floor near 100% leaves no room above it: a dark version differing in three times the
+  // limit more pairs could not show. Such a PASS would say nothing, so it is not given.
+  if (noise.rate! > 1 - SATURATION_EXCESS * limit) {
+    return {
+      ...base,
+      verdict: "NOT_ENOUGH_DATA",
+      reason:
+        `${figure}: the noise floor is ${pct(noise.rate!)}, nearly every pair differs between two instances of the current ` +
+        `version, so a dark difference cannot show above it; ignore the volatile fields (darklaunch noise --rule <rule> suggests them) and judge again`,
+    };
+  }
   if (base.verdict === "PASS") return { ...base, reason: `${figure} is under the limit of ${t.maxPercent} points` };
   return { ...base, reason: `${figure}: ${notYet(observed > limit, decision, limit, t.minCompared, "pairs")}` };
 }
+
+/**
+ * With a noise cluster, divergence is not judged PASS while the noise rate is above
+ * 1 − SATURATION_EXCESS × limit: an excess of that many times the limit (the false-PASS target's
+ * "three times a limit") would not fit above the noise.
+ */
+const SATURATION_EXCESS = 3;
 
 export function judgeErrorRate(f: RuleFigures, t: Thresholds["errorRate"]): CheckResult {
   const { primary, dark, breakerOpen } = f.errors;
