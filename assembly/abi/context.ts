@@ -23,6 +23,7 @@ export class RootContext {
   /** The response to an http call started from this VM (numHeaders 0: the call failed). */
   onHttpCallResponse(token: u32, numHeaders: i32, bodySize: i32, numTrailers: i32): void {}
 
+  /** Every tick period (hostcalls.setTickPeriod), on the thread of this root's VM. */
   onTick(): void {}
 
   /**

@@ -165,6 +165,14 @@ export function setSharedData(key: ArrayBuffer, value: ArrayBuffer, cas: u32): W
 }
 
 /**
+ * Asks for proxy_on_tick on the current root context every `periodMs` (0 stops it). Call it from
+ * a callback of that root (onVmStart, onConfigure). Envoy's timer re-arms after each tick.
+ */
+export function setTickPeriod(periodMs: u32): WasmResult {
+  return <WasmResult>raw.proxy_set_tick_period_milliseconds(periodMs);
+}
+
+/**
  * Tells the host that the context whose onDone returned false (the one current now: call it from
  * a callback of that context) has finished; the host then deletes it.
  */

@@ -2,7 +2,7 @@
 // noise and sample calls all answer here, keyed by their tokens).
 import { RootContext, StreamContext } from "../abi/context";
 import { BufferType, LogLevel, MapType } from "../abi/enums";
-import { done, getBufferBytes, getHeaderMap, log, monotonicNanos, randomU64, streamBufferBytes } from "../abi/hostcalls";
+import { done, getBufferBytes, getHeaderMap, log, monotonicNanos, randomU64, setTickPeriod, streamBufferBytes } from "../abi/hostcalls";
 import { HeaderMap } from "../abi/headers";
 import { Compare, Config, Samples } from "../darklaunch/config";
 import { parseConfig } from "../darklaunch/config_parse";
@@ -13,7 +13,7 @@ import { MISMATCH_PARTS } from "../darklaunch/stats_names";
 import { DarkCall } from "./dark_call";
 import { RuleRuntime } from "./rule_runtime";
 import { SampleSender } from "./samples";
-import { GUARD_BYTES, finish, initSharedKey, takeToken } from "./shared_state";
+import { GUARD_BYTES, finish, inFlightNow, initSharedKey, takeToken } from "./shared_state";
 import { elapsedMs, nowMs } from "./clock";
 import { DarkLaunchStream } from "./stream";
 
@@ -22,6 +22,14 @@ const UPSTREAM_SERVICE_TIME: ArrayBuffer = String.UTF8.encode("x-envoy-upstream-
 const MISMATCH_LOG_KEY: ArrayBuffer = String.UTF8.encode("darklaunch/mismatch_log");
 // @ts-ignore: decorator
 @inline const BODY_SLICE: i32 = 65536;
+/**
+ * How often each worker hands its counts to Envoy (and writes the in-flight gauge): the stats an
+ * operator reads lag the traffic by at most this much. A quarter second keeps a live view at one
+ * read per second within a quarter of the truth, and costs one callback per period plus one host
+ * call per counter that moved (docs/stats.md, "When the stats move").
+ */
+// @ts-ignore: decorator
+@inline export const FLUSH_PERIOD_MS: u32 = 250;
 
 /** How a called side ended, as the callback sees it. */
 enum Ending {
@@ -80,6 +88,7 @@ export class DarkLaunchRoot extends RootContext {
     this.samplesConfig = samples !== null && samples.perSecond > 0 ? samples : null;
     this.rules = rules;
     this.needsRouteName = config.needsRouteName;
+    setTickPeriod(FLUSH_PERIOD_MS);
     log(LogLevel.Info, "darklaunch: configured " + rules.length.toString() + " rule(s)" + (config.enabled ? "" : " (disabled)"));
     return true;
   }
@@ -95,7 +104,35 @@ export class DarkLaunchRoot extends RootContext {
    */
   onDone(): bool {
     this.shuttingDown = true;
+    // Nothing counted here may be lost with this root: everything pending goes now, and what its
+    // last calls and streams count from here on goes to Envoy at once.
+    this.flushStats();
+    const rules = this.rules;
+    for (let i = 0; i < rules.length; i++) unchecked(rules[i]).metrics.flushAndGoDirect();
+    const sender = this.sender;
+    if (sender !== null) sender.flushAndGoDirect();
     return this.idle;
+  }
+
+  onTick(): void {
+    this.flushStats();
+  }
+
+  /** Hands the counts of this VM to Envoy, and writes the in-flight gauge of the rules whose calls moved. */
+  private flushStats(): void {
+    const rules = this.rules;
+    let now: i64 = -1;
+    for (let i = 0; i < rules.length; i++) {
+      const runtime = unchecked(rules[i]);
+      const metrics = runtime.metrics;
+      metrics.flush();
+      if (metrics.takeInFlightMoved()) {
+        if (now < 0) now = nowMs();
+        metrics.setInFlight(inFlightNow(runtime.guardKey, now));
+      }
+    }
+    const sender = this.sender;
+    if (sender !== null) sender.flush();
   }
 
   private get idle(): bool {
@@ -141,7 +178,7 @@ export class DarkLaunchRoot extends RootContext {
     }
     metrics.darkLatencyMs(elapsedMs(call.startNs, endNs));
     const endMs = <i64>(endNs / 1_000_000);
-    metrics.inFlight(finish(runtime.guardKey, call.inFlightBucket, endMs, failed, runtime.rule.breaker));
+    metrics.inFlightChanged(finish(runtime.guardKey, call.inFlightBucket, endMs, failed, runtime.rule.breaker));
     call.darkFinished = true;
     // The stream may be gone without ever finishing its side (the host deleted it during a
     // shutdown): the called sides are the last word then.

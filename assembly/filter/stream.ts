@@ -223,7 +223,7 @@ export class DarkLaunchStream extends StreamContext {
       return;
     }
     runtime.metrics.mirrored();
-    runtime.metrics.inFlight(inFlight);
+    runtime.metrics.inFlightChanged(inFlight);
     const samples = this.darkRoot.samplesConfig;
     const call = new DarkCall(<u32>token, runtime, this.primary!, startNs, bucket, requestIdOf(headers), samples);
     if (samples !== null) this.keepRequestForSample(call, headers);
