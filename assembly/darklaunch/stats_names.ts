@@ -3,6 +3,12 @@
 // Envoy shows every name with the prefix `wasmcustom.`; `/stats/prometheus` strips it.
 
 export const ENVOY_CUSTOM_PREFIX: string = "wasmcustom.";
+
+/**
+ * How often each worker VM hands its counts (and the in-flight gauge) to Envoy, in ms: the
+ * counters and the gauge lag the traffic by at most about this much (histograms do not lag).
+ */
+export const STATS_FLUSH_PERIOD_MS = 250;
 export const STATS_ROOT: string = "darklaunch";
 
 /** Skip reasons, in the order the filter checks them (the Skip enum of skip.ts follows it). */

@@ -9,7 +9,7 @@ import { parseConfig } from "../darklaunch/config_parse";
 import { comparePair, Outcome, PairComparison, ResponseSummary, parseStatus, statusClass } from "../darklaunch/compare";
 import { hex64 } from "../darklaunch/hash";
 import { Xorshift64, bucketIsIn } from "../darklaunch/sampling";
-import { MISMATCH_PARTS } from "../darklaunch/stats_names";
+import { MISMATCH_PARTS, STATS_FLUSH_PERIOD_MS } from "../darklaunch/stats_names";
 import { DarkCall } from "./dark_call";
 import { RuleRuntime } from "./rule_runtime";
 import { SampleSender } from "./samples";
@@ -22,14 +22,6 @@ const UPSTREAM_SERVICE_TIME: ArrayBuffer = String.UTF8.encode("x-envoy-upstream-
 const MISMATCH_LOG_KEY: ArrayBuffer = String.UTF8.encode("darklaunch/mismatch_log");
 // @ts-ignore: decorator
 @inline const BODY_SLICE: i32 = 65536;
-/**
- * How often each worker hands its counts to Envoy (and writes the in-flight gauge): the stats an
- * operator reads lag the traffic by at most this much. A quarter second keeps a live view at one
- * read per second within a quarter of the truth, and costs one callback per period plus one host
- * call per counter that moved (docs/stats.md, "When the stats move").
- */
-// @ts-ignore: decorator
-@inline export const FLUSH_PERIOD_MS: u32 = 250;
 
 /** How a called side ended, as the callback sees it. */
 enum Ending {
@@ -88,7 +80,8 @@ export class DarkLaunchRoot extends RootContext {
     this.samplesConfig = samples !== null && samples.perSecond > 0 ? samples : null;
     this.rules = rules;
     this.needsRouteName = config.needsRouteName;
-    setTickPeriod(FLUSH_PERIOD_MS);
+    // Counts go to Envoy at this VM's ticks (stats_names.ts: STATS_FLUSH_PERIOD_MS; docs/stats.md).
+    setTickPeriod(<u32>STATS_FLUSH_PERIOD_MS);
     log(LogLevel.Info, "darklaunch: configured " + rules.length.toString() + " rule(s)" + (config.enabled ? "" : " (disabled)"));
     return true;
   }
