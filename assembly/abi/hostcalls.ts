@@ -74,6 +74,17 @@ export function getHeaderValue(map: MapType, name: ArrayBuffer): ArrayBuffer | n
   return takeReturnedBytes();
 }
 
+/**
+ * The first value of one header left in the host's own block, without a copy: returns -1 when
+ * the header is absent, else the block's address << 32 | its length (address 0 for an empty
+ * value). The block is the caller's: it frees it with memory.freeHostBlock.
+ */
+export function lendHeaderValue(map: MapType, name: ArrayBuffer): i64 {
+  clearReturnSlots();
+  if (raw.proxy_get_header_map_value(map, changetype<usize>(name), name.byteLength, retPtr, retLen) != WasmResult.Ok) return -1;
+  return (<i64>returnedPtr() << 32) | <i64>returnedLen();
+}
+
 /** A property's raw bytes (path segments joined by NUL, e.g. "xds\0route_name"), or null. */
 export function getProperty(path: ArrayBuffer): ArrayBuffer | null {
   clearReturnSlots();

@@ -131,36 +131,35 @@ export function waitForRuleStats(
 export const SETTLE_MS = Math.max(1000, 4 * STATS_FLUSH_PERIOD_MS);
 
 /**
- * Reads `read` until two reads `SETTLE_MS` or more apart, and every read between them, are equal
- * (by their JSON), and resolves with it; rejects after `timeoutMs`.
+ * Reads `read` until what `key` makes of the reads has not changed for `SETTLE_MS` (every read in
+ * between equal), and resolves with the last read; rejects after `timeoutMs`.
  */
-export async function settled<T>(read: () => Promise<T>, what: string, timeoutMs = 15000): Promise<T> {
+export async function settled<T>(read: () => Promise<T>, key: (v: T) => string, what: string, timeoutMs = 15000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = await read();
-  let lastText = JSON.stringify(last instanceof Map ? [...last] : last);
+  let lastKey = key(last);
   let since = Date.now();
   while (Date.now() - since < SETTLE_MS) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} to settle; last: ${lastText.slice(0, 500)}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} to settle; last: ${lastKey.slice(0, 500)}`);
     await sleep(100);
     const next = await read();
-    const nextText = JSON.stringify(next instanceof Map ? [...next] : next);
-    if (nextText !== lastText) {
-      last = next;
-      lastText = nextText;
-      since = Date.now();
-    }
+    const nextKey = key(next);
+    if (nextKey !== lastKey) since = Date.now();
+    last = next;
+    lastKey = nextKey;
   }
   return last;
 }
 
 /** A rule's stats once they have settled (nothing counted is still waiting for a flush). */
 export function settledRuleStats(adminUrl: string, rule: string, timeoutMs = 15000): Promise<RuleStats> {
-  return settled(() => ruleStats(adminUrl, rule), `${rule}: stats`, timeoutMs);
+  return settled(() => ruleStats(adminUrl, rule), (s) => JSON.stringify(s), `${rule}: stats`, timeoutMs);
 }
 
-/** Every counter and gauge once they have settled. */
+/** Every counter and gauge, once the filter's (`wasmcustom.*`) have settled. */
 export function settledStatsValues(adminUrl: string, timeoutMs = 15000): Promise<Map<string, number>> {
-  return settled(() => statsValues(adminUrl), "stats", timeoutMs);
+  const filterStats = (m: Map<string, number>): string => JSON.stringify([...m].filter(([k]) => k.startsWith(ENVOY_CUSTOM_PREFIX)));
+  return settled(() => statsValues(adminUrl), filterStats, "the filter's stats", timeoutMs);
 }
 
 function invariantProblems(s: RuleStats, compare: boolean): string[] {
