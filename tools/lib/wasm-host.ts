@@ -161,7 +161,8 @@ export class ProxyWasmHost {
     });
     this.exports = this.instance.exports as unknown as Record<string, CallableFunction>;
     this.memory = this.instance.exports.memory as WebAssembly.Memory;
-    this.guard("_initialize", () => this.exports._initialize());
+    // A WASI reactor's start; Envoy calls it only when the module exports it.
+    if (typeof this.exports._initialize === "function") this.guard("_initialize", () => this.exports._initialize!());
   }
 
   /** How often the module called each host function (for measuring the cost of a request). */
