@@ -4,7 +4,7 @@
 // calls independently of machine noise. Counters and the in-flight gauge reach Envoy on the
 // filter's tick, not per request: the ticks are reported apart, per period.
 //
-//   npx tsx bench/host-calls.ts [--requests 1000] [--configs C,D,E,N] [--json]
+//   npx tsx bench/host-calls.ts [--requests 1000] [--configs C,D,E,N] [--wasm FILE] [--json]
 import { ProxyWasmHost } from "../tools/lib/wasm-host.ts";
 import { EMULATED, type EmulatedId, emulatedIds } from "./lib/emulated.ts";
 
@@ -40,7 +40,8 @@ function rounded(counts: Map<string, number>, divisor: number): { byName: Record
 
 async function measure(id: EmulatedId): Promise<Measured> {
   const w = EMULATED[id];
-  const host = new ProxyWasmHost({ clusters: ["dark"] });
+  const wasmPath = option("--wasm");
+  const host = new ProxyWasmHost({ clusters: ["dark"], ...(wasmPath ? { wasmPath } : {}) });
   await host.load();
   if (!host.configure(w.config)) throw new Error(host.logs.map((l) => l.message).join("\n"));
   const tick = (host as unknown as { tick?: () => void }).tick;
