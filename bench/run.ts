@@ -81,7 +81,8 @@ const USAGE = `usage: tsx bench/run.ts [options]
   --no-setup              do not check/install wrk and vegeta first
   --keep-raw              keep vegeta's raw results in bench/results/raw/
   --out FILE              results file (default bench/results/bench-<date>[-quick].json)
-  --wasm FILE             the module C and D load instead of build/dark-launch.wasm (e.g. build/noop.wasm)`;
+  --wasm FILE             the module C, D and E load instead of build/dark-launch.wasm (e.g. build/noop.wasm,
+                          or build/floor-one-value.wasm, assembled with F and G)`;
 
 interface Options {
   quick: boolean;
@@ -160,7 +161,7 @@ function parseOptions(argv: string[]): Options {
 // The configurations
 
 /** The WebAssembly-text floors, assembled at start (bench/lib/floors.ts). */
-let floors: Record<"noop" | "mirror", Floor> | null = null;
+let floors: Record<"noop" | "mirror" | "one-value", Floor> | null = null;
 
 /** What each configuration adds to the bootstrap; the dark cluster is always defined. */
 function configurationExtras(id: ConfigId, wasm: string | null = null): Pick<BootstrapOptions, "filterConfig" | "mirrorPolicies" | "wasmPath"> {

@@ -1,7 +1,9 @@
 // The true floors under the filter, written in WebAssembly text (bench/floors/*.wat) and
 // assembled here with wabt's wat2wasm (the `wabt` npm package, a WebAssembly build of the
 // WebAssembly Binary Toolkit) into build/: F, a module whose callbacks do nothing, and G, a module
-// that only hands the request headers to proxy_http_call. No language runtime in either.
+// that only hands the request headers to proxy_http_call; and, not a default configuration, the
+// no-op plus the one header read D's gates make (to load in D's place with --wasm). No language
+// runtime in any of them.
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,9 +19,13 @@ export interface Floor {
   bytes: number;
 }
 
-export const FLOOR_SOURCES = { noop: "bench/floors/noop.wat", mirror: "bench/floors/mirror.wat" } as const;
+export const FLOOR_SOURCES = {
+  noop: "bench/floors/noop.wat",
+  mirror: "bench/floors/mirror.wat",
+  "one-value": "bench/floors/one-value.wat",
+} as const;
 
-/** Assembles both floors (validated by wabt) into build/floor-<name>.wasm. */
+/** Assembles the floors (validated by wabt) into build/floor-<name>.wasm. */
 export async function assembleFloors(): Promise<Record<keyof typeof FLOOR_SOURCES, Floor>> {
   const wabt = await wabtInit();
   const out = {} as Record<keyof typeof FLOOR_SOURCES, Floor>;

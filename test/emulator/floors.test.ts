@@ -42,3 +42,14 @@ test("floor G (WAT mirror): the request's headers, unchanged, to the dark cluste
   assert.deepEqual(calls[0]!.headers, get("/bench", [["x-request-id", "r1"]]));
   for (const call of calls) host.respond(call.token, { status: 200, body: "ignored" });
 });
+
+test("floor one-value (D's one host call on top of F): the :method value, nothing else", async () => {
+  const host = new ProxyWasmHost({ wasmPath: floors["one-value"].wasmPath });
+  await host.load();
+  assert.equal(host.configure({ rules: [] }), true);
+  host.hostCalls.clear();
+  host.mallocCallbacks = 0;
+  for (let i = 0; i < 10; i++) oneRequest(host);
+  assert.deepEqual(Object.fromEntries(host.hostCalls), { proxy_get_header_map_value: 10 });
+  assert.equal(host.mallocCallbacks, 10, "the value handed over through malloc each time");
+});
