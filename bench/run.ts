@@ -3,6 +3,9 @@
 //   A. no filter            B. native request_mirror_policies at 100% to the dark cluster
 //   C. the filter, mirroring 100% and comparing status and body
 //   D. the filter with its sample gate at 0% (the cost of evaluating the gates)
+//   E. the filter in JSON mode on a 4 KiB body, gzip against identity
+//   F. a proxy-wasm module written in WebAssembly text whose callbacks do nothing (D's floor)
+//   G. a WebAssembly-text module that only hands the request headers to proxy_http_call (C's floor)
 // Each run: a fresh Envoy under test (pinned to its own CPU when there is one to spare) in front
 // of direct-response upstreams, a closed-loop wrk run (maximum throughput) and an open-loop
 // vegeta run at one fixed rate for all configurations (latency below the knee).
@@ -16,7 +19,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import {
   FILTER_WASM_PATH,
   PROJECT_ROOT,
@@ -42,6 +45,7 @@ import {
   type Run,
 } from "./lib/results.ts";
 import { ensureBenchTools, VEGETA_VERSION } from "./setup.ts";
+import { assembleFloors, wabtVersion, type Floor } from "./lib/floors.ts";
 import { get as httpGet } from "node:http";
 import {
   BENCH_PATH,
@@ -53,6 +57,7 @@ import {
   benchFilterConfig,
   jsonBenchFilterConfig,
 } from "./lib/workload.ts";
+import { STATS_FLUSH_PERIOD_MS } from "../assembly/darklaunch/stats_names.ts";
 import { busySecondsOf, cpuSeconds, describeMachine, loadAverage1m, peakRssBytes, pinProcess, planCpus } from "./lib/system.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -61,7 +66,7 @@ import { busySecondsOf, cpuSeconds, describeMachine, loadAverage1m, peakRssBytes
 const USAGE = `usage: tsx bench/run.ts [options]
   --quick                 smoke run: 1 repetition, short phases (under 2 minutes)
   --repetitions N         repetitions of every configuration (default 5; quick 1)
-  --configs A,B,C,D,E     configurations to run (default all five)
+  --configs A,B,C,D,E,F,G configurations to run (default all seven)
   --concurrency N         --concurrency of the Envoy under test (default 1)
   --upstream-concurrency N  workers of the upstream Envoy (default 1)
   --connections N         wrk connections (default 32)
@@ -76,7 +81,8 @@ const USAGE = `usage: tsx bench/run.ts [options]
   --no-setup              do not check/install wrk and vegeta first
   --keep-raw              keep vegeta's raw results in bench/results/raw/
   --out FILE              results file (default bench/results/bench-<date>[-quick].json)
-  --wasm FILE             the module C and D load instead of build/dark-launch.wasm (e.g. build/noop.wasm)`;
+  --wasm FILE             the module C, D and E load instead of build/dark-launch.wasm (e.g. build/noop.wasm,
+                          or build/floor-one-value.wasm, assembled with F and G)`;
 
 interface Options {
   quick: boolean;
@@ -152,7 +158,10 @@ function parseOptions(argv: string[]): Options {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The four configurations
+// The configurations
+
+/** The WebAssembly-text floors, assembled at start (bench/lib/floors.ts). */
+let floors: Record<"noop" | "mirror" | "one-value", Floor> | null = null;
 
 /** What each configuration adds to the bootstrap; the dark cluster is always defined. */
 function configurationExtras(id: ConfigId, wasm: string | null = null): Pick<BootstrapOptions, "filterConfig" | "mirrorPolicies" | "wasmPath"> {
@@ -167,7 +176,18 @@ function configurationExtras(id: ConfigId, wasm: string | null = null): Pick<Boo
       return { filterConfig: benchFilterConfig(0), ...(wasm ? { wasmPath: wasm } : {}) };
     case "E":
       return { filterConfig: jsonBenchFilterConfig(), ...(wasm ? { wasmPath: wasm } : {}) };
+    // The floors get D's and C's configuration text (they never read it), so the bootstraps differ
+    // only in the module.
+    case "F":
+      return { filterConfig: benchFilterConfig(0), wasmPath: relative(PROJECT_ROOT, floors!.noop.wasmPath) };
+    case "G":
+      return { filterConfig: benchFilterConfig(100), wasmPath: relative(PROJECT_ROOT, floors!.mirror.wasmPath) };
   }
+}
+
+/** The module path resolved against the project (the results file keeps it relative). */
+function absoluteWasm<T extends { wasmPath?: string }>(extras: T): T {
+  return extras.wasmPath === undefined ? extras : { ...extras, wasmPath: resolve(PROJECT_ROOT, extras.wasmPath) };
 }
 
 /** GET `url` on a fresh connection: the status and the number of body bytes (binary bodies too). */
@@ -270,7 +290,7 @@ async function startUnderTest(ctx: Context, id: ConfigId): Promise<EnvoyProcess>
   const envoy = await tracked(startEnvoy({
     // The dark cluster points at the same direct-response listener as the primary, so that the
     // dark response equals the primary one and C counts matches (the common case).
-    bootstrap: renderBootstrap({ primaryPort: port, clusters: { dark: port }, ...configurationExtras(id, ctx.opts.wasm) }),
+    bootstrap: renderBootstrap({ primaryPort: port, clusters: { dark: port }, ...absoluteWasm(configurationExtras(id, ctx.opts.wasm)) }),
     concurrency: ctx.opts.concurrency,
     logLevel: "warn",
   }));
@@ -367,7 +387,9 @@ async function measure(ctx: Context, id: ConfigId, repetition: number, rate: num
     const { measured: openCpu, ...openResult } = vegeta;
     const open = { ...openResult, cpuSecondsPer10k: perTenK(openCpu.envoySeconds, vegeta.requests), ...openCpu.cores };
 
-    await sleep(1000); // the last dark calls finish before the counters are read
+    // The last dark calls finish, and the filter's workers hand their counts to Envoy (every
+    // STATS_FLUSH_PERIOD_MS), before the counters are read.
+    await sleep(1000 + 2 * STATS_FLUSH_PERIOD_MS);
     const stats = await counters(envoy.adminUrl);
     const memory = readProcessMemory(envoy.pid);
     const primary = stats["cluster.primary.upstream_rq_total"] ?? 0;
@@ -378,7 +400,7 @@ async function measure(ctx: Context, id: ConfigId, repetition: number, rate: num
     if (wrk.errors > 0) warnings.push(`wrk: ${wrk.errors} errors`);
     if (vegeta.errors > 0) warnings.push(`vegeta: ${vegeta.errors} errors (first: ${vegeta.firstError})`);
     if (vegeta.throughput < rate * 0.97) warnings.push(`open loop answered ${vegeta.throughput} req/s of ${rate}: past the knee`);
-    const expectMirror = id === "B" || id === "C" || id === "E";
+    const expectMirror = id === "B" || id === "C" || id === "E" || id === "G";
     if (expectMirror ? mirroredPerRequest < 0.999 : mirroredPerRequest > 0) {
       warnings.push(`mirrored ${mirroredPerRequest} dark requests per request (expected ${expectMirror ? 1 : 0})`);
     }
@@ -450,7 +472,13 @@ function versions(vegeta: string): Record<string, string> {
   } catch {
     // Not a git checkout.
   }
+  const floorVersions: Record<string, string> = {};
+  if (floors !== null) {
+    for (const f of Object.values(floors)) floorVersions[relative(PROJECT_ROOT, f.wasmPath)] = `from ${f.source} sha256:${f.sha256} (${f.bytes} bytes)`;
+    floorVersions["wabt"] = wabtVersion();
+  }
   return {
+    ...floorVersions,
     filter: `${relative(PROJECT_ROOT, FILTER_WASM_PATH)} sha256:${createHash("sha256").update(wasm).digest("hex").slice(0, 16)} (${wasm.length} bytes)`,
     commit: git,
     envoy: /version: \S+?\/([^/\s]+)\//.exec(envoyOut)?.[1] ?? envoyOut.trim(),
@@ -470,6 +498,7 @@ async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const tools = opts.setup ? ensureBenchTools() : { wrk: "wrk", vegeta: join(PROJECT_ROOT, "bench", ".bin", "vegeta") };
   if (!existsSync(FILTER_WASM_PATH)) throw new Error(`${relative(PROJECT_ROOT, FILTER_WASM_PATH)} is missing: run npm run build first`);
+  if (opts.configs.includes("F") || opts.configs.includes("G")) floors = await assembleFloors();
   const versionInfo = versions(tools.vegeta);
   installSignalHandlers();
 

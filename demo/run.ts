@@ -25,6 +25,7 @@ import { startEnvoyFromFile } from "./envoy.js";
 import { envoyLogLineForPeople } from "./envoy-log.js";
 import { startDemoService } from "./services.js";
 import { brokenInvariants, darkCallsPending, readDarkLaunchStats, renderStatsTable } from "./stats.js";
+import { STATS_FLUSH_PERIOD_MS } from "../assembly/darklaunch/stats_names.js";
 import { describeStatuses, newTally, sendSteadyTraffic, type ClientTally } from "./traffic.js";
 
 /** Bounded, to keep the demo light on a small machine. */
@@ -146,6 +147,9 @@ async function samplesArrived(collectorUrl: string, adminUrl: string): Promise<v
 
 /** Dark calls outlive the client's requests: wait until each has an outcome, then one stats flush. */
 async function settle(adminUrl: string): Promise<void> {
+  // The filter's workers hand their counts to Envoy every STATS_FLUSH_PERIOD_MS: let the last
+  // requests' counts arrive before judging what is still pending from them.
+  await sleep(2 * STATS_FLUSH_PERIOD_MS);
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
   for (;;) {
     const stats = await readDarkLaunchStats(adminUrl);

@@ -15,14 +15,28 @@ export class RootContext {
     return true;
   }
 
-  /** A stream of this plugin starts; null leaves the stream without a filter context. */
+  /**
+   * A stream of this plugin starts: a context to follow all of it, or null to decide at its
+   * request headers (streamRequestHeaders) without allocating anything before.
+   */
   createStreamContext(id: u32): StreamContext | null {
+    return null;
+  }
+
+  /**
+   * The request headers of a stream that has no context (createStreamContext gave null): the
+   * root handles them, and returns a context to follow the rest of the stream (it gets every
+   * later callback, not these headers), or null to leave the stream alone (no later callback
+   * reaches the filter). The stream always continues.
+   */
+  streamRequestHeaders(id: u32, numHeaders: i32, endOfStream: bool): StreamContext | null {
     return null;
   }
 
   /** The response to an http call started from this VM (numHeaders 0: the call failed). */
   onHttpCallResponse(token: u32, numHeaders: i32, bodySize: i32, numTrailers: i32): void {}
 
+  /** Every tick period (hostcalls.setTickPeriod), on the thread of this root's VM. */
   onTick(): void {}
 
   /**

@@ -1,11 +1,22 @@
 // The functions the host calls (proxy-wasm ABI 0.2.1), dispatched by context id to the
 // RootContext / StreamContext objects of the filter.
+//
+// A stream gets an object only when its root wants one: at creation (createStreamContext) or at
+// its request headers (RootContext.streamRequestHeaders). Until then it is only an id, and a
+// stream the root leaves alone costs no allocation at all. Which root such a stream belongs to:
+// while one root exists, that one; streams created while several exist are recorded (a stream
+// created before the others came belongs to the oldest: Envoy retires a root only once its
+// streams are gone, and a stream's request headers follow its creation at once).
 import { RootContext, RootContextFactory, StreamContext } from "./context";
 import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus } from "./enums";
-import { collectGarbageIfDue } from "./memory";
+import { collectGarbageIfDue, noteGarbage } from "./memory";
 
 const roots = new Map<u32, RootContext>();
+/** Root ids in creation order (the first is the oldest root not deleted). */
+const rootOrder = new Array<u32>();
 const streams = new Map<u32, StreamContext>();
+/** The root of each stream without an object that was created while several roots existed. */
+const streamRoots = new Map<u32, u32>();
 let rootFactory: RootContextFactory | null = null;
 
 /** The filter's entry point registers how its root context is made. */
@@ -19,12 +30,31 @@ export function proxy_on_context_create(contextId: u32, parentId: u32): void {
   collectGarbageIfDue();
   if (parentId == 0) {
     const factory = rootFactory;
-    if (factory !== null && !roots.has(contextId)) roots.set(contextId, factory(contextId));
+    if (factory !== null && !roots.has(contextId)) {
+      roots.set(contextId, factory(contextId));
+      rootOrder.push(contextId);
+    }
     return;
   }
   if (!roots.has(parentId)) return;
   const stream = roots.get(parentId).createStreamContext(contextId);
-  if (stream !== null) streams.set(contextId, stream);
+  if (stream !== null) {
+    streams.set(contextId, stream);
+    noteGarbage();
+  } else if (roots.size > 1) {
+    streamRoots.set(contextId, parentId);
+  }
+}
+
+/** The root of a stream that has no object, or null. */
+function rootOfStream(contextId: u32): RootContext | null {
+  if (streamRoots.has(contextId)) {
+    const parent = streamRoots.get(contextId);
+    return roots.has(parent) ? roots.get(parent) : null;
+  }
+  if (rootOrder.length == 0) return null;
+  const oldest = unchecked(rootOrder[0]);
+  return roots.has(oldest) ? roots.get(oldest) : null;
 }
 
 export function proxy_on_vm_start(rootId: u32, vmConfigurationSize: u32): u32 {
@@ -41,13 +71,22 @@ export function proxy_on_tick(rootId: u32): void {
 }
 
 export function proxy_on_http_call_response(rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+  noteGarbage();
   collectGarbageIfDue();
   if (roots.has(rootId)) roots.get(rootId).onHttpCallResponse(token, <i32>numHeaders, <i32>bodySize, <i32>numTrailers);
 }
 
 export function proxy_on_request_headers(contextId: u32, numHeaders: u32, endOfStream: u32): u32 {
-  if (!streams.has(contextId)) return FilterHeadersStatus.Continue;
-  return streams.get(contextId).onRequestHeaders(<i32>numHeaders, endOfStream != 0);
+  if (streams.has(contextId)) return streams.get(contextId).onRequestHeaders(<i32>numHeaders, endOfStream != 0);
+  collectGarbageIfDue();
+  const root = rootOfStream(contextId);
+  if (root === null) return FilterHeadersStatus.Continue;
+  const stream = root.streamRequestHeaders(contextId, <i32>numHeaders, endOfStream != 0);
+  if (stream !== null) {
+    streams.set(contextId, stream);
+    noteGarbage();
+  }
+  return FilterHeadersStatus.Continue;
 }
 
 export function proxy_on_request_body(contextId: u32, bodySize: u32, endOfStream: u32): u32 {
@@ -92,7 +131,11 @@ export function proxy_on_done(contextId: u32): u32 {
 export function proxy_on_delete(contextId: u32): void {
   if (streams.has(contextId)) {
     streams.delete(contextId);
-  } else {
+  } else if (roots.has(contextId)) {
     roots.delete(contextId);
+    const at = rootOrder.indexOf(contextId);
+    if (at >= 0) rootOrder.splice(at, 1);
+  } else if (streamRoots.size > 0 && streamRoots.has(contextId)) {
+    streamRoots.delete(contextId);
   }
 }

@@ -74,6 +74,17 @@ export function getHeaderValue(map: MapType, name: ArrayBuffer): ArrayBuffer | n
   return takeReturnedBytes();
 }
 
+/**
+ * The first value of one header left in the host's own block, without a copy: returns -1 when
+ * the header is absent, else the block's address << 32 | its length (address 0 for an empty
+ * value). The block is the caller's: it frees it with memory.freeHostBlock.
+ */
+export function lendHeaderValue(map: MapType, name: ArrayBuffer): i64 {
+  clearReturnSlots();
+  if (raw.proxy_get_header_map_value(map, changetype<usize>(name), name.byteLength, retPtr, retLen) != WasmResult.Ok) return -1;
+  return (<i64>returnedPtr() << 32) | <i64>returnedLen();
+}
+
 /** A property's raw bytes (path segments joined by NUL, e.g. "xds\0route_name"), or null. */
 export function getProperty(path: ArrayBuffer): ArrayBuffer | null {
   clearReturnSlots();
@@ -162,6 +173,14 @@ export function setSharedDataFrom(key: ArrayBuffer, ptr: usize, n: i32, cas: u32
 /** Writes a shared-data key if its version is still `cas` (0: unconditionally). */
 export function setSharedData(key: ArrayBuffer, value: ArrayBuffer, cas: u32): WasmResult {
   return <WasmResult>raw.proxy_set_shared_data(changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength, cas);
+}
+
+/**
+ * Asks for proxy_on_tick on the current root context every `periodMs` (0 stops it). Call it from
+ * a callback of that root (onVmStart, onConfigure). Envoy's timer re-arms after each tick.
+ */
+export function setTickPeriod(periodMs: u32): WasmResult {
+  return <WasmResult>raw.proxy_set_tick_period_milliseconds(periodMs);
 }
 
 /**

@@ -53,6 +53,10 @@ export declare function proxy_get_shared_data(keyPtr: usize, keyLen: usize, retP
 export declare function proxy_set_shared_data(keyPtr: usize, keyLen: usize, valuePtr: usize, valueLen: usize, cas: u32): i32;
 
 // @ts-ignore: decorator
+@external("env", "proxy_set_tick_period_milliseconds")
+export declare function proxy_set_tick_period_milliseconds(periodMs: u32): i32;
+
+// @ts-ignore: decorator
 @external("env", "proxy_done")
 export declare function proxy_done(): i32;
 

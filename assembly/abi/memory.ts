@@ -13,8 +13,9 @@ export function freeHostBlock(ptr: usize): void {
 
 // The collector (runtime "minimal": a two-colour mark & sweep without a shadow stack) only runs
 // when asked, and only where no managed reference lives on the Wasm stack: at the entry of a
-// callback. It runs every COLLECT_EVERY callbacks that allocate much (streams, call responses),
-// and at once after linear memory has grown, so garbage never accumulates for long.
+// callback. It runs once COLLECT_EVERY events that leave much garbage were noted (noteGarbage:
+// stream objects, call responses), and at once after linear memory has grown, so garbage never
+// accumulates for long; a stream that allocates nothing costs the collector nothing.
 // @ts-ignore: decorator
 @inline const COLLECT_EVERY: u32 = 64;
 let entriesSinceCollect: u32 = 0;
@@ -34,12 +35,19 @@ export function leaveHostCall(): void {
   hostCallDepth--;
 }
 
+/** An event that leaves garbage behind (a stream object, a call response) happened. */
+// @ts-ignore: decorator
+@inline
+export function noteGarbage(): void {
+  entriesSinceCollect++;
+}
+
 /** Call first thing in a callback, before any managed value exists in it; `now`: collect regardless. */
 export function collectGarbageIfDue(now: bool = false): void {
   // A callback entered from inside a host call has the caller's managed values on the stack,
   // invisible to this collector: never collect there.
   if (hostCallDepth > 0) return;
-  if (!now && ++entriesSinceCollect < COLLECT_EVERY && memory.size() <= pagesAtCollect) return;
+  if (!now && entriesSinceCollect < COLLECT_EVERY && memory.size() <= pagesAtCollect) return;
   __collect();
   entriesSinceCollect = 0;
   pagesAtCollect = memory.size();

@@ -1,5 +1,8 @@
 // Which rule a request belongs to, and the first gates (disabled, expired, method, sample).
-import { HeaderMap, equalsBytes } from "../abi/headers";
+// The header functions take any `H` with HeaderMap's lookups (indexOf(name, from), valuePtr(i),
+// valueLen(i)): a decoded map, or the glue's view that fetches single values from the host on
+// demand (filter/request_headers.ts). Generic, so each is compiled with direct calls.
+import { equalsBytes } from "../abi/headers";
 import { Config, HeaderConditionKind, NEVER_EXPIRES, Rule } from "./config";
 import { Skip } from "./skip";
 import { bucketIsIn, stickyBucket, Xorshift64 } from "./sampling";
@@ -13,7 +16,7 @@ function startsWith(ptr: usize, len: i32, prefix: ArrayBuffer): bool {
 }
 
 /** Whether every condition of `rule.match` holds. `routeName` is null when unknown. */
-export function ruleMatches(rule: Rule, headers: HeaderMap, routeName: ArrayBuffer | null): bool {
+export function ruleMatches<H>(rule: Rule, headers: H, routeName: ArrayBuffer | null): bool {
   const m = rule.match;
   const route = m.routeBytes;
   if (route !== null) {
@@ -50,16 +53,16 @@ export function ruleMatches(rule: Rule, headers: HeaderMap, routeName: ArrayBuff
 }
 
 /** Index of the first rule whose match fits, or -1. */
-export function matchRule(config: Config, headers: HeaderMap, routeName: ArrayBuffer | null): i32 {
+export function matchRule<H>(config: Config, headers: H, routeName: ArrayBuffer | null): i32 {
   const rules = config.rules;
   for (let r = 0; r < rules.length; r++) {
-    if (ruleMatches(unchecked(rules[r]), headers, routeName)) return r;
+    if (ruleMatches<H>(unchecked(rules[r]), headers, routeName)) return r;
   }
   return -1;
 }
 
 /** Whether the request's method is one the rule may copy. */
-export function methodAllowed(rule: Rule, headers: HeaderMap): bool {
+export function methodAllowed<H>(rule: Rule, headers: H): bool {
   const i = headers.indexOf(METHOD);
   if (i < 0) return false;
   const ptr = headers.valuePtr(i);
@@ -77,14 +80,14 @@ export function methodAllowed(rule: Rule, headers: HeaderMap): bool {
  * Skip.None. `wallClockMs`: Envoy's wall clock (ms since the epoch), read only for rules with
  * an `expires_at` (see ruleExpires).
  */
-export function gateRequest(config: Config, rule: Rule, headers: HeaderMap, random: Xorshift64, wallClockMs: i64 = 0): Skip {
+export function gateRequest<H>(config: Config, rule: Rule, headers: H, random: Xorshift64, wallClockMs: i64 = 0): Skip {
   if (!config.enabled || !rule.enabled) return Skip.Disabled;
   if (wallClockMs >= rule.expiresAtMs) return Skip.Expired;
-  if (!methodAllowed(rule, headers)) return Skip.Method;
+  if (!methodAllowed<H>(rule, headers)) return Skip.Method;
   const threshold = rule.sample.threshold;
   if (threshold >= 10000) return Skip.None;
   if (threshold <= 0) return Skip.SampledOut;
-  let bucket = stickyBucket(rule.sample, headers);
+  let bucket = stickyBucket<H>(rule.sample, headers);
   if (bucket < 0) bucket = random.nextBucket();
   return bucketIsIn(bucket, threshold) ? Skip.None : Skip.SampledOut;
 }

@@ -1,5 +1,4 @@
 // The percentage gate: sticky buckets by a key of the request, or a random draw.
-import { HeaderMap } from "../abi/headers";
 import { Sample, StickyKeySource } from "./config";
 import { fnv1a64 } from "./hash";
 
@@ -22,9 +21,10 @@ const COOKIE: ArrayBuffer = String.UTF8.encode("cookie");
 
 /**
  * The sticky bucket of this request under `sample`, or -1 when the request has no key
- * (or the sample is random).
+ * (or the sample is random). `H`: a header lookup as in rules.ts; every cookie header is looked
+ * at (indexOf from the next index), so a view that only knows first values sees only the first.
  */
-export function stickyBucket(sample: Sample, headers: HeaderMap): i32 {
+export function stickyBucket<H>(sample: Sample, headers: H): i32 {
   if (sample.by == StickyKeySource.Header) {
     const i = headers.indexOf(sample.keyBytes);
     if (i < 0) return -1;

@@ -3,6 +3,12 @@
 // Envoy shows every name with the prefix `wasmcustom.`; `/stats/prometheus` strips it.
 
 export const ENVOY_CUSTOM_PREFIX: string = "wasmcustom.";
+
+/**
+ * How often each worker VM hands its counts (and the in-flight gauge) to Envoy, in ms: the
+ * counters and the gauge lag the traffic by at most about this much (histograms do not lag).
+ */
+export const STATS_FLUSH_PERIOD_MS = 250;
 export const STATS_ROOT: string = "darklaunch";
 
 // A rule's name is part of each of its stats (and the Prometheus label `rule`), so its pattern

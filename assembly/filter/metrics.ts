@@ -1,6 +1,8 @@
 // A rule's metric ids, defined once at configure time so every counter reads 0 before traffic.
-// Names and slot positions both come from darklaunch/stats_names.ts; the hot path only
-// increments cached ids.
+// Names and slot positions both come from darklaunch/stats_names.ts. Counts are kept in the
+// module's memory (per worker VM) and handed to Envoy in one increment per counter that moved at
+// every tick (FLUSH_PERIOD_MS, root.ts) and when the root shuts down; after that, while the root
+// waits for its last calls, every count goes to Envoy at once. Histograms are recorded per sample.
 import { MetricType } from "../abi/enums";
 import { defineMetric, incrementMetric, recordMetric } from "../abi/hostcalls";
 import {
@@ -39,6 +41,15 @@ const NOISE_COUNTERS: i32 = NOISE_INCOMPLETE + 1;
 export class RuleMetrics {
   private counters: StaticArray<u32> = new StaticArray<u32>(COUNTERS);
   private noiseCounters: StaticArray<u32> = new StaticArray<u32>(NOISE_COUNTERS);
+  /** Counts not handed to Envoy yet, per slot of `counters` / `noiseCounters`. */
+  private pending: StaticArray<u64> = new StaticArray<u64>(COUNTERS);
+  private noisePending: StaticArray<u64> = new StaticArray<u64>(NOISE_COUNTERS);
+  /** Something is pending. */
+  private dirty: bool = false;
+  /** The root is shutting down: counts go to Envoy as they happen. */
+  private direct: bool = false;
+  /** A dark call of this rule started or ended on this VM since the gauge was last written. */
+  private inFlightMoved: bool = false;
   private primaryLatency: u32 = 0;
   private darkLatency: u32 = 0;
   private inFlightGauge: u32 = 0;
@@ -72,7 +83,35 @@ export class RuleMetrics {
   }
 
   private count(slot: i32): void {
-    incrementMetric(unchecked(this.counters[slot]), 1);
+    if (this.direct) {
+      incrementMetric(unchecked(this.counters[slot]), 1);
+      return;
+    }
+    unchecked((this.pending[slot] = this.pending[slot] + 1));
+    this.dirty = true;
+  }
+
+  private countNoise(slot: i32): void {
+    if (this.direct) {
+      incrementMetric(unchecked(this.noiseCounters[slot]), 1);
+      return;
+    }
+    unchecked((this.noisePending[slot] = this.noisePending[slot] + 1));
+    this.dirty = true;
+  }
+
+  /** Hands every pending count to Envoy: one host call per counter that moved. */
+  flush(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    flushSlots(this.pending, this.counters);
+    flushSlots(this.noisePending, this.noiseCounters);
+  }
+
+  /** The root is shutting down: flushes, and from now on every count goes to Envoy at once. */
+  flushAndGoDirect(): void {
+    this.flush();
+    this.direct = true;
   }
 
   requests(): void {
@@ -115,13 +154,13 @@ export class RuleMetrics {
     this.count(COMPARE_UNDECODED);
   }
   noiseMatch(): void {
-    incrementMetric(unchecked(this.noiseCounters[NOISE_MATCH]), 1);
+    this.countNoise(NOISE_MATCH);
   }
   noiseMismatch(part: i32): void {
-    incrementMetric(unchecked(this.noiseCounters[NOISE_MISMATCH + part]), 1);
+    this.countNoise(NOISE_MISMATCH + part);
   }
   noiseIncomplete(): void {
-    incrementMetric(unchecked(this.noiseCounters[NOISE_INCOMPLETE]), 1);
+    this.countNoise(NOISE_INCOMPLETE);
   }
   primaryLatencyMs(ms: u64): void {
     recordMetric(this.primaryLatency, ms);
@@ -129,8 +168,39 @@ export class RuleMetrics {
   darkLatencyMs(ms: u64): void {
     recordMetric(this.darkLatency, ms);
   }
-  /** Sets the in-flight gauge to the process-wide count (every worker writes the same number). */
-  inFlight(count: i64): void {
+
+  /**
+   * A dark call of the rule started or ended here; `count` is the process-wide number in flight
+   * it left. Shutting down, the gauge is written at once; otherwise at the next tick, with the
+   * number in flight then (shared_state.inFlightNow).
+   */
+  inFlightChanged(count: i64): void {
+    if (this.direct) this.setInFlight(count);
+    else this.inFlightMoved = true;
+  }
+
+  /** Whether the gauge is due (a call started or ended since it was written); clears the mark. */
+  takeInFlightMoved(): bool {
+    const moved = this.inFlightMoved;
+    this.inFlightMoved = false;
+    return moved;
+  }
+
+  /**
+   * Sets the in-flight gauge to the process-wide count. Every worker writes the number it reads
+   * from shared data at its tick, so the last write after the last call started or ended is exact.
+   */
+  setInFlight(count: i64): void {
     recordMetric(this.inFlightGauge, <u64>max(count, 0));
+  }
+}
+
+/** Increments each counter of `ids` by its pending count, and zeroes the counts. */
+export function flushSlots(pending: StaticArray<u64>, ids: StaticArray<u32>): void {
+  for (let i = 0; i < pending.length; i++) {
+    const n = unchecked(pending[i]);
+    if (n == 0) continue;
+    unchecked((pending[i] = 0));
+    incrementMetric(unchecked(ids[i]), <i64>n);
   }
 }

@@ -2,26 +2,36 @@
 // noise and sample calls all answer here, keyed by their tokens).
 import { RootContext, StreamContext } from "../abi/context";
 import { BufferType, LogLevel, MapType } from "../abi/enums";
-import { done, getBufferBytes, getHeaderMap, log, monotonicNanos, randomU64, streamBufferBytes } from "../abi/hostcalls";
+import { done, getBufferBytes, getHeaderMap, getProperty, log, monotonicNanos, randomU64, setTickPeriod, streamBufferBytes } from "../abi/hostcalls";
+import { parseDecimal } from "../abi/bytes";
+import { noteGarbage } from "../abi/memory";
+import { gateRequest, matchRule, ruleExpires } from "../darklaunch/rules";
+import { Skip } from "../darklaunch/skip";
+import { RequestHeaderLookup } from "./request_headers";
 import { HeaderMap } from "../abi/headers";
-import { Compare, Config, Samples } from "../darklaunch/config";
+import { Compare, Config, Rule, Samples, StickyKeySource } from "../darklaunch/config";
 import { parseConfig } from "../darklaunch/config_parse";
 import { comparePair, Outcome, PairComparison, ResponseSummary, parseStatus, statusClass } from "../darklaunch/compare";
 import { hex64 } from "../darklaunch/hash";
 import { Xorshift64, bucketIsIn } from "../darklaunch/sampling";
-import { MISMATCH_PARTS } from "../darklaunch/stats_names";
+import { MISMATCH_PARTS, STATS_FLUSH_PERIOD_MS } from "../darklaunch/stats_names";
 import { DarkCall } from "./dark_call";
 import { RuleRuntime } from "./rule_runtime";
 import { SampleSender } from "./samples";
-import { GUARD_BYTES, finish, initSharedKey, takeToken } from "./shared_state";
-import { elapsedMs, nowMs } from "./clock";
+import { GUARD_BYTES, finish, inFlightNow, initSharedKey, takeToken } from "./shared_state";
+import { elapsedMs, nowMs, wallClockMs } from "./clock";
 import { DarkLaunchStream } from "./stream";
 
 const STATUS: ArrayBuffer = String.UTF8.encode(":status");
+const ROUTE_NAME_PATH: ArrayBuffer = String.UTF8.encode("xds\0route_name");
+const CONTENT_LENGTH: ArrayBuffer = String.UTF8.encode("content-length");
 const UPSTREAM_SERVICE_TIME: ArrayBuffer = String.UTF8.encode("x-envoy-upstream-service-time");
 const MISMATCH_LOG_KEY: ArrayBuffer = String.UTF8.encode("darklaunch/mismatch_log");
 // @ts-ignore: decorator
 @inline const BODY_SLICE: i32 = 65536;
+/** Requests per decision on how matching and the gates read the request headers. */
+// @ts-ignore: decorator
+@inline const READ_WINDOW: i32 = 64;
 
 /** How a called side ended, as the callback sees it. */
 enum Ending {
@@ -39,6 +49,18 @@ export class DarkLaunchRoot extends RootContext {
   samplesConfig: Samples | null = null;
   rules: RuleRuntime[] = [];
   needsRouteName: bool = false;
+  /**
+   * Matching and the gates read the whole request header map (one host call) rather than single
+   * values on demand (this.lookup). Chosen at configure time (gatesReadWholeMap()), then by what
+   * the traffic does: READ_WINDOW requests at a time, the whole map when more than half of them
+   * passed the gates (the copy needs the whole map: a value first and then the map is one host
+   * call more), single values otherwise. A cookie-sampled rule always reads the whole map.
+   */
+  gatesReadWholeMap: bool = false;
+  private wholeMapRequired: bool = false;
+  private readsSeen: i32 = 0;
+  private readsPassed: i32 = 0;
+  private readonly lookup: RequestHeaderLookup = new RequestHeaderLookup();
   readonly random: Xorshift64 = new Xorshift64(randomU64());
   /** Dark and noise calls by token (a call with a noise side is here under both tokens). */
   private calls: Map<u32, DarkCall> = new Map<u32, DarkCall>();
@@ -80,12 +102,78 @@ export class DarkLaunchRoot extends RootContext {
     this.samplesConfig = samples !== null && samples.perSecond > 0 ? samples : null;
     this.rules = rules;
     this.needsRouteName = config.needsRouteName;
+    this.gatesReadWholeMap = gatesReadWholeMap(config);
+    this.wholeMapRequired = needsEveryHeaderValue(config);
+    // Counts go to Envoy at this VM's ticks (stats_names.ts: STATS_FLUSH_PERIOD_MS; docs/stats.md).
+    setTickPeriod(<u32>STATS_FLUSH_PERIOD_MS);
     log(LogLevel.Info, "darklaunch: configured " + rules.length.toString() + " rule(s)" + (config.enabled ? "" : " (disabled)"));
     return true;
   }
 
-  createStreamContext(id: u32): StreamContext | null {
-    return new DarkLaunchStream(id, this);
+  /**
+   * A stream's request headers: the rule it belongs to and the gates on its headers. Only a
+   * request that passes them gets a DarkLaunchStream (to collect its body, send the copy, follow
+   * the primary's answer); every other stream stays a bare id, and nothing is allocated for it.
+   */
+  streamRequestHeaders(id: u32, numHeaders: i32, endOfStream: bool): StreamContext | null {
+    const config = this.config;
+    if (config === null) return null;
+    const routeName = this.needsRouteName ? getProperty(ROUTE_NAME_PATH) : null;
+    if (routeName !== null) noteGarbage();
+    let index: i32;
+    let skip: Skip;
+    let headers: HeaderMap | null = null;
+    if (this.gatesReadWholeMap) {
+      const map = getHeaderMap(MapType.RequestHeaders);
+      headers = map;
+      noteGarbage();
+      index = matchRule<HeaderMap>(config, map, routeName);
+      skip = index < 0 ? Skip.None : this.gate<HeaderMap>(config, unchecked(this.rules[index]).rule, map);
+    } else {
+      const lookup = this.lookup;
+      index = matchRule<RequestHeaderLookup>(config, lookup, routeName);
+      skip = index < 0 ? Skip.None : this.gate<RequestHeaderLookup>(config, unchecked(this.rules[index]).rule, lookup);
+      lookup.release();
+    }
+    this.noteRead(index >= 0 && skip == Skip.None);
+    if (index < 0) return null;
+    const runtime = unchecked(this.rules[index]);
+    const rule = runtime.rule;
+    runtime.metrics.requests();
+    if (skip != Skip.None) {
+      runtime.metrics.skipped(skip);
+      return null;
+    }
+    // Through the gates: the copy needs every header.
+    if (headers === null) headers = getHeaderMap(MapType.RequestHeaders);
+    const cl = headers.indexOf(CONTENT_LENGTH);
+    // A content-length that is not a plain decimal (at most 18 digits) counts as absent.
+    const declared = cl >= 0 ? parseDecimal(headers.valuePtr(cl), headers.valueLen(cl), 18) : -1;
+    if (declared > <i64>rule.dark.maxBodyBytes) {
+      runtime.metrics.skipped(Skip.BodyTooLarge);
+      return null;
+    }
+    const stream = new DarkLaunchStream(id, this, runtime, headers, <i32>declared, config.samples);
+    if (endOfStream) stream.dispatch(monotonicNanos());
+    return stream;
+  }
+
+  /** One request looked at (`passed`: through the gates, so the whole map is needed): adapts how the next are read. */
+  private noteRead(passed: bool): void {
+    const seen = this.readsSeen + 1;
+    const through = this.readsPassed + (passed ? 1 : 0);
+    if (seen < READ_WINDOW) {
+      this.readsSeen = seen;
+      this.readsPassed = through;
+      return;
+    }
+    this.gatesReadWholeMap = this.wholeMapRequired || through * 2 > seen;
+    this.readsSeen = 0;
+    this.readsPassed = 0;
+  }
+
+  private gate<H>(config: Config, rule: Rule, headers: H): Skip {
+    return gateRequest<H>(config, rule, headers, this.random, ruleExpires(rule) ? wallClockMs() : 0);
   }
 
   /**
@@ -95,7 +183,35 @@ export class DarkLaunchRoot extends RootContext {
    */
   onDone(): bool {
     this.shuttingDown = true;
+    // Nothing counted here may be lost with this root: everything pending goes now, and what its
+    // last calls and streams count from here on goes to Envoy at once.
+    this.flushStats();
+    const rules = this.rules;
+    for (let i = 0; i < rules.length; i++) unchecked(rules[i]).metrics.flushAndGoDirect();
+    const sender = this.sender;
+    if (sender !== null) sender.flushAndGoDirect();
     return this.idle;
+  }
+
+  onTick(): void {
+    this.flushStats();
+  }
+
+  /** Hands the counts of this VM to Envoy, and writes the in-flight gauge of the rules whose calls moved. */
+  private flushStats(): void {
+    const rules = this.rules;
+    let now: i64 = -1;
+    for (let i = 0; i < rules.length; i++) {
+      const runtime = unchecked(rules[i]);
+      const metrics = runtime.metrics;
+      metrics.flush();
+      if (metrics.takeInFlightMoved()) {
+        if (now < 0) now = nowMs();
+        metrics.setInFlight(inFlightNow(runtime.guardKey, now));
+      }
+    }
+    const sender = this.sender;
+    if (sender !== null) sender.flush();
   }
 
   private get idle(): bool {
@@ -141,7 +257,7 @@ export class DarkLaunchRoot extends RootContext {
     }
     metrics.darkLatencyMs(elapsedMs(call.startNs, endNs));
     const endMs = <i64>(endNs / 1_000_000);
-    metrics.inFlight(finish(runtime.guardKey, call.inFlightBucket, endMs, failed, runtime.rule.breaker));
+    metrics.inFlightChanged(finish(runtime.guardKey, call.inFlightBucket, endMs, failed, runtime.rule.breaker));
     call.darkFinished = true;
     // The stream may be gone without ever finishing its side (the host deleted it during a
     // shutdown): the called sides are the last word then.
@@ -240,6 +356,31 @@ export class DarkLaunchRoot extends RootContext {
         namedPaths(result),
     );
   }
+}
+
+/**
+ * Whether matching and the gates should read the whole request header map: when some rule takes
+ * every request that reaches it without looking at a header but the method (no path or header
+ * condition, enabled, at 100%), most requests will need the whole map for the copy anyway, and one
+ * host call beats a value and then the map; and when a rule samples by a cookie, whose every
+ * `cookie` header counts. Otherwise single values are fetched as rules ask for them.
+ */
+function gatesReadWholeMap(config: Config): bool {
+  if (needsEveryHeaderValue(config)) return true;
+  for (let i = 0; i < config.rules.length; i++) {
+    const rule = unchecked(config.rules[i]);
+    const m = rule.match;
+    if (config.enabled && rule.enabled && m.pathPrefixBytes === null && m.headers.length == 0 && rule.sample.threshold >= 10000) return true;
+  }
+  return false;
+}
+
+/** Whether a rule samples by a cookie: every `cookie` header counts, which single values do not show. */
+function needsEveryHeaderValue(config: Config): bool {
+  for (let i = 0; i < config.rules.length; i++) {
+    if (unchecked(config.rules[i]).sample.by == StickyKeySource.Cookie) return true;
+  }
+  return false;
 }
 
 /** Both sides answered in full, and the primary's answer came from its service. */

@@ -4,6 +4,7 @@
 // call is fire-and-forget, its answer only counted.
 import { MetricType } from "../abi/enums";
 import { defineMetric, getHeaderMap, httpCall, incrementMetric } from "../abi/hostcalls";
+import { flushSlots } from "./metrics";
 import { HeaderMapWriter } from "../abi/headers";
 import { MapType } from "../abi/enums";
 import { Samples } from "../darklaunch/config";
@@ -34,6 +35,10 @@ const FAILED: i32 = 2;
 
 export class SampleSender {
   private counters: StaticArray<u32> = new StaticArray<u32>(SAMPLES_COUNTERS.length);
+  /** Counts not handed to Envoy yet (they go at the root's tick, as the rules' counters do). */
+  private unflushed: StaticArray<u64> = new StaticArray<u64>(SAMPLES_COUNTERS.length);
+  /** The root is shutting down: counts go to Envoy at once. */
+  private direct: bool = false;
   /** Sample calls awaiting their answer. */
   private calls: Set<u32> = new Set<u32>();
   private readonly headers: ArrayBuffer;
@@ -68,7 +73,19 @@ export class SampleSender {
   }
 
   private count(slot: i32): void {
-    incrementMetric(unchecked(this.counters[slot]), 1);
+    if (this.direct) incrementMetric(unchecked(this.counters[slot]), 1);
+    else unchecked((this.unflushed[slot] = this.unflushed[slot] + 1));
+  }
+
+  /** Hands the pending counts to Envoy. */
+  flush(): void {
+    flushSlots(this.unflushed, this.counters);
+  }
+
+  /** The root is shutting down: flushes, and from now on every count goes to Envoy at once. */
+  flushAndGoDirect(): void {
+    this.flush();
+    this.direct = true;
   }
 
   /** The call's pair is to be sampled and every side has finished: within the budget, POST it. */

@@ -130,6 +130,12 @@ export function finish(guardKey: ArrayBuffer, started: i64, nowMs: i64, failed: 
   return inFlightTotal(now); // lost every race: the slot expires with its bucket
 }
 
+/** The process-wide number of dark calls in flight at `nowMs` (one read; for the gauge at a tick). */
+export function inFlightNow(guardKey: ArrayBuffer, nowMs: i64): i64 {
+  getSharedDataInto(guardKey, WORDS, GUARD_BYTES);
+  return inFlightTotal(inFlightBucket(nowMs));
+}
+
 /** Whether the process-wide bucket at `key` has a token now (nothing is taken). */
 function tokenAvailable(key: ArrayBuffer, perSecond: i32, nowMs: i64): bool {
   getSharedDataInto(key, TOKEN_WORDS, 16);

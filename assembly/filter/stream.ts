@@ -1,24 +1,23 @@
-// One HTTP stream: gates on the request headers, collects the body for the copy, dispatches the
+// One HTTP stream whose request passed the gates on its headers (the root decides that, and a
+// stream it leaves alone never gets this object): collects the body for the copy, dispatches the
 // copy once the request is complete, and summarises the primary response for the comparison.
 // Every path returns Continue: the primary is never held, changed or failed.
 import { StreamContext } from "../abi/context";
 import { BufferType, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, LogLevel, MapType, WasmResult } from "../abi/enums";
 import { getHeaderMap, getProperty, httpCall, log, monotonicNanos, streamBufferBytes } from "../abi/hostcalls";
+import { Samples } from "../darklaunch/config";
 import { HeaderMap, equalsBytes } from "../abi/headers";
-import { BoundedBytes, parseDecimal } from "../abi/bytes";
+import { BoundedBytes } from "../abi/bytes";
 import { ResponseSummary, statusClass } from "../darklaunch/compare";
 import { darkCopyHeaders } from "../darklaunch/copy";
 import { pathWithoutQuery } from "../darklaunch/sample_document";
-import { gateRequest, matchRule, ruleExpires } from "../darklaunch/rules";
 import { Skip } from "../darklaunch/skip";
 import { DarkCall } from "./dark_call";
 import { DarkLaunchRoot } from "./root";
 import { RuleRuntime } from "./rule_runtime";
 import { Refusal, admit, finish, inFlightBucket } from "./shared_state";
-import { elapsedMs, wallClockMs } from "./clock";
+import { elapsedMs } from "./clock";
 
-const ROUTE_NAME_PATH: ArrayBuffer = String.UTF8.encode("xds\0route_name");
-const CONTENT_LENGTH: ArrayBuffer = String.UTF8.encode("content-length");
 const REQUEST_ID: ArrayBuffer = String.UTF8.encode("x-request-id");
 const METHOD: ArrayBuffer = String.UTF8.encode(":method");
 const PATH: ArrayBuffer = String.UTF8.encode(":path");
@@ -30,7 +29,7 @@ const VIA_UPSTREAM: ArrayBuffer = String.UTF8.encode("via_upstream");
 @inline const DISPATCH_ERROR_LOG_INTERVAL_MS: i64 = 10000;
 
 enum Phase {
-  /** No rule matched, or the request was skipped: nothing more to do. */
+  /** Skipped after its headers (body too large, aborted, a limit): nothing more to do. */
   Ignored,
   /** Passed the gates; waiting for the rest of the request. */
   Collecting,
@@ -39,55 +38,34 @@ enum Phase {
 }
 
 export class DarkLaunchStream extends StreamContext {
-  private phase: Phase = Phase.Ignored;
-  private runtime: RuleRuntime | null = null;
-  private requestHeaders: HeaderMap | null = null;
+  private phase: Phase = Phase.Collecting;
+  private requestHeaders: HeaderMap | null;
   private body: BoundedBytes | null = null;
-  private primary: ResponseSummary | null = null;
+  private primary: ResponseSummary | null;
   private primaryEndNs: u64 = 0;
   private primaryCounted: bool = false;
-  private declaredBodyLength: i32 = -1;
   private call: DarkCall | null = null;
 
-  constructor(id: u32, readonly darkRoot: DarkLaunchRoot) {
+  /**
+   * A request that passed the gates on its headers (root.streamRequestHeaders): its body is
+   * collected and the copy sent once it is complete. `declaredBodyLength`: its content-length, or -1.
+   */
+  constructor(
+    id: u32,
+    readonly darkRoot: DarkLaunchRoot,
+    private runtime: RuleRuntime,
+    headers: HeaderMap,
+    private declaredBodyLength: i32,
+    samples: Samples | null,
+  ) {
     super(id, darkRoot);
-  }
-
-  onRequestHeaders(numHeaders: i32, endOfStream: bool): FilterHeadersStatus {
-    const config = this.darkRoot.config;
-    if (config === null) return FilterHeadersStatus.Continue;
-    const headers = getHeaderMap(MapType.RequestHeaders);
-    const routeName = this.darkRoot.needsRouteName ? getProperty(ROUTE_NAME_PATH) : null;
-    const index = matchRule(config, headers, routeName);
-    if (index < 0) return FilterHeadersStatus.Continue;
-
-    const runtime = unchecked(this.darkRoot.rules[index]);
-    const rule = runtime.rule;
-    this.runtime = runtime;
-    runtime.metrics.requests();
-    const skip = gateRequest(config, rule, headers, this.darkRoot.random, ruleExpires(rule) ? wallClockMs() : 0);
-    if (skip != Skip.None) {
-      runtime.metrics.skipped(skip);
-      return FilterHeadersStatus.Continue;
-    }
-    const cl = headers.indexOf(CONTENT_LENGTH);
-    // A content-length that is not a plain decimal (at most 18 digits) counts as absent.
-    const declared = cl >= 0 ? parseDecimal(headers.valuePtr(cl), headers.valueLen(cl), 18) : -1;
-    if (declared > <i64>rule.dark.maxBodyBytes) {
-      runtime.metrics.skipped(Skip.BodyTooLarge);
-      return FilterHeadersStatus.Continue;
-    }
-    this.declaredBodyLength = <i32>declared;
-    this.phase = Phase.Collecting;
     this.requestHeaders = headers;
-    this.primary = new ResponseSummary(rule.compare, config.samples);
-    if (endOfStream) this.dispatch(monotonicNanos());
-    return FilterHeadersStatus.Continue;
+    this.primary = new ResponseSummary(runtime.rule.compare, samples);
   }
 
   onRequestBody(bodySize: i32, endOfStream: bool): FilterDataStatus {
     if (this.phase != Phase.Collecting) return FilterDataStatus.Continue;
-    const runtime = this.runtime!;
+    const runtime = this.runtime;
     if (bodySize > 0) {
       let body = this.body;
       if (body === null) {
@@ -114,7 +92,7 @@ export class DarkLaunchStream extends StreamContext {
   onResponseHeaders(numHeaders: i32, endOfStream: bool): FilterHeadersStatus {
     const primary = this.primary;
     if (primary === null || this.phase == Phase.Ignored) return FilterHeadersStatus.Continue;
-    const compare = this.runtime!.rule.compare;
+    const compare = this.runtime.rule.compare;
     primary.takeHeaders(compare, getHeaderMap(MapType.ResponseHeaders));
     if (compare.any) primary.fromUpstream = answeredByUpstream();
     this.countPrimaryStatus();
@@ -125,7 +103,7 @@ export class DarkLaunchStream extends StreamContext {
   onResponseBody(bodySize: i32, endOfStream: bool): FilterDataStatus {
     const primary = this.primary;
     if (primary === null || this.phase == Phase.Ignored) return FilterDataStatus.Continue;
-    if (bodySize > 0 && (this.runtime!.rule.compare.body || primary.capture !== null)) {
+    if (bodySize > 0 && (this.runtime.rule.compare.body || primary.capture !== null)) {
       streamBufferBytes(BufferType.HttpResponseBody, 0, bodySize, bodySize, primary.body);
     }
     if (endOfStream) this.primaryComplete();
@@ -135,7 +113,7 @@ export class DarkLaunchStream extends StreamContext {
   onResponseTrailers(numTrailers: i32): FilterTrailersStatus {
     const primary = this.primary;
     if (primary === null || this.phase == Phase.Ignored) return FilterTrailersStatus.Continue;
-    if (numTrailers > 0 && primary.readsTrailers) primary.takeTrailers(this.runtime!.rule.compare, getHeaderMap(MapType.ResponseTrailers));
+    if (numTrailers > 0 && primary.readsTrailers) primary.takeTrailers(this.runtime.rule.compare, getHeaderMap(MapType.ResponseTrailers));
     this.primaryComplete();
     return FilterTrailersStatus.Continue;
   }
@@ -165,7 +143,7 @@ export class DarkLaunchStream extends StreamContext {
   }
 
   private skip(reason: Skip): void {
-    this.runtime!.metrics.skipped(reason);
+    this.runtime.metrics.skipped(reason);
     this.phase = Phase.Ignored;
     this.requestHeaders = null;
     this.body = null;
@@ -177,7 +155,7 @@ export class DarkLaunchStream extends StreamContext {
     const primary = this.primary!;
     if (this.primaryCounted || this.phase != Phase.Mirrored || !primary.statusFinal) return;
     this.primaryCounted = true;
-    this.runtime!.metrics.primaryStatus(statusClass(primary.status));
+    this.runtime.metrics.primaryStatus(statusClass(primary.status));
   }
 
   private primaryComplete(): void {
@@ -194,14 +172,14 @@ export class DarkLaunchStream extends StreamContext {
   private primaryFinishedMirrored(): void {
     const call = this.call!;
     // From the moment the copy left (the request complete), like the dark side's latency.
-    this.runtime!.metrics.primaryLatencyMs(elapsedMs(call.startNs, this.primaryEndNs));
+    this.runtime.metrics.primaryLatencyMs(elapsedMs(call.startNs, this.primaryEndNs));
     call.primaryFinished = true;
     this.darkRoot.settle(call);
   }
 
   /** The request is complete (at `startNs`): the remaining gates, then the copy. */
-  private dispatch(startNs: u64): void {
-    const runtime = this.runtime!;
+  dispatch(startNs: u64): void {
+    const runtime = this.runtime;
     const rule = runtime.rule;
     const limits = rule.limits;
     const startMs = <i64>(startNs / 1_000_000);
@@ -223,7 +201,7 @@ export class DarkLaunchStream extends StreamContext {
       return;
     }
     runtime.metrics.mirrored();
-    runtime.metrics.inFlight(inFlight);
+    runtime.metrics.inFlightChanged(inFlight);
     const samples = this.darkRoot.samplesConfig;
     const call = new DarkCall(<u32>token, runtime, this.primary!, startNs, bucket, requestIdOf(headers), samples);
     if (samples !== null) this.keepRequestForSample(call, headers);

@@ -3,7 +3,7 @@
 import type { VegetaResult, WrkResult } from "./load.ts";
 import type { MachineInfo } from "./system.ts";
 
-export const CONFIG_IDS = ["A", "B", "C", "D", "E"] as const;
+export const CONFIG_IDS = ["A", "B", "C", "D", "E", "F", "G"] as const;
 export type ConfigId = (typeof CONFIG_IDS)[number];
 
 export const CONFIG_TITLES: Record<ConfigId, string> = {
@@ -12,6 +12,8 @@ export const CONFIG_TITLES: Record<ConfigId, string> = {
   C: "filter: mirror 100% + compare status, body",
   D: "filter: sample gate 0%",
   E: "filter: mirror 100% + compare JSON (4 KiB, gzip vs identity, 3 ignored paths)",
+  F: "floor: WebAssembly-text module, every callback empty",
+  G: "floor: WebAssembly-text module, request headers to proxy_http_call",
 };
 
 /** CPU use during a phase, in cores (CPU seconds per wall second; 1.0 = one CPU busy). */
@@ -158,12 +160,22 @@ export function computeMedians(runs: Run[]): Partial<Record<ConfigId, Medians>> 
 }
 
 /**
- * The goals of issue 5, from the medians. Throughput is the closed-loop (wrk) requests/s; p99 is
- * the open-loop (fixed rate) p99, the latency a client sees below the knee.
+ * The goals, from the medians: issue 12's against the WebAssembly-text floors (D vs F, C vs G),
+ * then issue 5's against Envoy without a filter and with native mirroring. Throughput is the
+ * closed-loop (wrk) requests/s; p99 is the open-loop (fixed rate) p99, the latency a client sees
+ * below the knee.
  */
 export function evaluateGoals(m: Partial<Record<ConfigId, Medians>>): Goal[] {
   const goals: Goal[] = [];
-  const { A, B, C, D } = m;
+  const { A, B, C, D, F, G } = m;
+  if (D && F) {
+    const tput = D.closedRps / F.closedRps;
+    goals.push({ name: "D vs F throughput (issue 12)", target: "≥ 0.98", measured: `${D.closedRps} / ${F.closedRps} req/s = ${tput.toFixed(3)}`, ratio: r3(tput), pass: tput >= 0.98, cpuCostRatio: r3(F.cpuPer10kClosed / D.cpuPer10kClosed) });
+  }
+  if (C && G) {
+    const tput = C.closedRps / G.closedRps;
+    goals.push({ name: "C vs G throughput (issue 12)", target: "≥ 0.95", measured: `${C.closedRps} / ${G.closedRps} req/s = ${tput.toFixed(3)}`, ratio: r3(tput), pass: tput >= 0.95, cpuCostRatio: r3(G.cpuPer10kClosed / C.cpuPer10kClosed) });
+  }
   if (A && D) {
     const tput = D.closedRps / A.closedRps;
     goals.push({ name: "D vs A throughput", target: "≥ 0.95", measured: `${D.closedRps} / ${A.closedRps} req/s = ${tput.toFixed(3)}`, ratio: r3(tput), pass: tput >= 0.95, cpuCostRatio: r3(A.cpuPer10kClosed / D.cpuPer10kClosed) });
@@ -203,7 +215,7 @@ function table(head: string[], rows: string[][]): string {
 }
 
 export function mediansTable(res: BenchResults): string {
-  const { A, B } = res.medians;
+  const { A, B, F, G } = res.medians;
   const rows: string[][] = [];
   for (const id of CONFIG_IDS) {
     const m = res.medians[id];
@@ -213,6 +225,8 @@ export function mediansTable(res: BenchResults): string {
       String(m.closedRps),
       ratio(m.closedRps, A?.closedRps),
       ratio(m.closedRps, B?.closedRps),
+      ratio(m.closedRps, F?.closedRps),
+      ratio(m.closedRps, G?.closedRps),
       `${fmt(m.closedP50)} / ${fmt(m.closedP99)}`,
       fmt(m.openP50),
       fmt(m.openP90),
@@ -229,6 +243,8 @@ export function mediansTable(res: BenchResults): string {
       "req/s (closed)",
       "× A",
       "× B",
+      "× F",
+      "× G",
       "closed p50 / p99 ms",
       `open p50 ms`,
       "p90",
@@ -273,7 +289,7 @@ export function summaryMarkdown(res: BenchResults): string {
     "",
     mediansTable(res),
     "",
-    "Goals of issue 5. Last column: the throughput ratio implied by the Envoy's CPU seconds per request",
+    "Goals of issue 12 (against the WebAssembly-text floors F and G) and of issue 5. Last column: the throughput ratio implied by the Envoy's CPU seconds per request",
     "(what a CPU-bound Envoy would show), for runs where the Envoy under test was not the bottleneck.",
     "",
     goalsTable(res),

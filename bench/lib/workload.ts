@@ -25,6 +25,22 @@ export function benchFilterConfig(percent: number): { rules: object[] } {
   };
 }
 
+/**
+ * A rule set that no benchmark request matches (`path_prefix` elsewhere): what the filter costs a
+ * request that no rule is about. Measured in the emulator only (bench/host-calls.ts,
+ * bench/wasm-profile.ts: "N").
+ */
+export function unmatchedFilterConfig(): { rules: object[] } {
+  return {
+    rules: [{
+      name: RULE,
+      match: { path_prefix: "/elsewhere" },
+      dark: { cluster: "dark", timeout_ms: 5000 },
+      compare: { status: true, body: true },
+    }],
+  };
+}
+
 const REQUEST_HEADERS: Array<[string, string]> = [
   [":method", "GET"], [":path", BENCH_PATH], [":authority", "bench.example"], [":scheme", "http"],
   ["user-agent", "wrk"], ["accept", "*/*"], ["x-request-id", "7f3c2a9e-0000-4000-8000-000000000000"],

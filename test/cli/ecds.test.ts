@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { getText } from "../../tools/lib/envoy.js";
 import { send } from "../support/client.js";
-import { ruleStats, type RuleStats } from "../support/stats.js";
+import { ruleStats, waitForRuleStats, type RuleStats } from "../support/stats.js";
 import { startEcdsStack, type EcdsStack } from "./ecds-stack.js";
 import { cliProcess } from "./helpers.js";
 
@@ -18,19 +18,23 @@ const SLOW_MS = 1500;
 
 type Outcome = "mirrored" | "disabled" | "sampled_out" | "other";
 
-/** Sends one request and tells what the filter did with it, from the counters that moved. */
-async function probe(stack: EcdsStack, i: number): Promise<Outcome> {
+/**
+ * Sends one request and tells what the filter did with it, from the counters that moved, and when
+ * its answer came. (The previous probe waited for its own counts, so `before` holds them.)
+ */
+async function probe(stack: EcdsStack, i: number): Promise<{ outcome: Outcome; at: number }> {
   const before = await ruleStats(stack.envoy.adminUrl, RULE);
   const res = await send(stack.envoy.url, { path: `/api/checkout/probe-${i}` });
+  const at = Date.now();
   assert.equal(res.status, 200);
-  // The counters move while the request is handled, before its response ends.
-  const now = await ruleStats(stack.envoy.adminUrl, RULE);
+  // The gate counts while the request is handled; the counts reach Envoy at the worker's next tick.
+  const now = await waitForRuleStats(stack.envoy.adminUrl, RULE, (s) => s["requests"]! > before["requests"]!, "the probe counted", 5000);
   const moved = (k: string): number => (now[k] ?? 0) - (before[k] ?? 0);
   assert.equal(moved("requests"), 1, "one probe, one request counted");
-  if (moved("mirrored") === 1) return "mirrored";
-  if (moved("skipped.disabled") === 1) return "disabled";
-  if (moved("skipped.sampled_out") === 1) return "sampled_out";
-  return "other";
+  if (moved("mirrored") === 1) return { outcome: "mirrored", at };
+  if (moved("skipped.disabled") === 1) return { outcome: "disabled", at };
+  if (moved("skipped.sampled_out") === 1) return { outcome: "sampled_out", at };
+  return { outcome: "other", at };
 }
 
 interface Switch {
@@ -48,11 +52,8 @@ async function switchTo(stack: EcdsStack, args: string[], expected: Outcome): Pr
   const swapped = Date.now();
   assert.equal(run.code, 0, `darklaunch set ${args.join(" ")}: ${run.stdout}${run.stderr}`);
   for (let i = 0; ; i++) {
-    const outcome = await probe(stack, i);
-    if (outcome === expected) {
-      const now = Date.now();
-      return { fromCommandMs: now - started, fromSwapMs: now - swapped, commandMs: swapped - started };
-    }
+    const { outcome, at } = await probe(stack, i);
+    if (outcome === expected) return { fromCommandMs: at - started, fromSwapMs: at - swapped, commandMs: swapped - started };
     if (Date.now() - swapped > SWITCH_LIMIT_MS) assert.fail(`still "${outcome}" ${SWITCH_LIMIT_MS} ms after darklaunch set ${args.join(" ")}`);
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -105,19 +106,19 @@ describe("darklaunch set on the ECDS example, with a real Envoy", () => {
       answers.map(() => [200, "slow primary answer"]),
     );
     // And the next ones are never mirrored.
-    for (let i = 0; i < 10; i++) assert.equal(await probe(stack, 100 + i), "disabled");
+    for (let i = 0; i < 10; i++) assert.equal((await probe(stack, 100 + i)).outcome, "disabled");
   });
 
   test("--enable --percent 100: every request mirrored again", async (t) => {
     const s = await switchTo(stack, [RULE, "--enable", "--percent", "100"], "mirrored");
     report(t, "--enable --percent 100", s);
-    for (let i = 0; i < 10; i++) assert.equal(await probe(stack, 200 + i), "mirrored");
+    for (let i = 0; i < 10; i++) assert.equal((await probe(stack, 200 + i)).outcome, "mirrored");
   });
 
   test("--percent 0: the ramp goes down to nothing (skipped.sampled_out)", async (t) => {
     const s = await switchTo(stack, [RULE, "--percent", "0"], "sampled_out");
     report(t, "--percent 0", s);
-    for (let i = 0; i < 10; i++) assert.equal(await probe(stack, 300 + i), "sampled_out");
+    for (let i = 0; i < 10; i++) assert.equal((await probe(stack, 300 + i)).outcome, "sampled_out");
   });
 
   test("--all --disable: the global kill switch", async (t) => {

@@ -201,7 +201,8 @@ describe("darklaunch ramp (ECDS, real Envoy)", () => {
       await ramp.waitFor((e) => e.event === "verdict" && e.verdict === "PASS", 60000);
       stack.dark.script("/api/checkout", { status: 503, body: "down" });
       const failed = (await ramp.waitFor((e) => e.event === "verdict" && e.verdict === "FAIL", 30000)) as Extract<RampEvent, { event: "verdict" }>;
-      // From the verdict on: when does Envoy stop mirroring? Its skipped.disabled counter moves.
+      // From the verdict on: when does Envoy stop mirroring? Its skipped.disabled counter moves
+      // (the count reaches Envoy at the worker's next tick: up to 250 ms are included here).
       const before = (await ruleStats(stack.envoy.adminUrl, RULE))["skipped.disabled"]!;
       let disabledAt: number | null = null;
       const deadline = Date.parse(failed.at) + 10000;

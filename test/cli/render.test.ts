@@ -16,7 +16,7 @@ import { deploymentFromObject } from "../../tools/darklaunch/src/deployment.js";
 import { ecdsHttpFilter } from "../../tools/darklaunch/src/render.js";
 import { darklaunchStatsConfig } from "../../tools/darklaunch/src/stats-config.js";
 import { send } from "../support/client.js";
-import { statsValues } from "../support/stats.js";
+import { statsValues, waitFor } from "../support/stats.js";
 import { startUpstream, type Upstream } from "../support/upstream.js";
 import { cli, cliProcess } from "./helpers.js";
 
@@ -81,7 +81,8 @@ describe("darklaunch render", () => {
     const envoy = await startEnvoy({ bootstrap: JSON.stringify(bootstrap) });
     envoys.push(envoy);
     assert.equal((await send(envoy.url, { path: "/api/checkout/cart" })).status, 200);
-    const stats = await statsValues(envoy.adminUrl);
+    // Counted at the worker's next tick.
+    const stats = await waitFor(() => statsValues(envoy.adminUrl), (s) => s.get("wasmcustom.darklaunch.checkout.requests") === 1, "requests = 1");
     assert.equal(stats.get("wasmcustom.darklaunch.checkout.requests"), 1);
     const prometheus = (await fetch(`${envoy.adminUrl}/stats/prometheus`)).text();
     assert.match(await prometheus, /^darklaunch_skipped\{rule="checkout",reason="method"\} 0$/m);
@@ -101,7 +102,7 @@ describe("darklaunch render", () => {
     const envoy = await startEnvoy({ bootstrap: bootstrapWith(subscribe, primary, dark, true) });
     envoys.push(envoy);
     assert.equal((await send(envoy.url, { path: "/api/checkout/cart" })).status, 200);
-    const stats = await statsValues(envoy.adminUrl);
+    const stats = await waitFor(() => statsValues(envoy.adminUrl), (s) => s.get("wasmcustom.darklaunch.checkout.requests") === 1, "requests = 1");
     assert.equal(stats.get("extension_config_discovery.http_filter.dark-launch.config_reload"), 1);
     assert.equal(stats.get("wasmcustom.darklaunch.checkout.requests"), 1);
 

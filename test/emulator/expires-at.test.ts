@@ -22,13 +22,16 @@ test("emulator: a rule mirrors until its expires_at, then counts skipped.expired
   assert.equal(new Date(host.wallClockMs).toISOString(), "2026-01-01T00:00:00.000Z");
   assert.equal(host.configure({ rules: [{ name: "boxed", expires_at: "2026-01-01T00:01:00Z", dark: { cluster: "dark" } }] }), true);
   request(host, get("/a"));
+  host.tick();
   assert.equal(ruleStat(host, "boxed", "mirrored"), 1);
   host.advanceMs(59_999);
   request(host, get("/b"));
+  host.tick();
   assert.equal(ruleStat(host, "boxed", "mirrored"), 2);
   host.advanceMs(1);
   request(host, get("/c"));
   request(host, post("/d")); // expired comes before method in the gate order
+  host.tick();
   assert.equal(ruleStat(host, "boxed", "mirrored"), 2);
   assert.equal(ruleStat(host, "boxed", "skipped.expired"), 2);
   assert.equal(ruleStat(host, "boxed", "skipped.method"), 0);
@@ -41,6 +44,7 @@ test("emulator: expires_at in the past at configure time: nothing is ever mirror
   await host.load();
   assert.equal(host.configure({ rules: [{ name: "old", expires_at: "2025-06-30T23:59:59+02:00", dark: { cluster: "dark" } }] }), true);
   for (let i = 0; i < 5; i++) request(host, get(`/x/${i}`));
+  host.tick();
   assert.equal(ruleStat(host, "old", "skipped.expired"), 5);
   assert.equal(ruleStat(host, "old", "mirrored"), 0);
   assert.equal(host.calls.size, 0);

@@ -28,6 +28,8 @@ test("emulator: invalid configuration is refused with path-named problems", asyn
 
 test("emulator: counters exist at 0 right after configuration", async () => {
   const host = await hostWith({ rules: [{ name: "a", dark: { cluster: "dark" } }] });
+  assert.equal(host.tickPeriodMs(), 250, "the filter asks for its flush period");
+  host.tick();
   assert.equal(ruleStat(host, "a", "requests"), 0);
   assert.equal(ruleStat(host, "a", "skipped.dispatch_failed"), 0);
   assert.equal(ruleStat(host, "a", "compare.mismatch.body"), 0);
@@ -38,6 +40,7 @@ test("emulator: unmatched requests are counted nowhere", async () => {
   const s = host.stream();
   s.requestHeaders(get("/other"));
   primaryAnswers(s);
+  host.tick();
   assert.equal(ruleStat(host, "a", "requests"), 0);
   assert.equal(host.pendingCalls().length, 0);
 });
@@ -56,6 +59,7 @@ test("emulator: each early gate counts its own skip reason", async () => {
     primaryAnswers(s);
     void path;
   }
+  host.tick();
   assert.equal(ruleStat(host, "off", "skipped.disabled"), 1);
   assert.equal(ruleStat(host, "meth", "skipped.method"), 1);
   assert.equal(ruleStat(host, "zero", "skipped.sampled_out"), 1);
@@ -81,6 +85,7 @@ test("emulator: a POST body up to the limit is copied once complete; one byte ov
   big.requestBody("0123456789", false);
   big.requestBody("X", true);
   primaryAnswers(big);
+  host.tick();
   assert.equal(ruleStat(host, "p", "skipped.body_too_large"), 1);
   assert.equal(ruleStat(host, "p", "compare.match"), 1);
   assertInvariants(host, "p");
@@ -92,6 +97,7 @@ test("emulator: a request that ends before it is complete counts as aborted", as
   s.requestHeaders(post("/x"), false);
   s.requestBody("part", false);
   s.end();
+  host.tick();
   assert.equal(ruleStat(host, "p", "skipped.aborted"), 1);
   assertInvariants(host, "p");
 });
@@ -101,6 +107,7 @@ test("emulator: an unknown dark cluster counts dispatch_failed and logs the clus
   const s = host.stream();
   s.requestHeaders(get("/"));
   primaryAnswers(s);
+  host.tick();
   assert.equal(ruleStat(host, "u", "skipped.dispatch_failed"), 1);
   assert.ok(host.logs.some((l) => l.level === 4 && l.message.includes('"nope"')));
   assertInvariants(host, "u");
@@ -115,16 +122,19 @@ test("emulator: in-flight limit, then rate limit, then breaker", async () => {
     ],
   });
   for (let i = 0; i < 5; i++) host.stream().requestHeaders(get("/inf"));
+  host.tick();
   assert.equal(ruleStat(host, "inf", "mirrored"), 2);
   assert.equal(ruleStat(host, "inf", "skipped.in_flight_limit"), 3);
   assert.equal(ruleStat(host, "inf", "in_flight"), 2);
   for (const c of host.pendingCalls()) host.respond(c.token, { status: 200 });
 
   for (let i = 0; i < 5; i++) host.stream().requestHeaders(get("/rate"));
+  host.tick();
   assert.equal(ruleStat(host, "rate", "mirrored"), 3);
   assert.equal(ruleStat(host, "rate", "skipped.rate_limited"), 2);
   host.advanceMs(1000);
   host.stream().requestHeaders(get("/rate"));
+  host.tick();
   assert.equal(ruleStat(host, "rate", "mirrored"), 4, "tokens refill after a second");
   for (const c of host.pendingCalls()) host.respond(c.token, { status: 200 });
 
@@ -133,9 +143,11 @@ test("emulator: in-flight limit, then rate limit, then breaker", async () => {
     host.respond(host.pendingCalls()[0].token, { status: 503 });
   }
   host.stream().requestHeaders(get("/brk"));
+  host.tick();
   assert.equal(ruleStat(host, "brk", "skipped.breaker_open"), 1);
   host.advanceMs(1001);
   host.stream().requestHeaders(get("/brk"));
+  host.tick();
   assert.equal(ruleStat(host, "brk", "mirrored"), 5, "calls go through again after open_ms");
   host.respond(host.pendingCalls()[0].token, { status: 200 });
 });
@@ -151,10 +163,12 @@ test("emulator: requests the breaker or the in-flight limit turns away spend no 
   host.stream().requestHeaders(get("/"));
   const [first] = host.pendingCalls();
   for (let i = 0; i < 3; i++) host.stream().requestHeaders(get("/"));
+  host.tick();
   assert.equal(ruleStat(host, "b", "skipped.in_flight_limit"), 3);
   host.respond(first!.token, { status: 503 }); // opens the breaker (min_calls 1)
   host.advanceMs(999); // the bucket is full again (2 tokens); the breaker is open for 1 more ms
   for (let i = 0; i < 5; i++) host.stream().requestHeaders(get("/"));
+  host.tick();
   assert.equal(ruleStat(host, "b", "skipped.breaker_open"), 5, "the breaker, not the rate limit, turned them away");
   assert.equal(ruleStat(host, "b", "skipped.rate_limited"), 0);
   host.advanceMs(1);
@@ -164,6 +178,7 @@ test("emulator: requests the breaker or the in-flight limit turns away spend no 
   host.stream().requestHeaders(get("/"));
   host.respond(host.pendingCalls()[0]!.token, { status: 200 });
   host.stream().requestHeaders(get("/"));
+  host.tick();
   assert.equal(ruleStat(host, "b", "mirrored"), 3);
   assert.equal(ruleStat(host, "b", "skipped.rate_limited"), 1, "the third request within the second");
   assertInvariants(host, "b", false); // the primaries never answer here: nothing to compare
@@ -190,6 +205,7 @@ test("emulator: comparison outcomes and classification of dark endings", async (
   run(0, "", "", "fail");
   run(0, "", "", "timeout");
   run(0, "", "", "local503");
+  host.tick();
   assert.equal(ruleStat(host, "c", "compare.match"), 1);
   assert.equal(ruleStat(host, "c", "compare.mismatch.status"), 1);
   assert.equal(ruleStat(host, "c", "compare.mismatch.headers"), 1);
@@ -213,6 +229,7 @@ test("emulator: the dark side answering before the primary still pairs up", asyn
   s.responseHeaders([[":status", "200"]]);
   s.responseBody("x");
   s.end();
+  host.tick();
   assert.equal(ruleStat(host, "o", "compare.match"), 1);
   assert.equal(host.histogram("wasmcustom.darklaunch.o.primary.latency_ms").length, 1);
   assertInvariants(host, "o");
@@ -225,6 +242,7 @@ test("emulator: a primary reset after mirroring makes the pair incomplete", asyn
   s.responseHeaders([[":status", "200"]]);
   s.end(); // reset before the body ended
   host.respond(host.pendingCalls()[0].token, { status: 200, body: "x" });
+  host.tick();
   assert.equal(ruleStat(host, "r", "compare.incomplete"), 1);
   assertInvariants(host, "r");
 });
@@ -241,6 +259,7 @@ test("emulator: a primary answer Envoy made itself (upstream reset) leaves the p
   t.requestHeaders(get("/"));
   primaryAnswers(t, 200, "x");
   host.respond(host.pendingCalls()[0].token, { status: 200, body: "x" });
+  host.tick();
   assert.equal(ruleStat(host, "l", "compare.incomplete"), 1);
   assert.equal(ruleStat(host, "l", "compare.match"), 1);
   assert.equal(ruleStat(host, "l", "primary.status.5xx"), 1, "the user-visible status is still counted");
@@ -254,21 +273,25 @@ test("emulator: a new configuration while dark calls are in flight: the old root
     s.requestHeaders(get("/"));
     primaryAnswers(s);
   }
+  host.tick();
   assert.equal(ruleStat(host, "e", "in_flight"), 2);
   assert.equal(host.reconfigure({ mismatch_log_per_second: 2, rules: [{ name: "e", dark: { cluster: "dark" }, limits: { max_in_flight: 2 } }] }), true);
   assert.equal(host.rootsPendingDone.size, 1, "the old root waits for its calls");
   const blocked = host.stream();
   blocked.requestHeaders(get("/"));
   primaryAnswers(blocked);
+  host.tick();
   assert.equal(ruleStat(host, "e", "skipped.in_flight_limit"), 1, "the old root's calls still hold their slots");
   for (const call of host.pendingCalls()) host.respond(call.token, { status: 200, body: "ok" });
   assert.equal(host.rootsPendingDone.size, 0, "the old root called proxy_done after its last call");
   assert.equal(host.deletedRoots.size, 1);
+  host.tick();
   assert.equal(ruleStat(host, "e", "in_flight"), 0);
   const after = host.stream();
   after.requestHeaders(get("/"));
   primaryAnswers(after);
   host.respond(host.pendingCalls()[0]!.token, { status: 200, body: "ok" });
+  host.tick();
   assert.equal(ruleStat(host, "e", "mirrored"), 3, "slots were given back: mirroring goes on");
   assertInvariants(host, "e");
 });
@@ -282,10 +305,12 @@ test("emulator: in-flight slots whose calls never call back expire with their ti
   const blocked = host.stream();
   blocked.requestHeaders(get("/"));
   primaryAnswers(blocked);
+  host.tick();
   assert.equal(ruleStat(host, "x", "skipped.in_flight_limit"), 1);
   host.advanceMs(65_000); // past the 64 s window (8 buckets of 8 s)
   const later = host.stream();
   later.requestHeaders(get("/"));
   primaryAnswers(later);
+  host.tick();
   assert.equal(ruleStat(host, "x", "mirrored"), 2, "the lost slot no longer counts");
 });

@@ -153,6 +153,7 @@ test(`fuzz: ${REQUEST_CASES} request/response sequences keep the invariants, wit
   seeds.forEach((seed, i) => {
     try {
       runSequence(host, seed);
+      host.tick();
       for (const rule of RULE_NAMES) assertInvariants(host, rule, rule !== "all");
     } catch (e) {
       throw new Error(`request fuzz seed ${seed}: ${(e as Error).message}`);

@@ -58,6 +58,7 @@ test("emulator: the noise copy is the dark copy; its pair counts under noise.*, 
   assert.equal(noise.timeoutMs, dark.timeoutMs);
   host.respond(dark.token, { status: 200, headers: [["content-type", "application/json"]], body: '{"ts":1,"v":1}' });
   host.respond(noise.token, { status: 200, headers: [["content-type", "application/json"]], body: '{"v":1,"ts":2}' });
+  host.tick();
   assert.equal(ruleStat(host, "n", "compare.match"), 1);
   assert.equal(ruleStat(host, "n", "noise.mismatch.body"), 1);
   assert.equal(ruleStat(host, "n", "in_flight"), 0);
@@ -73,6 +74,7 @@ test("emulator: a failing, timed-out or refused noise call makes only its noise 
     host[how](noise!.token);
     host.respond(dark!.token, { status: 200, body: '{"v":1}' });
   }
+  host.tick();
   assert.equal(ruleStat(host, "n", "compare.match"), 2);
   assert.equal(ruleStat(host, "n", "noise.incomplete"), 2);
   assert.equal(ruleStat(host, "n", "dark.failed") + ruleStat(host, "n", "dark.timeout"), 0, "the noise side never counts as the dark side");
@@ -83,6 +85,7 @@ test("emulator: a failing, timed-out or refused noise call makes only its noise 
   request(refused, "/a", '{"v":1}');
   assert.equal(callsTo(refused, "dark").length, 1);
   refused.respond(callsTo(refused, "dark")[0]!.token, { status: 200, body: '{"v":1}' });
+  refused.tick();
   assert.equal(ruleStat(refused, "n", "mirrored"), 1);
   assert.equal(ruleStat(refused, "n", "compare.match"), 1);
   assert.equal(ruleStat(refused, "n", "noise.incomplete"), 1);
@@ -114,6 +117,7 @@ test("emulator: the fourth invariant holds whatever the dark and noise sides do 
       s.end();
     }
   }
+  host.tick();
   assertInvariants(host, "n", true, true);
   assert.equal(ruleStat(host, "n", "mirrored"), 2000);
 });
@@ -147,6 +151,7 @@ test("emulator: a mismatch is sampled (schema-valid document); a match is not; t
   for (const secret of ["secret=token", "Bearer t", "c=1", "sid=1"]) assert.ok(!text.includes(secret), `${secret} must never be sent`);
 
   host.respond(sample.call.token, { status: 201, body: '{"id":1}' });
+  host.tick();
   assert.equal(host.stat(SAMPLES + "sent"), 1);
   request(host, "/x", '{"a":1}');
   host.respond(callsTo(host, "dark")[0]!.token, { status: 500, body: "oops" });
@@ -154,6 +159,7 @@ test("emulator: a mismatch is sampled (schema-valid document); a match is not; t
   request(host, "/y", '{"a":1}');
   host.respond(callsTo(host, "dark")[0]!.token, { status: 503, body: "oops" });
   host.fail(samplesSent(host)[0]!.call.token);
+  host.tick();
   assert.equal(host.stat(SAMPLES + "failed"), 2);
   assert.equal(host.stat(SAMPLES + "dropped"), 0);
 });
@@ -173,6 +179,7 @@ test("emulator: one budget for all rules of the process; match_percent samples m
   const sent = samplesSent(host);
   assert.equal(sent.length, 3, "a burst of per_second");
   assert.ok(sent.every((s) => s.doc.part === "match" && s.doc.paths.length === 0));
+  host.tick();
   assert.equal(host.stat(SAMPLES + "dropped"), 7);
   host.advanceMs(1000);
   request(host, "/b", "same");
@@ -227,6 +234,7 @@ test("emulator: memory stays bounded with 10,000 sampled pairs in flight", async
     const held = host.memoryBytes - before;
     assert.equal(callsTo(host, "dark").length, 10000);
     for (const call of callsTo(host, "dark")) host.respond(call.token, { status: 200, body });
+    host.tick();
     assertInvariants(host, "m");
     return held;
   }
@@ -284,5 +292,6 @@ test("emulator: no value at a redacted path ever reaches a sent document (seeded
     }
   }
   assert.equal(sent, 1000);
+  host.tick();
   assert.equal(host.stat(SAMPLES + "sent"), 1000);
 });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { send } from "../support/client.js";
 import { prefixRule, startStack, type Stack } from "../support/stack.js";
-import { assertInvariants, ruleStats, waitForRuleStats } from "../support/stats.js";
+import { assertInvariants, settledRuleStats, waitForRuleStats } from "../support/stats.js";
 import type { VerdictDocument } from "../../tools/darklaunch/src/commands/verdict.js";
 import { cli } from "../cli/helpers.js";
 
@@ -74,7 +74,7 @@ describe("expires_at in Envoy", () => {
     assert.ok(early.length >= 10 && late.length >= 10, `${early.length} before, ${late.length} after`);
     assert.deepEqual(early.filter((s) => !mirrored.has(s.i)).map((s) => s.i), [], "sent before expires_at and not mirrored");
     assert.deepEqual(late.filter((s) => mirrored.has(s.i)).map((s) => s.i), [], "sent after expires_at and mirrored");
-    const stats = await ruleStats(stack.envoy.adminUrl, "passing");
+    const stats = await settledRuleStats(stack.envoy.adminUrl, "passing");
     assert.equal(stats["requests"], sent.length);
     assert.equal(stats["mirrored"], mirrored.size);
     assert.equal(stats["skipped.expired"], sent.length - mirrored.size);

@@ -8,7 +8,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { renderBootstrap, startEnvoy, type EnvoyProcess } from "../../tools/lib/envoy.js";
 import { ECHO_PATH, echoClient, startGrpcUpstream, type GrpcAnswer, type GrpcUpstream } from "../support/grpc-upstream.js";
-import { assertInvariants, nonZero, ruleStats, waitForRuleStats, type RuleStats } from "../support/stats.js";
+import { assertInvariants, nonZero, settledRuleStats, waitForRuleStats, type RuleStats } from "../support/stats.js";
 
 const RULE = "echo";
 const BREAKER_RULE = "echo-breaker";
@@ -70,7 +70,7 @@ describe("gRPC through the filter (grpc-js client and servers over h2c)", () => 
   beforeEach(async () => {
     primary.answer = { kind: "ok" };
     dark.answer = { kind: "ok" };
-    base = await ruleStats(envoy.adminUrl, RULE);
+    base = await settledRuleStats(envoy.adminUrl, RULE);
   });
 
   /** Counters of RULE moved since the test began. */

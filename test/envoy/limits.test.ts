@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { connect, type Socket } from "node:net";
 import { send } from "../support/client.js";
 import { prefixRule, startStack, type Stack } from "../support/stack.js";
-import { assertInvariants, nonZero, ruleStats, waitForRuleStats } from "../support/stats.js";
+import { allCallsEnded, assertInvariants, nonZero, ruleStats, settledRuleStats, waitForRuleStats } from "../support/stats.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -55,7 +55,8 @@ describe("limits (one worker)", () => {
       assert.ok(post.elapsedMs < 500, `POST answered in ${post.elapsedMs} ms`);
     }
     assert.ok(Date.now() - started < 3000, "eight primary requests took longer than one dark answer");
-    const during = await ruleStats(stack.envoy.adminUrl, "l-slow");
+    // The gauge moves at the worker's next tick; the dark service sleeps past the timeout.
+    const during = await waitForRuleStats(stack.envoy.adminUrl, "l-slow", (x) => x["in_flight"]! > 0, "in_flight > 0", 1000);
     assert.ok(during["in_flight"]! > 0, "dark calls in flight while the dark service sleeps");
     const s = await waitForRuleStats(stack.envoy.adminUrl, "l-slow", (x) => x["dark.timeout"] === 8, "dark.timeout = 8");
     assert.equal(s["compare.incomplete"], 8);
@@ -101,11 +102,12 @@ describe("limits (one worker)", () => {
       const res = await send(stack.envoy.url, { path: `/l/inflight/a${i}` });
       assert.ok(res.elapsedMs < 500, `primary answered in ${res.elapsedMs} ms`);
     }
-    const during = await ruleStats(stack.envoy.adminUrl, "l-inflight");
+    // Counted at the worker's next tick (the dark side is still asleep then).
+    const during = await waitForRuleStats(stack.envoy.adminUrl, "l-inflight", (x) => x["requests"] === 6, "requests = 6");
     assert.equal(during["in_flight"], 2);
     assert.equal(during["mirrored"], 2);
     assert.equal(during["skipped.in_flight_limit"], 4);
-    await waitForRuleStats(stack.envoy.adminUrl, "l-inflight", (x) => x["in_flight"] === 0, "in_flight = 0");
+    await waitForRuleStats(stack.envoy.adminUrl, "l-inflight", (x) => allCallsEnded(x) && x["in_flight"] === 0, "both calls answered");
     await send(stack.envoy.url, { path: "/l/inflight/b0" });
     const s = await waitForRuleStats(stack.envoy.adminUrl, "l-inflight", (x) => x["mirrored"] === 3, "mirrored = 3");
     assert.equal(s["skipped.in_flight_limit"], 4);
@@ -137,7 +139,7 @@ describe("limits (one worker)", () => {
       const res = await send(stack.envoy.url, { path: `/l/breaker/b${i}` });
       assert.equal(res.status, 200, "the primary is unaffected by the breaker");
     }
-    const open = await ruleStats(stack.envoy.adminUrl, "l-breaker");
+    const open = await settledRuleStats(stack.envoy.adminUrl, "l-breaker");
     assert.equal(open["mirrored"], 4);
     assert.equal(open["skipped.breaker_open"], 6);
     assert.equal(stack.dark.requestsTo("/l/breaker/b").length, 0);
@@ -155,7 +157,7 @@ describe("limits (one worker)", () => {
     const pattern = ["o", "o", "o", "f", "o", "o", "f", "o", "o", "o", "o", "o"];
     for (const [i, kind] of pattern.entries()) {
       await send(stack.envoy.url, { path: `/l/ratio/${kind}${i}` });
-      await waitForRuleStats(stack.envoy.adminUrl, "l-ratio", (x) => x["mirrored"] === i + 1 && x["in_flight"] === 0, `call ${i + 1} answered`);
+      await waitForRuleStats(stack.envoy.adminUrl, "l-ratio", (x) => x["mirrored"] === i + 1 && allCallsEnded(x), `call ${i + 1} answered`);
     }
     const s = await assertInvariants(stack.envoy.adminUrl, "l-ratio");
     assert.deepEqual([s["mirrored"], s["skipped.breaker_open"], s["dark.status.5xx"]], [12, 0, 2]);

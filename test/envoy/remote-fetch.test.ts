@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { parse } from "yaml";
 import { FILTER_WASM_PATH, PROJECT_ROOT, startEnvoy, type EnvoyProcess } from "../../tools/lib/envoy.js";
 import { send } from "../support/client.js";
-import { statsValues } from "../support/stats.js";
+import { statsValues, waitFor } from "../support/stats.js";
 import { startUpstream, type Upstream } from "../support/upstream.js";
 
 const EXAMPLE = join(PROJECT_ROOT, "deploy", "envoy-remote", "envoy.yaml");
@@ -99,7 +99,8 @@ describe("deploy/envoy-remote/envoy.yaml: the filter fetched over HTTP", () => {
     const res = await send(envoy.url, { path: "/api/checkout/cart" });
     assert.equal(res.status, 200);
     await dark.waitForRequests("/api/checkout/cart", 1);
-    const stats = await statsValues(envoy.adminUrl);
+    // The counters reach Envoy at the worker's next tick.
+    const stats = await waitFor(() => statsValues(envoy.adminUrl), (s) => s.get("wasmcustom.darklaunch.checkout.mirrored") === 1, "mirrored = 1");
     assert.equal(stats.get("wasmcustom.darklaunch.checkout.requests"), 1);
     assert.equal(stats.get("wasmcustom.darklaunch.checkout.mirrored"), 1);
     assert.equal(stats.get("wasm.remote_load_fetch_successes"), 1);

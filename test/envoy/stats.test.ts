@@ -13,6 +13,7 @@ import {
   counterSuffixes,
   prometheusText,
   ruleStats,
+  settledRuleStats,
   statName,
   statsText,
   waitFor,
@@ -122,9 +123,9 @@ describe("stats", () => {
     assert.equal(one["dark.status.2xx"], 3);
     assert.equal(one["primary.status.2xx"], 3);
     assert.equal(one["compare.mismatch.body"], 3, "the dark answers with its marker: a different body");
-    const two = await ruleStats(stack.envoy.adminUrl, "s-two");
+    const two = await settledRuleStats(stack.envoy.adminUrl, "s-two");
     assert.ok(Object.values(two).every((v) => v === 0), "s-two moved");
-    const off = await ruleStats(stack.envoy.adminUrl, "s-off");
+    const off = await settledRuleStats(stack.envoy.adminUrl, "s-off");
     assert.equal(off["skipped.disabled"], 1);
 
     const prom = await prometheusText(stack.envoy.adminUrl);

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { PROJECT_ROOT, renderBootstrap, startEnvoy } from "../../tools/lib/envoy.ts";
 import { startUpstream } from "../support/upstream.ts";
 import { send } from "../support/client.ts";
-import { ruleStats, waitFor } from "../support/stats.ts";
+import { waitFor, waitForRuleStats } from "../support/stats.ts";
 
 const TRAP_WASM = join(PROJECT_ROOT, "build", "dark-launch.trap-test.wasm");
 const POLICY_IN_BOOTSTRAP = /"(failure_policy|fail_open)": ("[A-Z_]+"|true|false)/;
@@ -43,7 +43,8 @@ async function crashScenario(t: import("node:test").TestContext, failureSetting:
   t.after(() => envoy.stop());
 
   for (let i = 0; i < 3; i++) assert.equal((await send(envoy.url, { path: `/before/${i}` })).status, 200);
-  assert.equal((await ruleStats(envoy.adminUrl, "all"))["mirrored"], 3, "the filter works before the crash");
+  // Counted at the worker's next tick.
+  await waitForRuleStats(envoy.adminUrl, "all", (s) => s["mirrored"] === 3, "the filter works before the crash: mirrored = 3");
 
   const inFlight = send(envoy.url, { path: "/slow" });
   await primary.waitForRequests("/slow", 1);

@@ -22,7 +22,9 @@ import {
   assertInvariants,
   counterSuffixes,
   nonZero,
+  allCallsEnded,
   ruleStats,
+  settledRuleStats,
   waitForRuleStats,
   type RuleStats,
 } from "../support/stats.js";
@@ -278,7 +280,8 @@ describe("fault matrix: with the filter, every client sees what it sees without 
       assert.ok(withFilter.elapsedMs < 500, `the primary answered in ${withFilter.elapsedMs.toFixed(0)} ms with a dark service that sleeps 5 s`);
       last = withFilter;
     }
-    const during = await ruleStats(filtered.adminUrl, rule);
+    // The gauge moves at the worker's next tick (the dark side sleeps 5 s, the timeout is 1 s).
+    const during = await waitForRuleStats(filtered.adminUrl, rule, (s) => s["in_flight"]! >= 2, "in_flight = 2", 900);
     assert.equal(during["in_flight"], 2, "both dark calls still waiting when the primary has answered");
     const delta = await settledDelta(rule, b, {
       requests: 2, mirrored: 2, "dark.timeout": 2, "primary.status.2xx": 2, "compare.incomplete": 2,
@@ -343,6 +346,7 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     const rule = "m-dark-10mb";
     const b = await ruleStats(filtered.adminUrl, rule);
     const memBefore = readProcessMemory(filtered.pid);
+    let roundsDone = 0;
     const round = async (tag: string): Promise<ClientResponse> => {
       const same = await twin({ path: `/m/dark-10mb/same/${tag}` });
       const diff = await twin({ path: `/m/dark-10mb/diff/${tag}` });
@@ -350,7 +354,8 @@ describe("fault matrix: with the filter, every client sees what it sees without 
         assert.equal(r.status, 200);
         assert.ok(r.body.equals(TEN_MIB), "the client gets the primary's 10 MiB unchanged");
       }
-      await waitForRuleStats(filtered.adminUrl, rule, (s) => s["in_flight"] === 0, "the 10 MiB dark calls answered", 15000);
+      roundsDone++;
+      await waitForRuleStats(filtered.adminUrl, rule, (s) => s["requests"]! - b["requests"]! === 2 * roundsDone && allCallsEnded(s), "the 10 MiB dark calls answered", 15000);
       return same.withFilter;
     };
     const last = await round("a");
@@ -503,7 +508,8 @@ describe("fault matrix: with the filter, every client sees what it sees without 
       assert.equal(withFilter.status, 200);
       assert.ok(withFilter.elapsedMs < 1000, `the primary answered in ${withFilter.elapsedMs.toFixed(0)} ms`);
     }
-    const during = await ruleStats(filtered.adminUrl, rule);
+    // The gauge moves at the worker's next tick; the dark side answers after 1.5 s.
+    const during = await waitForRuleStats(filtered.adminUrl, rule, (s) => s["in_flight"]! - b["in_flight"]! >= 2, "in_flight = 2", 1200);
     assert.equal(during["in_flight"]! - b["in_flight"]!, 2, "exactly max_in_flight dark calls waiting");
     const delta = await settledDelta(rule, b, {
       requests: 6, mirrored: 2, "skipped.in_flight_limit": 4, "dark.status.2xx": 2, "primary.status.2xx": 2, "compare.match": 2,
@@ -540,7 +546,7 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     for (let i = 0; i < 4; i++) last = (await twin({ path: `/m/breaker/fail-${i}` })).withFilter;
     await waitForRuleStats(filtered.adminUrl, rule, (s) => s["dark.status.5xx"]! - b["dark.status.5xx"]! === 4, "4 failing dark calls answered");
     for (let i = 0; i < 3; i++) last = (await twin({ path: `/m/breaker/open-${i}` })).withFilter;
-    const open = await ruleStats(filtered.adminUrl, rule);
+    const open = await settledRuleStats(filtered.adminUrl, rule);
     assert.equal(open["skipped.breaker_open"]! - b["skipped.breaker_open"]!, 3, "the open breaker skips every request");
     assert.equal(dark.requestsTo("/m/breaker/open-").length, 0, "nothing reaches the dark side while the breaker is open");
 
@@ -548,7 +554,7 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     await sleep(1500 + 500);
     for (let i = 0; i < 3; i++) {
       last = (await twin({ path: `/m/breaker/closed-${i}` })).withFilter;
-      await waitForRuleStats(filtered.adminUrl, rule, (s) => s["in_flight"] === 0, "the dark call answered");
+      await waitForRuleStats(filtered.adminUrl, rule, (s) => s["dark.status.2xx"]! - b["dark.status.2xx"]! === i + 1, "the dark call answered");
     }
     assert.equal(dark.requestsTo("/m/breaker/closed-").length, 3, "mirroring resumed after open_ms");
     assert.equal(last!.status, 200);

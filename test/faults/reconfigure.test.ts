@@ -36,7 +36,8 @@ test("an ECDS update during dark calls: they still settle, their slots come back
   const first = await reloads();
   await waitForRuleStats(stack.envoy.adminUrl, RULE, () => true, "stats");
   for (let i = 0; i < 3; i++) assert.equal((await send(stack.envoy.url, { path: `/api/checkout/a${i}` })).status, 200);
-  const busy = await ruleStats(stack.envoy.adminUrl, RULE);
+  // The gauge moves at the worker's next tick; the dark side takes 2 s.
+  const busy = await waitForRuleStats(stack.envoy.adminUrl, RULE, (s) => s["in_flight"]! >= 3, "in_flight = 3", 1500);
   assert.equal(busy["in_flight"], 3, "three dark calls in flight (the dark side takes 2 s)");
 
   const before = await reloads();
@@ -49,8 +50,7 @@ test("an ECDS update during dark calls: they still settle, their slots come back
   assert.equal(settled["compare.mismatch.body"], 3, "their comparisons were counted");
 
   for (let i = 0; i < 3; i++) assert.equal((await send(stack.envoy.url, { path: `/api/checkout/b${i}` })).status, 200);
-  const after = await ruleStats(stack.envoy.adminUrl, RULE);
+  const after = await assertInvariants(stack.envoy.adminUrl, RULE, { timeoutMs: 10_000 });
   assert.equal(after["skipped.in_flight_limit"], 0, "no slot is held by calls from before the update");
   assert.equal(after["mirrored"], 6);
-  await assertInvariants(stack.envoy.adminUrl, RULE, { timeoutMs: 10_000 });
 });

@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { renderBootstrap, startEnvoy, type EnvoyProcess } from "../../tools/lib/envoy.js";
 import { inBatches, rawStatus, send, sendRaw } from "../support/client.js";
 import { prefixRule, startStack, type Stack } from "../support/stack.js";
-import { GAUGE_SUFFIXES, counterSuffixes, ruleStats, statsText, waitForRuleStats } from "../support/stats.js";
+import { GAUGE_SUFFIXES, allCallsEnded, counterSuffixes, settledRuleStats, settledStatsValues, statsText, waitForRuleStats } from "../support/stats.js";
 import { headerPairs, headerValues, type RecordedRequest } from "../support/upstream.js";
 import { HISTOGRAM_SUFFIXES } from "../../assembly/darklaunch/stats_names.js";
 
@@ -233,6 +233,7 @@ describe("security", () => {
 
     const afterAll = await statNames(stack.envoy.adminUrl);
     const afterWasm = wasmNames(afterAll);
+    await settledStatsValues(stack.envoy.adminUrl); // the last counts reach Envoy at the workers' ticks
     const requestsSeen = (await statsText(stack.envoy.adminUrl)).split("\n").filter((l) => /^wasmcustom\.darklaunch\.[^.]+\.requests: [1-9]/.test(l)).length;
     assert.ok(requestsSeen >= 5, `the random traffic reached the filter's rules (${requestsSeen} rules counted requests)`);
     assert.deepEqual(afterWasm, beforeWasm, "the set of wasmcustom.* stat names changed");
@@ -257,7 +258,7 @@ describe("security", () => {
       ["s-log-body", "body"],
     ] as const;
     const before = new Map<string, number>();
-    for (const [rule, part] of expectations) before.set(rule, (await ruleStats(stack.envoy.adminUrl, rule))[`compare.mismatch.${part}`]!);
+    for (const [rule, part] of expectations) before.set(rule, (await settledRuleStats(stack.envoy.adminUrl, rule))[`compare.mismatch.${part}`]!);
     for (let i = 0; i < n; i++) {
       await send(stack.envoy.url, { path: `/s/log/status/${i}`, headers: secretHeaders(`sec-log-status-${i}`) });
       await send(stack.envoy.url, { path: `/s/log/headers/${i}`, headers: secretHeaders(`sec-log-headers-${i}`) });
@@ -270,7 +271,7 @@ describe("security", () => {
     }
     for (const [rule, part] of expectations) {
       const want = before.get(rule)! + n;
-      await waitForRuleStats(stack.envoy.adminUrl, rule, (s) => s[`compare.mismatch.${part}`] === want && s["in_flight"] === 0, `${n} more mismatches of ${part}`);
+      await waitForRuleStats(stack.envoy.adminUrl, rule, (s) => s[`compare.mismatch.${part}`] === want && allCallsEnded(s), `${n} more mismatches of ${part}`);
     }
     // The secrets really went through: the dark copies carried the request's header and body.
     const bodyCopy = stack.dark.requests.find((r) => r.path === "/s/log/body/0");

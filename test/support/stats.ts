@@ -1,10 +1,15 @@
 // Envoy admin stats for the tests: raw reads, a rule's counters by their contract names (taken
 // from the filter's own table, assembly/darklaunch/stats_names.ts), polling, and the contract's
-// three invariants.
+// invariants.
+//
+// The filter hands its counters and its in_flight gauge to Envoy at each worker's tick
+// (STATS_FLUSH_PERIOD_MS), so a read right after a request may not show it yet: poll for what
+// must move (waitForRuleStats), or read once the stats have settled (settledRuleStats:
+// unchanged for several flush periods), as assertInvariants does.
 
 import assert from "node:assert/strict";
 import { getText } from "../../tools/lib/envoy.js";
-import { brokenInvariants } from "../../tools/lib/invariants.js";
+import { brokenInvariants, darkCallsEnded } from "../../tools/lib/invariants.js";
 import {
   ENVOY_CUSTOM_PREFIX,
   GAUGE_SUFFIXES,
@@ -14,6 +19,7 @@ import {
   counterSuffixes,
   noiseCounterSuffixes,
   ruleStatName,
+  STATS_FLUSH_PERIOD_MS,
 } from "../../assembly/darklaunch/stats_names.js";
 
 export { counterSuffixes, GAUGE_SUFFIXES, MISMATCH_PARTS, SKIP_REASONS, STATUS_CLASSES };
@@ -71,6 +77,14 @@ export async function ruleStats(adminUrl: string, rule: string): Promise<RuleSta
   return out;
 }
 
+/**
+ * Every dark call counted as mirrored has also been counted as ended (a status class, failed or
+ * timed out): no call of the rule is in flight, as far as the flushed counters tell.
+ */
+export function allCallsEnded(s: RuleStats): boolean {
+  return darkCallsEnded((k) => s[k] ?? 0) === s["mirrored"];
+}
+
 /** Counters that are not 0, for messages. */
 export function nonZero(stats: RuleStats): RuleStats {
   return Object.fromEntries(Object.entries(stats).filter(([, v]) => v !== 0));
@@ -109,16 +123,57 @@ export function waitForRuleStats(
   return waitFor(() => ruleStats(adminUrl, rule), pred, `${rule}: ${what}`, timeoutMs);
 }
 
+/**
+ * How long the stats must stay unchanged to count as settled: every worker's tick falls in such a
+ * window (with room for a busy machine delaying Envoy's timers), so nothing counted before it
+ * starts is still waiting in a worker's memory.
+ */
+export const SETTLE_MS = Math.max(1000, 4 * STATS_FLUSH_PERIOD_MS);
+
+/**
+ * Reads `read` until what `key` makes of the reads has not changed for `SETTLE_MS` (every read in
+ * between equal), and resolves with the last read; rejects after `timeoutMs`.
+ */
+export async function settled<T>(read: () => Promise<T>, key: (v: T) => string, what: string, timeoutMs = 15000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  let lastKey = key(last);
+  let since = Date.now();
+  while (Date.now() - since < SETTLE_MS) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} to settle; last: ${lastKey.slice(0, 500)}`);
+    await sleep(100);
+    const next = await read();
+    const nextKey = key(next);
+    if (nextKey !== lastKey) since = Date.now();
+    last = next;
+    lastKey = nextKey;
+  }
+  return last;
+}
+
+/** A rule's stats once they have settled (nothing counted is still waiting for a flush). */
+export function settledRuleStats(adminUrl: string, rule: string, timeoutMs = 15000): Promise<RuleStats> {
+  return settled(() => ruleStats(adminUrl, rule), (s) => JSON.stringify(s), `${rule}: stats`, timeoutMs);
+}
+
+/** Every counter and gauge, once the filter's (`wasmcustom.*`) have settled. */
+export function settledStatsValues(adminUrl: string, timeoutMs = 15000): Promise<Map<string, number>> {
+  const filterStats = (m: Map<string, number>): string => JSON.stringify([...m].filter(([k]) => k.startsWith(ENVOY_CUSTOM_PREFIX)));
+  return settled(() => statsValues(adminUrl), filterStats, "the filter's stats", timeoutMs);
+}
+
 function invariantProblems(s: RuleStats, compare: boolean): string[] {
   return brokenInvariants((suffix) => s[suffix] ?? 0, compare, "noise.match" in s);
 }
 
 /**
- * The contract's invariants for `rule` once traffic has stopped: waits until `in_flight` is 0
- * (dark calls finished or timed out), then until the counters settle, and asserts
+ * The contract's invariants for `rule` once traffic has stopped: waits until the stats have
+ * settled (unchanged for SETTLE_MS: every worker has flushed since) with `in_flight` at 0 (dark
+ * calls finished or timed out), and asserts
  *   requests = mirrored + Σ skipped.*
  *   mirrored = Σ dark.status.* + dark.failed + dark.timeout
  *   with comparison on: mirrored = compare.match + Σ compare.mismatch.* + compare.incomplete
+ *   with a noise cluster: mirrored = noise.match + Σ noise.mismatch.* + noise.incomplete
  * Resolves with the final counters.
  */
 export async function assertInvariants(
@@ -128,15 +183,14 @@ export async function assertInvariants(
 ): Promise<RuleStats> {
   const compare = opts.compare ?? true;
   const timeoutMs = opts.timeoutMs ?? 10000;
-  await waitForRuleStats(adminUrl, rule, (s) => s["in_flight"] === 0, "in_flight = 0", timeoutMs);
-  // Counting after the last response may trail the gauge by a moment: allow a short settle.
-  let last = await ruleStats(adminUrl, rule);
-  const deadline = Date.now() + 2000;
-  while (invariantProblems(last, compare).length > 0 && Date.now() < deadline) {
-    await sleep(50);
-    last = await ruleStats(adminUrl, rule);
+  const deadline = Date.now() + timeoutMs + SETTLE_MS;
+  let last = await settledRuleStats(adminUrl, rule, deadline - Date.now());
+  // Settled with calls still in flight (a dark side slower than the settle window): wait for them.
+  while ((last["in_flight"] !== 0 || invariantProblems(last, compare).length > 0) && Date.now() < deadline) {
+    await sleep(100);
+    last = await settledRuleStats(adminUrl, rule, Math.max(deadline - Date.now(), SETTLE_MS + 500));
   }
-  assert.equal(last["in_flight"], 0, `${rule}: in_flight back above 0: ${JSON.stringify(nonZero(last))}`);
+  assert.equal(last["in_flight"], 0, `${rule}: dark calls still in flight: ${JSON.stringify(nonZero(last))}`);
   assert.deepEqual(invariantProblems(last, compare), [], `${rule}: invariants broken; counters: ${JSON.stringify(nonZero(last))}`);
   return last;
 }

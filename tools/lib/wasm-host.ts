@@ -3,6 +3,11 @@
 // http-call responses, shared data with compare-and-swap, and metrics read back by name.
 // It implements the host side as Envoy does (see the project notes on the proxy-wasm ABI); the
 // same scenarios run against the real Envoy tier, which stays the reference.
+//
+// Tick timers: a root that asks for a tick period (proxy_set_tick_period_milliseconds) gets
+// proxy_on_tick when the clock passes its deadline (advanceMs), re-armed from then, as Envoy's
+// timers do; tick() fires them all now. The filter hands its counters to Envoy at its ticks, so a
+// test reads them after a tick, explicitly.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -131,6 +136,12 @@ export class ProxyWasmHost {
   private status = { code: 0, message: "" };
   private callingRootId = 0;
   private doneRequested = 0;
+  /** A module callback ran since the last tick: what it counted may not have reached the metrics yet. */
+  private unflushedCallbacks = false;
+  /** The root whose callback is running (the context a tick period applies to), else 0. */
+  private activeRootId = 0;
+  /** Tick timers by root id: period and next deadline (monotonic ns). */
+  private readonly tickTimers = new Map<number, { periodMs: number; dueNs: bigint }>();
   /** Roots shut down that have not called proxy_done yet, and roots deleted. */
   readonly rootsPendingDone = new Set<number>();
   readonly deletedRoots = new Set<number>();
@@ -150,11 +161,14 @@ export class ProxyWasmHost {
     });
     this.exports = this.instance.exports as unknown as Record<string, CallableFunction>;
     this.memory = this.instance.exports.memory as WebAssembly.Memory;
-    this.guard("_initialize", () => this.exports._initialize());
+    // A WASI reactor's start; Envoy calls it only when the module exports it.
+    if (typeof this.exports._initialize === "function") this.guard("_initialize", () => this.exports._initialize!());
   }
 
   /** How often the module called each host function (for measuring the cost of a request). */
   readonly hostCalls = new Map<string, number>();
+  /** How often the host called back into the module's malloc to hand a value over. */
+  mallocCallbacks = 0;
 
   private counted(imports: Record<string, CallableFunction>): Record<string, CallableFunction> {
     const out: Record<string, CallableFunction> = {};
@@ -181,10 +195,55 @@ export class ProxyWasmHost {
     if (this.rootId === 0) {
       this.rootId = this.nextContextId++;
       this.guard("proxy_on_context_create", () => this.exports.proxy_on_context_create(this.rootId, 0));
-      const started = this.guard("proxy_on_vm_start", () => this.exports.proxy_on_vm_start(this.rootId, 0)) as number;
+      const started = this.asRoot(this.rootId, () => this.guard("proxy_on_vm_start", () => this.exports.proxy_on_vm_start(this.rootId, 0))) as number;
       if (started !== 1) return false;
     }
-    return (this.guard("proxy_on_configure", () => this.exports.proxy_on_configure(this.rootId, this.pluginConfig.length)) as number) === 1;
+    const root = this.rootId;
+    return (this.asRoot(root, () => this.guard("proxy_on_configure", () => this.exports.proxy_on_configure(root, this.pluginConfig.length))) as number) === 1;
+  }
+
+  /** Runs a callback of root context `id` (tick periods set in it apply to that root). */
+  private asRoot<T>(id: number, fn: () => T): T {
+    const before = this.activeRootId;
+    this.activeRootId = id;
+    try {
+      return fn();
+    } finally {
+      this.activeRootId = before;
+    }
+  }
+
+  // ---- tick timers --------------------------------------------------------------------------
+
+  /** The tick period root `rootId` (default: the current one) asked for, in ms; 0 when none. */
+  tickPeriodMs(rootId = this.rootId): number {
+    return this.tickTimers.get(rootId)?.periodMs ?? 0;
+  }
+
+  /**
+   * Every tick timer fires now (the clock is left where it is, so a scenario keeps its timing):
+   * proxy_on_tick for each root that asked for a period and is not deleted, as Envoy runs it
+   * once per period. Returns how many roots ticked.
+   */
+  tick(): number {
+    let ticked = 0;
+    for (const id of [...this.tickTimers.keys()]) if (this.fireTick(id)) ticked++;
+    return ticked;
+  }
+
+  private fireTick(id: number): boolean {
+    const timer = this.tickTimers.get(id);
+    if (!timer || this.deletedRoots.has(id)) return false;
+    timer.dueNs = this.nowNs + BigInt(timer.periodMs) * NS_PER_MS; // re-armed after the callback, as Envoy does
+    this.unflushedCallbacks = false;
+    this.callingRootId = id;
+    try {
+      this.asRoot(id, () => this.guard("proxy_on_tick", () => this.exports.proxy_on_tick(id)));
+    } finally {
+      this.callingRootId = 0;
+    }
+    this.deleteRootIfDone();
+    return true;
   }
 
   /** Starts an HTTP stream; drive it with the returned object's methods. */
@@ -223,11 +282,16 @@ export class ProxyWasmHost {
     const call = this.takeCall(token);
     this.status = { code: 11, message: "reset" };
     this.callResponse = { headers: [], body: Buffer.alloc(0), trailers: [] };
+    this.callingRootId = call.rootId;
     try {
-      this.guard("proxy_on_http_call_response", () => this.exports.proxy_on_http_call_response(call.rootId, call.token, 0, 0, 0));
+      this.asRoot(call.rootId, () =>
+        this.guard("proxy_on_http_call_response", () => this.exports.proxy_on_http_call_response(call.rootId, call.token, 0, 0, 0)),
+      );
     } finally {
       this.callResponse = null;
+      this.callingRootId = 0;
     }
+    this.deleteRootIfDone();
   }
 
   /** The call hit its timeout: Envoy's async client answers with a local 504. */
@@ -253,8 +317,10 @@ export class ProxyWasmHost {
     this.callResponse = { headers, body, trailers };
     this.callingRootId = call.rootId;
     try {
-      this.guard("proxy_on_http_call_response", () =>
-        this.exports.proxy_on_http_call_response(call.rootId, call.token, headers.length, body.length, trailers.length),
+      this.asRoot(call.rootId, () =>
+        this.guard("proxy_on_http_call_response", () =>
+          this.exports.proxy_on_http_call_response(call.rootId, call.token, headers.length, body.length, trailers.length),
+        ),
       );
     } finally {
       this.callResponse = null;
@@ -270,6 +336,7 @@ export class ProxyWasmHost {
     this.doneRequested = 0;
     this.rootsPendingDone.delete(id);
     this.deletedRoots.add(id);
+    this.tickTimers.delete(id);
     this.guard("proxy_on_delete", () => this.exports.proxy_on_delete(id));
   }
 
@@ -286,12 +353,13 @@ export class ProxyWasmHost {
     const newRoot = this.nextContextId++;
     this.pluginConfig = text;
     this.guard("proxy_on_context_create", () => this.exports.proxy_on_context_create(newRoot, 0));
-    const accepted = (this.guard("proxy_on_configure", () => this.exports.proxy_on_configure(newRoot, text.length)) as number) === 1;
+    const accepted = (this.asRoot(newRoot, () => this.guard("proxy_on_configure", () => this.exports.proxy_on_configure(newRoot, text.length))) as number) === 1;
     const retired = accepted ? oldRoot : newRoot;
     if (accepted) this.rootId = newRoot;
-    const doneNow = (this.guard("proxy_on_done", () => this.exports.proxy_on_done(retired)) as number) === 1;
+    const doneNow = (this.asRoot(retired, () => this.guard("proxy_on_done", () => this.exports.proxy_on_done(retired))) as number) === 1;
     if (doneNow) {
       this.deletedRoots.add(retired);
+      this.tickTimers.delete(retired);
       this.guard("proxy_on_delete", () => this.exports.proxy_on_delete(retired));
     } else {
       this.rootsPendingDone.add(retired);
@@ -301,11 +369,28 @@ export class ProxyWasmHost {
 
   // ---- reading results ----------------------------------------------------------------------
 
-  /** A metric's value by its full name as Envoy shows it (with "wasmcustom."). */
+  /**
+   * A counter's or gauge's value by its full name as Envoy shows it (with "wasmcustom."). A module
+   * that flushes its counts at ticks (it asked for a tick period) must have ticked since its last
+   * callback: reading earlier throws, so no test reads a value the filter has not handed over yet
+   * (tick() or advanceMs() first; statNow() reads without that check).
+   */
   stat(name: string): number {
+    this.assertTicked(name);
+    return this.statNow(name);
+  }
+
+  /** A counter's or gauge's value as the metrics hold it now, flushed or not. */
+  statNow(name: string): number {
     const id = this.metricIdsByName.get(name.replace(/^wasmcustom\./, ""));
     if (id === undefined) throw new Error(`metric ${name} is not defined`);
     return this.metrics.get(id)!.value;
+  }
+
+  private assertTicked(what: string): void {
+    if (this.tickTimers.size > 0 && this.unflushedCallbacks) {
+      throw new Error(`${what} read before a tick: the filter hands its counts to the metrics at its ticks; call host.tick() (or advanceMs past the period) after the traffic`);
+    }
   }
 
   histogram(name: string): number[] {
@@ -314,15 +399,18 @@ export class ProxyWasmHost {
     return this.metrics.get(id)!.samples;
   }
 
-  /** All metrics as { "wasmcustom.<name>": value }. */
+  /** All metrics as { "wasmcustom.<name>": value } (after a tick, as stat()). */
   allStats(): Record<string, number> {
+    this.assertTicked("stats");
     const out: Record<string, number> = {};
     for (const m of this.metrics.values()) out[`wasmcustom.${m.name}`] = m.value;
     return out;
   }
 
+  /** Moves the clocks on; every tick timer whose deadline has passed fires (once: Envoy re-arms it after the tick). */
   advanceMs(ms: number): void {
     this.nowNs += BigInt(Math.round(ms)) * NS_PER_MS;
+    for (const [id, timer] of [...this.tickTimers]) if (timer.dueNs <= this.nowNs) this.fireTick(id);
   }
 
   // ---- memory -------------------------------------------------------------------------------
@@ -347,6 +435,7 @@ export class ProxyWasmHost {
       this.view().setUint32(lenPtr, 0, true);
       return WasmResult.Ok;
     }
+    this.mallocCallbacks++;
     const ptr = (this.exports.malloc as (n: number) => number)(data.length) >>> 0;
     new Uint8Array(this.memory.buffer, ptr, data.length).set(data);
     this.view().setUint32(ptrPtr, ptr, true);
@@ -355,6 +444,7 @@ export class ProxyWasmHost {
   }
 
   private guard<T>(name: string, fn: () => T): T {
+    if (name !== "proxy_on_tick") this.unflushedCallbacks = true;
     try {
       return fn();
     } catch (e) {
@@ -497,7 +587,13 @@ export class ProxyWasmHost {
         this.view().setUint32(codePtr, this.status.code, true);
         return this.giveBack(Buffer.from(this.status.message), ptrPtr, lenPtr);
       },
-      proxy_set_tick_period_milliseconds: () => WasmResult.Ok,
+      proxy_set_tick_period_milliseconds: (periodMs: number) => {
+        const id = this.activeRootId;
+        if (id === 0) return WasmResult.BadArgument; // only a root context has a timer
+        if (periodMs === 0) this.tickTimers.delete(id);
+        else this.tickTimers.set(id, { periodMs: periodMs >>> 0, dueNs: this.nowNs + BigInt(periodMs >>> 0) * NS_PER_MS });
+        return WasmResult.Ok;
+      },
       proxy_done: () => {
         if (this.callingRootId === 0 || !this.rootsPendingDone.has(this.callingRootId)) return WasmResult.NotFound;
         this.doneRequested = this.callingRootId;
