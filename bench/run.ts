@@ -56,6 +56,8 @@ import {
   RULE,
   benchFilterConfig,
   jsonBenchFilterConfig,
+  noiseBenchFilterConfig,
+  samplesBenchFilterConfig,
 } from "./lib/workload.ts";
 import { STATS_FLUSH_PERIOD_MS } from "../assembly/darklaunch/stats_names.ts";
 import { busySecondsOf, cpuSeconds, describeMachine, loadAverage1m, peakRssBytes, pinProcess, planCpus } from "./lib/system.ts";
@@ -182,6 +184,10 @@ function configurationExtras(id: ConfigId, wasm: string | null = null): Pick<Boo
       return { filterConfig: benchFilterConfig(0), wasmPath: relative(PROJECT_ROOT, floors!.noop.wasmPath) };
     case "G":
       return { filterConfig: benchFilterConfig(100), wasmPath: relative(PROJECT_ROOT, floors!.mirror.wasmPath) };
+    case "H":
+      return { filterConfig: noiseBenchFilterConfig(), ...(wasm ? { wasmPath: wasm } : {}) };
+    case "I":
+      return { filterConfig: samplesBenchFilterConfig(), ...(wasm ? { wasmPath: wasm } : {}) };
   }
 }
 
@@ -290,7 +296,8 @@ async function startUnderTest(ctx: Context, id: ConfigId): Promise<EnvoyProcess>
   const envoy = await tracked(startEnvoy({
     // The dark cluster points at the same direct-response listener as the primary, so that the
     // dark response equals the primary one and C counts matches (the common case).
-    bootstrap: renderBootstrap({ primaryPort: port, clusters: { dark: port }, ...absoluteWasm(configurationExtras(id, ctx.opts.wasm)) }),
+    // The noise (H) and collector (I) clusters point there too: every answer is a 200.
+    bootstrap: renderBootstrap({ primaryPort: port, clusters: { dark: port, noise: port, collector: port }, ...absoluteWasm(configurationExtras(id, ctx.opts.wasm)) }),
     concurrency: ctx.opts.concurrency,
     logLevel: "warn",
   }));
@@ -400,11 +407,13 @@ async function measure(ctx: Context, id: ConfigId, repetition: number, rate: num
     if (wrk.errors > 0) warnings.push(`wrk: ${wrk.errors} errors`);
     if (vegeta.errors > 0) warnings.push(`vegeta: ${vegeta.errors} errors (first: ${vegeta.firstError})`);
     if (vegeta.throughput < rate * 0.97) warnings.push(`open loop answered ${vegeta.throughput} req/s of ${rate}: past the knee`);
-    const expectMirror = id === "B" || id === "C" || id === "E" || id === "G";
+    const expectMirror = id === "B" || id === "C" || id === "E" || id === "G" || id === "H" || id === "I";
     if (expectMirror ? mirroredPerRequest < 0.999 : mirroredPerRequest > 0) {
       warnings.push(`mirrored ${mirroredPerRequest} dark requests per request (expected ${expectMirror ? 1 : 0})`);
     }
-    if ((id === "C" || id === "E") && (stats[`wasmcustom.darklaunch.${RULE}.compare.match`] ?? 0) === 0) warnings.push("no compare.match counted");
+    if ((id === "C" || id === "E" || id === "H" || id === "I") && (stats[`wasmcustom.darklaunch.${RULE}.compare.match`] ?? 0) === 0) warnings.push("no compare.match counted");
+    if (id === "H" && (stats[`wasmcustom.darklaunch.${RULE}.noise.match`] ?? 0) === 0) warnings.push("no noise.match counted");
+    if (id === "I" && (stats["wasmcustom.darklaunch.samples.sent"] ?? 0) === 0) warnings.push("no sample sent");
     if (id === "E" && (stats[`wasmcustom.darklaunch.${RULE}.compare.mismatch.body`] ?? 0) > 0) warnings.push("JSON bodies counted as different");
     const foreign = Math.max(closed.foreignCpuCores, open.foreignCpuCores);
     const loadCpuCount = ctx.loadCpus === null ? 0 : ctx.loadCpus.split(",").length;

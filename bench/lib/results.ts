@@ -3,7 +3,7 @@
 import type { VegetaResult, WrkResult } from "./load.ts";
 import type { MachineInfo } from "./system.ts";
 
-export const CONFIG_IDS = ["A", "B", "C", "D", "E", "F", "G"] as const;
+export const CONFIG_IDS = ["A", "B", "C", "D", "E", "F", "G", "H", "I"] as const;
 export type ConfigId = (typeof CONFIG_IDS)[number];
 
 export const CONFIG_TITLES: Record<ConfigId, string> = {
@@ -14,6 +14,8 @@ export const CONFIG_TITLES: Record<ConfigId, string> = {
   E: "filter: mirror 100% + compare JSON (4 KiB, gzip vs identity, 3 ignored paths)",
   F: "floor: WebAssembly-text module, every callback empty",
   G: "floor: WebAssembly-text module, request headers to proxy_http_call",
+  H: "filter: C + a noise cluster (a second copy, compared too)",
+  I: "filter: C + samples (every pair sampled, budget 1000/s)",
 };
 
 /** CPU use during a phase, in cores (CPU seconds per wall second; 1.0 = one CPU busy). */

@@ -25,6 +25,21 @@ export function benchFilterConfig(percent: number): { rules: object[] } {
   };
 }
 
+/** H: C with a noise cluster (a second copy of every request, compared with the primary too). */
+export function noiseBenchFilterConfig(): { rules: object[] } {
+  const [rule] = benchFilterConfig(100).rules as [{ compare: object }];
+  return { rules: [{ ...rule, compare: { ...rule.compare, noise_cluster: "noise" } }] };
+}
+
+/**
+ * I: C with mismatch samples at the highest budget, every matching pair picked as a baseline
+ * (`match_percent: 100`): every pair keeps its bodies until it is settled, and 1000 samples a
+ * second are built and POSTed (the rest counted as dropped). The worst the samples can cost.
+ */
+export function samplesBenchFilterConfig(): { samples: object; rules: object[] } {
+  return { samples: { cluster: "collector", per_second: 1000, match_percent: 100, max_body_bytes: 16384 }, ...benchFilterConfig(100) };
+}
+
 /**
  * A rule set that no benchmark request matches (`path_prefix` elsewhere): what the filter costs a
  * request that no rule is about. Measured in the emulator only (bench/host-calls.ts,
