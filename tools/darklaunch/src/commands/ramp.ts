@@ -12,9 +12,9 @@
 // version that only breaks under load is still seen: its new failures outweigh the earlier clean
 // pairs within a few dozen requests, docs/verdict.md).
 
-import { setTimeout as sleep } from "node:timers/promises";
 import type { CliIO } from "../cli.js";
 import { readFilterConfigFile } from "../config-file.js";
+import { pause } from "../pause.js";
 import { CliError, EXIT } from "../errors.js";
 import type { Verdict } from "../judge.js";
 import { emptyRule, type StatsReading } from "../reading.js";
@@ -63,16 +63,6 @@ function ruleState(opts: RampOptions): { percent: number; enabled: boolean; allE
   const sample = rule["sample"];
   const percent = isObject(sample) && typeof sample["percent"] === "number" ? sample["percent"] : 100;
   return { percent, enabled: rule["enabled"] !== false, allEnabled: !isObject(config) || config["enabled"] !== false };
-}
-
-async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return false;
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function rampCommand(opts: RampOptions, io: CliIO): Promise<number> {

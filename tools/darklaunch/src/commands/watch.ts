@@ -6,8 +6,8 @@
 // make the verdict err more often. On a terminal the screen is redrawn; otherwise one block per
 // interval.
 
-import { setTimeout as sleep } from "node:timers/promises";
 import type { CliIO } from "../cli.js";
+import { pause } from "../pause.js";
 import { CliError, EXIT } from "../errors.js";
 import { ruleFigures, type RuleFigures } from "../figures.js";
 import type { Verdict } from "../judge.js";
@@ -111,17 +111,6 @@ export function renderWatchBlock(block: WatchBlock, source: string, latencyNote:
   const expired = block.rules.filter((r) => r.expired).map((r) => r.rule);
   if (expired.length > 0) out.push(`expired (expires_at has passed, nothing mirrored): ${expired.join(", ")}`);
   return out.join("\n") + "\n";
-}
-
-/** Sleeps `ms`; resolves false if Ctrl-C came first. */
-async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return false;
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function watchCommand(opts: WatchOptions, io: CliIO): Promise<number> {
