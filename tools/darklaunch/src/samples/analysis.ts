@@ -62,14 +62,8 @@ export interface IgnoreSuggestion {
   left_out: number;
 }
 
-export interface RuleDiff {
-  rule: string;
-  samples: number;
-  parts: Record<Part, number>;
-  noise_samples: number;
-  noise_parts: Record<Part | "incomplete", number>;
-  first_received: string;
-  last_received: string;
+/** A rule's counts as stored, with its differences and the suggested ignore list. */
+export interface RuleDiff extends RuleCounts {
   differences: DifferenceRow[];
   suggestion: IgnoreSuggestion;
 }
