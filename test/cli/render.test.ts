@@ -84,6 +84,11 @@ describe("darklaunch render", () => {
     // Counted at the worker's next tick.
     const stats = await waitFor(() => statsValues(envoy.adminUrl), (s) => s.get("wasmcustom.darklaunch.checkout.requests") === 1, "requests = 1");
     assert.equal(stats.get("wasmcustom.darklaunch.checkout.requests"), 1);
+    // The example's version 2 keys (JSON mode, ignored paths) went through render unchanged, and
+    // the filter in the real Envoy accepted them (it counted the request).
+    const config = JSON.parse(((((filter["typed_config"] as Json)["config"] as Json)["configuration"] as Json)["value"]) as string) as Json;
+    const compare = ((config["rules"] as Json[])[0]!)["compare"] as Json;
+    assert.deepEqual(compare["body"], { json: true, ignore: ["updated_at", "meta.request_id", "items[*].etag"] });
     const prometheus = (await fetch(`${envoy.adminUrl}/stats/prometheus`)).text();
     assert.match(await prometheus, /^darklaunch_skipped\{rule="checkout",reason="method"\} 0$/m);
     await envoy.stop();
