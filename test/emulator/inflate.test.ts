@@ -11,13 +11,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import zlib from "node:zlib";
-import {
-  committedFixture,
-  makeVectors,
-  parseFixture,
-  renderFixture,
-  toolVersions,
-} from "../support/gen-inflate-vectors.ts";
+import { committedFixture, makeVectors, parseFixture, renderFixture, toolVersions } from "../support/gen-inflate-vectors.ts";
 import { BODY_KINDS, bodyOf, Rng } from "../support/inflate-inputs.ts";
 import { Coding, DEFAULT_MAX_OUTPUT, WasmInflater } from "../support/inflate-wasm.ts";
 import { xxh64Hex } from "../support/xxh64.ts";
@@ -125,7 +119,10 @@ test("the committed unit-test fixtures are what test/support/gen-inflate-vectors
   // streams of the generator's seeded inputs, every one, in the generator's order.
   const vectors = parseFixture(committed);
   const expected = makeVectors();
-  assert.deepEqual(vectors.map((v) => v.name), expected.map((v) => v.name));
+  assert.deepEqual(
+    vectors.map((v) => v.name),
+    expected.map((v) => v.name),
+  );
   for (let i = 0; i < vectors.length; i++) {
     const v = vectors[i]!;
     const e = expected[i]!;
@@ -211,7 +208,13 @@ function corrupt(input: Buffer, how: Corruption, rng: Rng): Buffer {
 }
 
 /** Refusals for bytes after a complete stream (zlib/raw trailing data, or a next gzip "member" that is none). */
-const AFTER_THE_END = ["trailing data after the stream", "incorrect header check", "unknown compression method", "unknown header flags set", "truncated stream"];
+const AFTER_THE_END = [
+  "trailing data after the stream",
+  "incorrect header check",
+  "unknown compression method",
+  "unknown header flags set",
+  "truncated stream",
+];
 
 /** What Node's zlib makes of a body, or null when it refuses it. */
 function nodeDecode(wrapper: Wrapper, input: Buffer): Buffer | null {

@@ -218,7 +218,8 @@ export interface CommittedVector {
 /** Reads the vectors back out of a fixture file's text. */
 export function parseFixture(text: string): CommittedVector[] {
   const out: CommittedVector[] = [];
-  const re = /new InflateVector\(\s*("(?:[^"\\]|\\.)*"),\s*(\d+),\s*(true|false),\s*("(?:[^"\\]|\\.)*"),\s*(\d+),\s*0x([0-9a-f]{16}),\s*((?:"[0-9a-f]*"(?:\s*\+\s*)?)+),\s*\)/g;
+  const re =
+    /new InflateVector\(\s*("(?:[^"\\]|\\.)*"),\s*(\d+),\s*(true|false),\s*("(?:[^"\\]|\\.)*"),\s*(\d+),\s*0x([0-9a-f]{16}),\s*((?:"[0-9a-f]*"(?:\s*\+\s*)?)+),\s*\)/g;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     out.push({
       name: JSON.parse(m[1]!) as string,

@@ -14,7 +14,6 @@
 // Our "requests" are the stored samples: total is the rule's samples, raw and noise the samples
 // whose dark or noise response differs at the path (a sample counts once per generalised path).
 
-import type { Part } from "./document.js";
 import { ignoreEntry, PART_KEYS } from "./paths.js";
 import type { KeyCounts, RuleCounts, SampleStore } from "./store.js";
 
@@ -102,17 +101,19 @@ function byFrequency(a: DifferenceRow, b: DifferenceRow): number {
 export function differenceRows(counts: RuleCounts, keys: readonly KeyCounts[]): DifferenceRow[] {
   const withNoise = counts.noise_samples > 0;
   return keys
-    .map((k): DifferenceRow => ({
-      what: k.key,
-      kind: kindOf(k.key),
-      dark: k.dark,
-      noise: k.noise,
-      dark_percent: counts.samples === 0 ? 0 : (k.dark / counts.samples) * 100,
-      noise_percent: withNoise ? (k.noise / counts.noise_samples) * 100 : null,
-      diffy: withNoise ? (diffyJudgement(k.dark, k.noise, counts.samples).real ? "real" : "noise") : null,
-      example_x_request_id: k.example_x_request_id,
-      example_sample_id: k.example_id,
-    }))
+    .map(
+      (k): DifferenceRow => ({
+        what: k.key,
+        kind: kindOf(k.key),
+        dark: k.dark,
+        noise: k.noise,
+        dark_percent: counts.samples === 0 ? 0 : (k.dark / counts.samples) * 100,
+        noise_percent: withNoise ? (k.noise / counts.noise_samples) * 100 : null,
+        diffy: withNoise ? (diffyJudgement(k.dark, k.noise, counts.samples).real ? "real" : "noise") : null,
+        example_x_request_id: k.example_x_request_id,
+        example_sample_id: k.example_id,
+      }),
+    )
     .sort(byFrequency);
 }
 
