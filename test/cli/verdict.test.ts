@@ -226,10 +226,11 @@ describe("darklaunch verdict against a real Envoy", () => {
 
   test("a thresholds file overrides per rule (divergence off for `body` makes it PASS)", async () => {
     const path = join(dir, "thresholds.yaml");
-    // 250 clean pairs show an error rate within 2 points (not yet within 0.5).
+    // 250 clean pairs show an error rate within 2 points (not yet within 0.5), and a latency within
+    // 50 ms of the primary's p95 (not always within 5 on a loaded machine: a tail of slow samples).
     writeFileSync(
       path,
-      "rules:\n  body:\n    divergence: { enabled: false }\n    error_rate: { max_points_over_primary: 2 }\n    latency_p95: { slack_ms: 5 }\n",
+      "rules:\n  body:\n    divergence: { enabled: false }\n    error_rate: { max_points_over_primary: 2 }\n    latency_p95: { slack_ms: 50 }\n",
     );
     const run = await cli(["verdict", "--admin", stack.envoy.adminUrl, "--rule", "body", "--thresholds", path, "--json"]);
     const doc = JSON.parse(run.stdout) as VerdictDocument;
