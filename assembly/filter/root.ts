@@ -65,7 +65,11 @@ export class DarkLaunchRoot extends RootContext {
   /** Dark and noise calls by token (a call with a noise side is here under both tokens). */
   private calls: Map<u32, DarkCall> = new Map<u32, DarkCall>();
   private sender: SampleSender | null = null;
+  /** Mirrored requests tracked and not settled yet (their calls, or their stream, still to finish). */
+  private openCalls: i32 = 0;
   private shuttingDown: bool = false;
+  /** proxy_done was called, or onDone returned true. */
+  private doneSent: bool = false;
 
   onConfigure(size: i32): bool {
     let bytes: ArrayBuffer | null = size > 0 ? getBufferBytes(BufferType.PluginConfiguration, 0, size) : null;
@@ -177,9 +181,10 @@ export class DarkLaunchRoot extends RootContext {
   }
 
   /**
-   * Shut down (a new configuration replaced this one, or the VM stops): calls still in flight
-   * belong to this root, so it stays until they have all called back; their slots, stats,
-   * comparisons and samples are settled as usual, then the host is told it may delete the root.
+   * Shut down: Envoy calls this once the plugin is released (a new configuration replaced this
+   * one and the last stream created under it has ended, or the VM stops). Calls still in flight
+   * belong to this root, so it stays until they have all called back and every pair is settled
+   * (slots, stats, comparisons, samples), then tells the host it may delete it (settleDone).
    */
   onDone(): bool {
     this.shuttingDown = true;
@@ -190,7 +195,30 @@ export class DarkLaunchRoot extends RootContext {
     for (let i = 0; i < rules.length; i++) unchecked(rules[i]).metrics.flushAndGoDirect();
     const sender = this.sender;
     if (sender !== null) sender.flushAndGoDirect();
-    return this.idle;
+    if (this.idle) {
+      this.doneSent = true;
+      log(LogLevel.Info, "darklaunch: configuration retired");
+      return true;
+    }
+    log(
+      LogLevel.Info,
+      "darklaunch: configuration retiring: waiting for " + this.openCalls.toString() + " mirrored request(s) and " +
+        (sender !== null ? sender.pending : 0).toString() + " sample(s)",
+    );
+    return false;
+  }
+
+  /**
+   * A root whose onDone returned false calls proxy_done once nothing of it is left, whichever
+   * side settled last: a dark or noise answer, a sample's answer, or a stream that finished (its
+   * pair settled from the stream side, a sample dropped or refused); a sample POST started there
+   * keeps it until that answer.
+   */
+  private settleDone(): void {
+    if (!this.shuttingDown || this.doneSent || !this.idle) return;
+    this.doneSent = true;
+    log(LogLevel.Info, "darklaunch: configuration retired after its last call");
+    done();
   }
 
   onTick(): void {
@@ -214,13 +242,15 @@ export class DarkLaunchRoot extends RootContext {
     if (sender !== null) sender.flush();
   }
 
+  /** No mirrored request is unsettled and no sample awaits its answer. */
   private get idle(): bool {
     const sender = this.sender;
-    return this.calls.size == 0 && (sender === null || sender.pending == 0);
+    return this.openCalls == 0 && (sender === null || sender.pending == 0);
   }
 
   /** Registers a call just dispatched (and its noise call). */
   track(call: DarkCall): void {
+    this.openCalls++;
     this.calls.set(call.token, call);
     if (call.hasNoiseCall) this.calls.set(call.noiseToken, call);
   }
@@ -237,7 +267,7 @@ export class DarkLaunchRoot extends RootContext {
     } else {
       return;
     }
-    if (this.shuttingDown && this.idle) done();
+    this.settleDone();
   }
 
   private darkAnswered(call: DarkCall, numHeaders: i32, bodySize: i32, numTrailers: i32): void {
@@ -259,9 +289,6 @@ export class DarkLaunchRoot extends RootContext {
     const endMs = <i64>(endNs / 1_000_000);
     metrics.inFlightChanged(finish(runtime.guardKey, call.inFlightBucket, endMs, failed, runtime.rule.breaker));
     call.darkFinished = true;
-    // The stream may be gone without ever finishing its side (the host deleted it during a
-    // shutdown): the called sides are the last word then.
-    if (this.shuttingDown) call.primaryFinished = true;
     this.settle(call);
   }
 
@@ -269,7 +296,6 @@ export class DarkLaunchRoot extends RootContext {
   private noiseAnswered(call: DarkCall, numHeaders: i32, bodySize: i32, numTrailers: i32): void {
     readCalledSide(call.noise!, call.runtime.rule.compare, numHeaders, bodySize, numTrailers);
     call.noiseFinished = true;
-    if (this.shuttingDown) call.primaryFinished = true;
     this.settle(call);
   }
 
@@ -287,8 +313,11 @@ export class DarkLaunchRoot extends RootContext {
       call.noiseSettled = true;
       this.settleNoisePair(call, compare);
     }
-    if (!call.done) return;
+    if (!call.done || call.closed) return;
+    call.closed = true;
+    this.openCalls--;
     if (call.sampleWanted) this.sender!.send(call);
+    this.settleDone();
   }
 
   private settleDarkPair(call: DarkCall, compare: Compare): void {

@@ -91,12 +91,12 @@ test("emulator: a cookie-sampled rule reads the whole map, so every cookie heade
 
 test("emulator: a stream created before a new configuration belongs to the old root, one created after to the new", async () => {
   const host = await hostWith({ rules: [{ name: "old", dark: { cluster: "dark" } }] });
-  // A call in flight keeps the old root alive after the reconfiguration.
+  const oldRoot = host.currentRootId;
   const busy = host.stream();
   busy.requestHeaders(get("/busy"));
   const early = host.stream(); // created under the old root; its headers come later
   assert.equal(host.reconfigure({ rules: [{ name: "new", dark: { cluster: "dark" } }] }), true);
-  assert.equal(host.rootsPendingDone.size, 1);
+  assert.equal(host.rootPhase(oldRoot), "replaced", "its open streams keep the old root");
   const late = host.stream();
   early.requestHeaders(get("/early"));
   late.requestHeaders(get("/late"));
@@ -109,7 +109,9 @@ test("emulator: a stream created before a new configuration belongs to the old r
   assert.deepEqual([...byPath.keys()].sort(), ["/busy", "/early", "/late"]);
   assert.equal(byPath.get("/early")!.headers.find(([k]) => k === "x-dark-launch")?.[1], "old");
   assert.equal(byPath.get("/late")!.headers.find(([k]) => k === "x-dark-launch")?.[1], "new");
+  assert.equal(host.rootPhase(oldRoot), "pendingDone", "its streams ended with two of its calls in flight");
   for (const call of host.pendingCalls()) host.respond(call.token, { status: 200, body: "ok" });
+  assert.equal(host.rootPhase(oldRoot), "deleted");
   host.tick();
   assert.equal(ruleStat(host, "old", "mirrored"), 2);
   assert.equal(ruleStat(host, "new", "mirrored"), 1);

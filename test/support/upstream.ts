@@ -31,6 +31,8 @@ export interface Reply {
   resetOnHeaders?: boolean;
   /** Send the body without content-length (chunked). */
   chunked?: boolean;
+  /** Answer only once this settles (after delayMs): a test releases the answer when it wants. */
+  hold?: Promise<unknown>;
 }
 
 export type Script = Reply | ((req: RecordedRequest) => Reply);
@@ -130,8 +132,12 @@ export async function startUpstream(opts: UpstreamOptions): Promise<Upstream> {
         res.end(rec.method === "HEAD" ? undefined : bytes);
       }
     };
-    if (reply.delayMs !== undefined && reply.delayMs > 0) setTimeout(send, reply.delayMs);
-    else send();
+    const release = (): void => {
+      if (reply.hold !== undefined) void reply.hold.then(send, send);
+      else send();
+    };
+    if (reply.delayMs !== undefined && reply.delayMs > 0) setTimeout(release, reply.delayMs);
+    else release();
   };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

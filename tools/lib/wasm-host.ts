@@ -4,6 +4,14 @@
 // It implements the host side as Envoy does (see the project notes on the proxy-wasm ABI); the
 // same scenarios run against the real Envoy tier, which stays the reference.
 //
+// Contexts live as in Envoy 1.40 (proxy-wasm-cpp-host): every configuration gets its own root
+// context (proxy_on_context_create, proxy_on_vm_start, proxy_on_configure); a stream belongs to the
+// root that was current when it was created, and its http calls to that root; a root replaced by
+// a new configuration is shut down (proxy_on_done) only once its last stream is gone, because each
+// stream holds the plugin alive; a root whose proxy_on_done returned 0 is deleted once it calls
+// proxy_done (from any of its contexts), after that callback returns; deleting a root cancels its
+// calls still pending (no callback will come for them).
+//
 // Tick timers: a root that asks for a tick period (proxy_set_tick_period_milliseconds) gets
 // proxy_on_tick when the clock passes its deadline (advanceMs), re-armed from then, as Envoy's
 // timers do; tick() fires them all now. The filter hands its counters to Envoy at its ticks, so a
@@ -26,12 +34,37 @@ export interface Metric {
 
 export interface HttpCall {
   token: number;
+  /** The root context the response goes to: the root of the context that made the call. */
   rootId: number;
+  /** The context that made the call (a stream, or the root itself). */
+  contextId: number;
   cluster: string;
   headers: Headers;
   body: Buffer;
   timeoutMs: number;
+  /** Answered, failed, timed out or cancelled. */
   done: boolean;
+  /** Cancelled without a callback: its root was deleted while it was pending. */
+  cancelled: boolean;
+}
+
+/**
+ * Where a root context is in its life: `active` (new streams go to it), `replaced` (a newer
+ * configuration took over; it waits for its streams to end), `pendingDone` (proxy_on_done returned
+ * 0; it waits to call proxy_done), `deleted`.
+ */
+export type RootPhase = "active" | "replaced" | "pendingDone" | "deleted";
+
+interface RootState {
+  phase: RootPhase;
+  /** Its streams not ended yet. */
+  streams: Set<number>;
+}
+
+/** The context whose callback is running: its id and its root's (equal for a root). */
+interface Running {
+  id: number;
+  rootId: number;
 }
 
 export interface LogLine {
@@ -41,6 +74,12 @@ export interface LogLine {
 
 const utf8 = new TextDecoder("utf-8");
 const NS_PER_MS = 1_000_000n;
+
+function configBytes(config: string | Uint8Array | object): Buffer {
+  if (typeof config === "string") return Buffer.from(config, "utf8");
+  if (config instanceof Uint8Array) return Buffer.from(config);
+  return Buffer.from(JSON.stringify(config));
+}
 
 /** Header-map wire format: u32 N | N × {u32 klen, u32 vlen} | N × {key 0 value 0}. */
 export function encodeHeaderMap(headers: Headers): Buffer {
@@ -129,17 +168,19 @@ export class ProxyWasmHost {
   private rng: number;
   private current: StreamState | null = null;
   private callResponse: { headers: Headers; body: Buffer; trailers: Headers } | null = null;
-  private pluginConfig = Buffer.alloc(0);
   private metricIdsByName = new Map<string, number>();
   private nextMetricId = 1;
+  /** The root new streams go to (0 before configure). */
   private rootId = 0;
+  private readonly roots = new Map<number, RootState & { config: Buffer }>();
   private status = { code: 0, message: "" };
-  private callingRootId = 0;
-  private doneRequested = 0;
+  /** The context whose callback is running, else null; callbacks nest (a host call may call back). */
+  private running: Running | null = null;
+  private depth = 0;
+  /** Roots that called proxy_done during the callback in progress. */
+  private readonly doneRequested = new Set<number>();
   /** A module callback ran since the last tick: what it counted may not have reached the metrics yet. */
   private unflushedCallbacks = false;
-  /** The root whose callback is running (the context a tick period applies to), else 0. */
-  private activeRootId = 0;
   /** Tick timers by root id: period and next deadline (monotonic ns). */
   private readonly tickTimers = new Map<number, { periodMs: number; dueNs: bigint }>();
   /** Roots shut down that have not called proxy_done yet, and roots deleted. */
@@ -188,28 +229,151 @@ export class ProxyWasmHost {
 
   // ---- contexts -----------------------------------------------------------------------------
 
-  /** Creates the root context and configures it; returns whether the configuration was accepted. */
+  /**
+   * Configures the plugin: the first call creates its root context (proxy_on_context_create,
+   * proxy_on_vm_start, proxy_on_configure); later calls configure that same root again (a quick
+   * way to try many configurations; a configuration update as Envoy applies one is reconfigure()).
+   * Returns whether the configuration was accepted.
+   */
   configure(config: string | Uint8Array | object): boolean {
-    this.pluginConfig =
-      typeof config === "string" ? Buffer.from(config, "utf8") : config instanceof Uint8Array ? Buffer.from(config) : Buffer.from(JSON.stringify(config));
+    const bytes = configBytes(config);
     if (this.rootId === 0) {
-      this.rootId = this.nextContextId++;
-      this.guard("proxy_on_context_create", () => this.exports.proxy_on_context_create(this.rootId, 0));
-      const started = this.asRoot(this.rootId, () => this.guard("proxy_on_vm_start", () => this.exports.proxy_on_vm_start(this.rootId, 0))) as number;
-      if (started !== 1) return false;
+      const id = this.startRoot(bytes);
+      if (id === 0) return false;
+      this.rootId = id;
+      this.roots.get(id)!.phase = "active";
+    } else {
+      this.roots.get(this.rootId)!.config = bytes;
     }
     const root = this.rootId;
-    return (this.asRoot(root, () => this.guard("proxy_on_configure", () => this.exports.proxy_on_configure(root, this.pluginConfig.length))) as number) === 1;
+    return this.invoke(root, root, "proxy_on_configure", () => this.exports.proxy_on_configure(root, bytes.length)) === 1;
   }
 
-  /** Runs a callback of root context `id` (tick periods set in it apply to that root). */
-  private asRoot<T>(id: number, fn: () => T): T {
-    const before = this.activeRootId;
-    this.activeRootId = id;
+  /**
+   * A configuration update as Envoy applies one (e.g. by ECDS): a new root context is created,
+   * started and configured in the same VM, and new streams go to it. The old root is shut down
+   * (proxy_on_done) once its last stream has ended, at once if it has none: in Envoy each stream
+   * holds its plugin, and with it its root context, alive. It is deleted when proxy_on_done returns
+   * 1, else once it calls proxy_done; until then its calls still answer to it and it still ticks.
+   * Returns whether the new configuration was accepted; if not, the new root is shut down and the
+   * old one stays in service, as Envoy keeps the old filter when an update is refused. A
+   * configuration byte for byte the same as the current one changes nothing (Envoy 1.40 counts
+   * such an ECDS update as a success but does not reload the filter) and returns true.
+   */
+  reconfigure(config: string | Uint8Array | object): boolean {
+    const bytes = configBytes(config);
+    const oldRoot = this.rootId;
+    if (oldRoot !== 0 && this.roots.get(oldRoot)!.config.equals(bytes)) return true;
+    const newRoot = this.startRoot(bytes);
+    const accepted = newRoot !== 0 && this.invoke(newRoot, newRoot, "proxy_on_configure", () => this.exports.proxy_on_configure(newRoot, bytes.length)) === 1;
+    if (!accepted) {
+      if (newRoot !== 0) this.shutDownRoot(newRoot);
+      return false;
+    }
+    this.rootId = newRoot;
+    this.roots.get(newRoot)!.phase = "active";
+    if (oldRoot !== 0) {
+      const old = this.roots.get(oldRoot)!;
+      old.phase = "replaced";
+      if (old.streams.size === 0) this.shutDownRoot(oldRoot);
+    }
+    return accepted;
+  }
+
+  /**
+   * The VM is stopping (proxy-wasm's WasmBase::startShutdown): every root not shut down yet gets
+   * proxy_on_done now, whether or not it still has streams; those streams may still be driven to
+   * their end, and pending calls still answer to their roots until those are deleted.
+   */
+  shutdown(): void {
+    for (const [id, root] of [...this.roots]) {
+      if (root.phase === "active" || root.phase === "replaced") this.shutDownRoot(id);
+    }
+  }
+
+  /** The root context new streams go to (0 before configure()). */
+  get currentRootId(): number {
+    return this.rootId;
+  }
+
+  /** Where root context `id` is in its life (undefined: no such root). */
+  rootPhase(id: number): RootPhase | undefined {
+    return this.roots.get(id)?.phase;
+  }
+
+  /** The ids of the streams of root `id` that have not ended. */
+  liveStreamsOf(id: number): number[] {
+    return [...(this.roots.get(id)?.streams ?? [])];
+  }
+
+  /** Creates and starts a root context with its configuration; returns its id, or 0 if proxy_on_vm_start refused. */
+  private startRoot(config: Buffer): number {
+    const id = this.nextContextId++;
+    // Not "active" until its configuration is accepted: no stream goes to it before.
+    this.roots.set(id, { phase: "replaced", streams: new Set(), config });
+    this.invoke(id, id, "proxy_on_context_create", () => this.exports.proxy_on_context_create(id, 0));
+    // proxy-wasm-cpp-host starts every root context it creates (ContextBase::onStart): vm_start too.
+    const started = this.invoke(id, id, "proxy_on_vm_start", () => this.exports.proxy_on_vm_start(id, 0));
+    if (started !== 1) {
+      this.shutDownRoot(id);
+      return 0;
+    }
+    return id;
+  }
+
+  /** proxy_on_done for a root; deleted at once if it returns 1, else it waits for proxy_done. */
+  private shutDownRoot(id: number): void {
+    const root = this.roots.get(id)!;
+    const done = this.invoke(id, id, "proxy_on_done", () => this.exports.proxy_on_done(id));
+    if (root.phase === "deleted") return;
+    if (done === 1) {
+      this.deleteRoot(id);
+    } else {
+      root.phase = "pendingDone";
+      this.rootsPendingDone.add(id);
+    }
+  }
+
+  private deleteRoot(id: number): void {
+    const root = this.roots.get(id)!;
+    root.phase = "deleted";
+    this.rootsPendingDone.delete(id);
+    this.deletedRoots.add(id);
+    this.tickTimers.delete(id);
+    this.invoke(id, id, "proxy_on_delete", () => this.exports.proxy_on_delete(id));
+    // Envoy's Context destructor cancels the root's outstanding requests: no callback comes.
+    for (const token of [...this.pending]) {
+      const call = this.calls.get(token)!;
+      if (call.rootId !== id) continue;
+      call.done = true;
+      call.cancelled = true;
+      this.pending.delete(token);
+    }
+  }
+
+  /**
+   * Runs callback `name` of context `id` (root `rootId`). Host calls made during it act for that
+   * context (http calls answer to its root, a tick period is its root's, proxy_done concerns its
+   * root); roots that called proxy_done are deleted once the outermost callback has returned.
+   */
+  private invoke(id: number, rootId: number, name: string, fn: () => unknown): number {
+    const before = this.running;
+    this.running = { id, rootId };
+    this.depth++;
     try {
-      return fn();
+      return Number(this.guard(name, fn) ?? 0);
     } finally {
-      this.activeRootId = before;
+      this.depth--;
+      this.running = before;
+      if (this.depth === 0) this.afterCallbacks();
+    }
+  }
+
+  private afterCallbacks(): void {
+    while (this.doneRequested.size > 0) {
+      const [id] = this.doneRequested;
+      this.doneRequested.delete(id!);
+      this.deleteRoot(id!);
     }
   }
 
@@ -222,8 +386,9 @@ export class ProxyWasmHost {
 
   /**
    * Every tick timer fires now (the clock is left where it is, so a scenario keeps its timing):
-   * proxy_on_tick for each root that asked for a period and is not deleted, as Envoy runs it
-   * once per period. Returns how many roots ticked.
+   * proxy_on_tick for each root that asked for a period and is not deleted (also one replaced or
+   * waiting for proxy_done: Envoy ticks every live root context), as Envoy runs it once per
+   * period. Returns how many roots ticked.
    */
   tick(): number {
     let ticked = 0;
@@ -236,35 +401,45 @@ export class ProxyWasmHost {
     if (!timer || this.deletedRoots.has(id)) return false;
     timer.dueNs = this.nowNs + BigInt(timer.periodMs) * NS_PER_MS; // re-armed after the callback, as Envoy does
     this.unflushedCallbacks = false;
-    this.callingRootId = id;
-    try {
-      this.asRoot(id, () => this.guard("proxy_on_tick", () => this.exports.proxy_on_tick(id)));
-    } finally {
-      this.callingRootId = 0;
-    }
-    this.deleteRootIfDone();
+    this.invoke(id, id, "proxy_on_tick", () => this.exports.proxy_on_tick(id));
     return true;
   }
 
-  /** Starts an HTTP stream; drive it with the returned object's methods. */
+  // ---- streams ------------------------------------------------------------------------------
+
+  /** Starts an HTTP stream under the current root; drive it with the returned object's methods. */
   stream(): Stream {
+    if (this.rootId === 0) throw new Error("configure() first: a stream needs a root context");
     const id = this.nextContextId++;
-    this.guard("proxy_on_context_create", () => this.exports.proxy_on_context_create(id, this.rootId));
-    return new Stream(this, id);
+    const rootId = this.rootId;
+    this.roots.get(rootId)!.streams.add(id);
+    this.invoke(id, rootId, "proxy_on_context_create", () => this.exports.proxy_on_context_create(id, rootId));
+    return new Stream(this, id, rootId);
   }
 
-  /** Runs the stream callback `name` with `state` as the current stream. */
-  callStream(state: StreamState, name: string, args: number[]): number {
+  /** Runs the stream callback `name` of stream `stream` with its state as the current stream. */
+  callStream(stream: Stream, state: StreamState, name: string, args: number[]): number {
     const fn = this.exports[name] as (...a: number[]) => number | undefined;
+    const before = this.current;
     this.current = state;
     try {
-      return this.guard(name, () => fn(...args) ?? 0);
+      return this.invoke(stream.id, stream.rootId, name, () => fn(...args) ?? 0);
     } finally {
-      this.current = null;
+      this.current = before;
     }
   }
 
-  /** Answers a pending http call. */
+  /** A stream has ended (after its proxy_on_delete): a replaced root whose last stream it was is shut down. */
+  streamEnded(stream: Stream): void {
+    const root = this.roots.get(stream.rootId);
+    if (!root) return;
+    root.streams.delete(stream.id);
+    if (root.phase === "replaced" && root.streams.size === 0) this.shutDownRoot(stream.rootId);
+  }
+
+  // ---- http calls ---------------------------------------------------------------------------
+
+  /** Answers a pending http call (on the root of the context that made it). */
   respond(
     token: number,
     response: { status: number; headers?: Headers; body?: string | Buffer; trailers?: Headers; fromUpstream?: boolean },
@@ -281,23 +456,13 @@ export class ProxyWasmHost {
   fail(token: number): void {
     const call = this.takeCall(token);
     this.status = { code: 11, message: "reset" };
-    this.callResponse = { headers: [], body: Buffer.alloc(0), trailers: [] };
-    this.callingRootId = call.rootId;
-    try {
-      this.asRoot(call.rootId, () =>
-        this.guard("proxy_on_http_call_response", () => this.exports.proxy_on_http_call_response(call.rootId, call.token, 0, 0, 0)),
-      );
-    } finally {
-      this.callResponse = null;
-      this.callingRootId = 0;
-    }
-    this.deleteRootIfDone();
+    this.deliver(call, [], Buffer.alloc(0), []);
   }
 
   /** The call hit its timeout: Envoy's async client answers with a local 504. */
   timeout(token: number): void {
     const call = this.takeCall(token);
-    this.deliver(call, [[":status", "504"], ["content-length", "24"], ["content-type", "text/plain"]], Buffer.from("upstream request timeout"));
+    this.deliver(call, [[":status", "504"], ["content-length", "24"], ["content-type", "text/plain"]], Buffer.from("upstream request timeout"), []);
   }
 
   pendingCalls(): HttpCall[] {
@@ -305,66 +470,30 @@ export class ProxyWasmHost {
     return [...this.pending].map((token) => this.calls.get(token)!).filter((c) => !c.done);
   }
 
+  /** Calls cancelled because their root was deleted first (no callback ever came for them). */
+  cancelledCalls(): HttpCall[] {
+    return [...this.calls.values()].filter((c) => c.cancelled);
+  }
+
   private takeCall(token: number): HttpCall {
     const call = this.calls.get(token);
+    if (call?.cancelled) throw new Error(`call ${token} was cancelled: its root context ${call.rootId} was deleted`);
     if (!call || call.done) throw new Error(`no pending call ${token}`);
     call.done = true;
     this.pending.delete(token);
     return call;
   }
 
-  private deliver(call: HttpCall, headers: Headers, body: Buffer, trailers: Headers = []): void {
+  private deliver(call: HttpCall, headers: Headers, body: Buffer, trailers: Headers): void {
+    const before = this.callResponse;
     this.callResponse = { headers, body, trailers };
-    this.callingRootId = call.rootId;
     try {
-      this.asRoot(call.rootId, () =>
-        this.guard("proxy_on_http_call_response", () =>
-          this.exports.proxy_on_http_call_response(call.rootId, call.token, headers.length, body.length, trailers.length),
-        ),
+      this.invoke(call.rootId, call.rootId, "proxy_on_http_call_response", () =>
+        this.exports.proxy_on_http_call_response(call.rootId, call.token, headers.length, body.length, trailers.length),
       );
     } finally {
-      this.callResponse = null;
-      this.callingRootId = 0;
+      this.callResponse = before;
     }
-    this.deleteRootIfDone();
-  }
-
-  /** A root that asked for proxy_done during a callback is deleted right after it, as Envoy does. */
-  private deleteRootIfDone(): void {
-    const id = this.doneRequested;
-    if (id === 0) return;
-    this.doneRequested = 0;
-    this.rootsPendingDone.delete(id);
-    this.deletedRoots.add(id);
-    this.tickTimers.delete(id);
-    this.guard("proxy_on_delete", () => this.exports.proxy_on_delete(id));
-  }
-
-  /**
-   * A configuration update as Envoy applies one (e.g. by ECDS): a new root context is created and
-   * configured in the same VM, new streams go to it, and the old root is shut down with
-   * proxy_on_done; it is deleted at once if that returns 1, else once it calls proxy_done (its
-   * pending http calls still answer to it until then). Returns whether the new configuration
-   * was accepted (if not, the old root stays in service, as Envoy keeps the old filter).
-   */
-  reconfigure(config: string | Uint8Array | object): boolean {
-    const text = typeof config === "string" ? Buffer.from(config, "utf8") : config instanceof Uint8Array ? Buffer.from(config) : Buffer.from(JSON.stringify(config));
-    const oldRoot = this.rootId;
-    const newRoot = this.nextContextId++;
-    this.pluginConfig = text;
-    this.guard("proxy_on_context_create", () => this.exports.proxy_on_context_create(newRoot, 0));
-    const accepted = (this.asRoot(newRoot, () => this.guard("proxy_on_configure", () => this.exports.proxy_on_configure(newRoot, text.length))) as number) === 1;
-    const retired = accepted ? oldRoot : newRoot;
-    if (accepted) this.rootId = newRoot;
-    const doneNow = (this.asRoot(retired, () => this.guard("proxy_on_done", () => this.exports.proxy_on_done(retired))) as number) === 1;
-    if (doneNow) {
-      this.deletedRoots.add(retired);
-      this.tickTimers.delete(retired);
-      this.guard("proxy_on_delete", () => this.exports.proxy_on_delete(retired));
-    } else {
-      this.rootsPendingDone.add(retired);
-    }
-    return accepted;
   }
 
   // ---- reading results ----------------------------------------------------------------------
@@ -477,7 +606,8 @@ export class ProxyWasmHost {
   private buffer(type: BufferType): Buffer | null {
     switch (type) {
       case BufferType.PluginConfiguration:
-        return this.pluginConfig;
+        // Each root has its own configuration (Envoy: its plugin's).
+        return this.running !== null ? (this.roots.get(this.running.rootId)?.config ?? null) : null;
       case BufferType.VmConfiguration:
         return Buffer.alloc(0);
       case BufferType.HttpCallResponseBody:
@@ -526,8 +656,12 @@ export class ProxyWasmHost {
         if (!this.clusters.has(cluster)) return WasmResult.BadArgument;
         if (!has(":method") || !has(":path") || !has(":authority")) return WasmResult.BadArgument;
         if (timeoutMs < 0) return WasmResult.BadArgument;
+        const running = this.running;
+        if (running === null) return WasmResult.InternalFailure;
         const token = this.nextToken++;
-        this.calls.set(token, { token, rootId: this.rootId, cluster, headers, body: Buffer.from(this.bytes(bPtr, bLen)), timeoutMs, done: false });
+        const body = Buffer.from(this.bytes(bPtr, bLen));
+        // proxy-wasm-cpp-host makes the call on the calling context's root: the answer goes there.
+        this.calls.set(token, { token, rootId: running.rootId, contextId: running.id, cluster, headers, body, timeoutMs, done: false, cancelled: false });
         this.pending.add(token);
         this.view().setUint32(tokenPtr, token, true);
         return WasmResult.Ok;
@@ -588,15 +722,19 @@ export class ProxyWasmHost {
         return this.giveBack(Buffer.from(this.status.message), ptrPtr, lenPtr);
       },
       proxy_set_tick_period_milliseconds: (periodMs: number) => {
-        const id = this.activeRootId;
-        if (id === 0) return WasmResult.BadArgument; // only a root context has a timer
+        // The timer is the running context's root's (a stream's call sets its root's period).
+        const id = this.running?.rootId ?? 0;
+        if (id === 0) return WasmResult.BadArgument;
         if (periodMs === 0) this.tickTimers.delete(id);
         else this.tickTimers.set(id, { periodMs: periodMs >>> 0, dueNs: this.nowNs + BigInt(periodMs >>> 0) * NS_PER_MS });
         return WasmResult.Ok;
       },
       proxy_done: () => {
-        if (this.callingRootId === 0 || !this.rootsPendingDone.has(this.callingRootId)) return WasmResult.NotFound;
-        this.doneRequested = this.callingRootId;
+        // Any context of a root waiting for proxy_done may call it (proxy-wasm-cpp-host finds the
+        // root by the caller's plugin); the root is deleted once the callback has returned.
+        const id = this.running?.rootId ?? 0;
+        if (id === 0 || this.roots.get(id)?.phase !== "pendingDone" || this.doneRequested.has(id)) return WasmResult.NotFound;
+        this.doneRequested.add(id);
         return WasmResult.Ok;
       },
       proxy_get_current_time_nanoseconds: (resultPtr: number) => {
@@ -633,10 +771,12 @@ export class Stream {
   constructor(
     private readonly host: ProxyWasmHost,
     readonly id: number,
+    /** The root context it belongs to: the current one when it was created. */
+    readonly rootId: number,
   ) {}
 
   private call(name: string, ...args: number[]): number {
-    return this.host.callStream(this.state, name, [this.id, ...args]);
+    return this.host.callStream(this, this.state, name, [this.id, ...args]);
   }
 
   requestHeaders(headers: Headers, endOfStream = true): number {
@@ -676,5 +816,6 @@ export class Stream {
     this.call("proxy_on_log");
     this.call("proxy_on_done");
     this.call("proxy_on_delete");
+    this.host.streamEnded(this);
   }
 }
