@@ -1,8 +1,19 @@
-// Typed wrappers over the raw imports: strings in, owned values out, host blocks always freed.
+// Typed wrappers over the raw imports: strings and buffers in, owned values out, host blocks
+// always freed.
+//
+// One convention for errors: every wrapper returns the WasmResult of its host call (Ok, or why
+// not: NotFound for a header, property, key or buffer that is not there, BadArgument for a
+// refused call, ...), and a wrapper that reads a value writes it into a holder the caller passes
+// (out.ts: Out<T>, HostBlock, SharedValue), only when it returns Ok. As with Result<T, Status> in
+// the Rust SDK and (value, error) in the Go SDK, absence is a result, never a sentinel value
+// (no null, -1, empty map or 0 standing for "not there"). A few wrappers report their own
+// results in the same terms: a malformed header map from the host is ParseFailure, a buffer
+// that ends early is NotFound, a WASI call that fails is InternalFailure.
 import * as raw from "./imports";
 import { BufferType, LogLevel, MapType, MetricType, WasmResult } from "./enums";
 import { HeaderMap } from "./headers";
 import { ByteSink } from "./bytes";
+import { HostBlock, Out, SharedValue } from "./out";
 import { clearReturnSlots, enterHostCall, freeHostBlock, leaveHostCall, retLen, retPtr, retU32, retU64, returnedLen, returnedPtr } from "./memory";
 
 /** Copies the block the host just returned (return slots) into managed memory and frees it. */
@@ -17,112 +28,137 @@ function takeReturnedBytes(): ArrayBuffer {
   return out;
 }
 
-export function log(level: LogLevel, message: string): void {
-  const bytes = String.UTF8.encode(message);
-  raw.proxy_log(level, changetype<usize>(bytes), <usize>bytes.byteLength);
+// @ts-ignore: decorator
+@inline
+function wasi(errno: u16): WasmResult {
+  return errno == 0 ? WasmResult.Ok : WasmResult.InternalFailure;
 }
 
-/** Copies `max` bytes from `start` of a buffer; null when the buffer is absent or empty. */
-export function getBufferBytes(type: BufferType, start: i32, max: i32): ArrayBuffer | null {
+/** Writes `message` to the host's log at `level`. */
+export function log(level: LogLevel, message: string): WasmResult {
+  const bytes = String.UTF8.encode(message);
+  return <WasmResult>raw.proxy_log(level, changetype<usize>(bytes), <usize>bytes.byteLength);
+}
+
+/** Copies at most `max` bytes from `start` of a buffer into `out` (an empty buffer is Ok with 0 bytes). */
+export function getBufferBytes(type: BufferType, start: i32, max: i32, out: Out<ArrayBuffer>): WasmResult {
   clearReturnSlots();
-  if (raw.proxy_get_buffer_bytes(type, start, max, retPtr, retLen) != WasmResult.Ok) return null;
-  if (returnedPtr() == 0) return null;
-  return takeReturnedBytes();
+  const r = <WasmResult>raw.proxy_get_buffer_bytes(type, start, max, retPtr, retLen);
+  if (r != WasmResult.Ok) return r;
+  out.value = takeReturnedBytes();
+  return WasmResult.Ok;
 }
 
 /**
- * Lends `len` bytes of a buffer to `sink` without copying them into managed memory, reading at
- * most `slice` bytes per host call. Returns the number of bytes lent.
+ * Lends `len` bytes of a buffer from `start` to `sink`, at most `slice` bytes per host call,
+ * without copying them into managed memory. Ok when all `len` were lent; else the host's result,
+ * or NotFound when the buffer ended first (the sink has what came before).
  */
-export function streamBufferBytes(type: BufferType, start: i32, len: i32, slice: i32, sink: ByteSink): i32 {
+export function streamBufferBytes(type: BufferType, start: i32, len: i32, slice: i32, sink: ByteSink): WasmResult {
   let done = 0;
   while (done < len) {
     const want = min(slice, len - done);
     clearReturnSlots();
-    if (raw.proxy_get_buffer_bytes(type, start + done, want, retPtr, retLen) != WasmResult.Ok) break;
+    const r = <WasmResult>raw.proxy_get_buffer_bytes(type, start + done, want, retPtr, retLen);
+    if (r != WasmResult.Ok) return r;
     const ptr = returnedPtr();
     const got = <i32>returnedLen();
-    if (ptr == 0) break;
-    if (got == 0) {
+    if (ptr == 0 || got == 0) {
       freeHostBlock(ptr);
-      break;
+      return WasmResult.NotFound;
     }
     sink.write(ptr, got);
     freeHostBlock(ptr);
     done += got;
   }
-  return done;
+  return WasmResult.Ok;
 }
 
-/** All pairs of a header map in one host call; an empty map when absent or malformed. */
-export function getHeaderMap(map: MapType): HeaderMap {
+/** All pairs of a header map in one host call, decoded into `out`; ParseFailure if the host's bytes are malformed. */
+export function getHeaderMap(map: MapType, out: Out<HeaderMap>): WasmResult {
   clearReturnSlots();
-  if (raw.proxy_get_header_map_pairs(map, retPtr, retLen) != WasmResult.Ok) return HeaderMap.empty();
+  const r = <WasmResult>raw.proxy_get_header_map_pairs(map, retPtr, retLen);
+  if (r != WasmResult.Ok) return r;
   const ptr = returnedPtr();
-  const len = <i32>returnedLen();
-  if (ptr == 0) return HeaderMap.empty();
-  const decoded = HeaderMap.decode(ptr, len);
+  if (ptr == 0) {
+    out.value = HeaderMap.empty();
+    return WasmResult.Ok;
+  }
+  const decoded = HeaderMap.decode(ptr, <i32>returnedLen());
   freeHostBlock(ptr);
-  return decoded !== null ? decoded : HeaderMap.empty();
+  if (decoded === null) return WasmResult.ParseFailure;
+  out.value = decoded;
+  return WasmResult.Ok;
 }
 
-/** The first value of one header, or null when absent. */
-export function getHeaderValue(map: MapType, name: ArrayBuffer): ArrayBuffer | null {
+/** The first value of header `name` (NotFound when absent), copied into `out`. */
+export function getHeaderValue(map: MapType, name: ArrayBuffer, out: Out<ArrayBuffer>): WasmResult {
   clearReturnSlots();
-  const r = raw.proxy_get_header_map_value(map, changetype<usize>(name), name.byteLength, retPtr, retLen);
-  if (r != WasmResult.Ok) return null;
-  return takeReturnedBytes();
+  const r = <WasmResult>raw.proxy_get_header_map_value(map, changetype<usize>(name), name.byteLength, retPtr, retLen);
+  if (r != WasmResult.Ok) return r;
+  out.value = takeReturnedBytes();
+  return WasmResult.Ok;
 }
 
 /**
- * The first value of one header left in the host's own block, without a copy: returns -1 when
- * the header is absent, else the block's address << 32 | its length (address 0 for an empty
- * value). The block is the caller's: it frees it with memory.freeHostBlock.
+ * The first value of header `name` (NotFound when absent) left in the host's own block, without
+ * a copy: `out` gets the block, which the caller owns and frees with memory.freeHostBlock.
  */
-export function lendHeaderValue(map: MapType, name: ArrayBuffer): i64 {
+export function lendHeaderValue(map: MapType, name: ArrayBuffer, out: HostBlock): WasmResult {
   clearReturnSlots();
-  if (raw.proxy_get_header_map_value(map, changetype<usize>(name), name.byteLength, retPtr, retLen) != WasmResult.Ok) return -1;
-  return (<i64>returnedPtr() << 32) | <i64>returnedLen();
+  const r = <WasmResult>raw.proxy_get_header_map_value(map, changetype<usize>(name), name.byteLength, retPtr, retLen);
+  if (r != WasmResult.Ok) return r;
+  out.ptr = returnedPtr();
+  out.len = <i32>returnedLen();
+  return WasmResult.Ok;
 }
 
-/** A property's raw bytes (path segments joined by NUL, e.g. "xds\0route_name"), or null. */
-export function getProperty(path: ArrayBuffer): ArrayBuffer | null {
+/** A property's raw bytes (path segments joined by NUL, e.g. "xds\0route_name") into `out`. */
+export function getProperty(path: ArrayBuffer, out: Out<ArrayBuffer>): WasmResult {
   clearReturnSlots();
-  if (raw.proxy_get_property(changetype<usize>(path), path.byteLength, retPtr, retLen) != WasmResult.Ok) return null;
-  return takeReturnedBytes();
+  const r = <WasmResult>raw.proxy_get_property(changetype<usize>(path), path.byteLength, retPtr, retLen);
+  if (r != WasmResult.Ok) return r;
+  out.value = takeReturnedBytes();
+  return WasmResult.Ok;
 }
 
-/** Defines a metric (Envoy names it `wasmcustom.<name>`); returns its id, or -1 when refused. */
-export function defineMetric(type: MetricType, name: string): i64 {
+/** Defines a metric (Envoy names it `wasmcustom.<name>`); its id goes to `id`. */
+export function defineMetric(type: MetricType, name: string, id: Out<u32>): WasmResult {
   const bytes = String.UTF8.encode(name);
   store<u32>(retU32, 0);
-  if (raw.proxy_define_metric(type, changetype<usize>(bytes), bytes.byteLength, retU32) != WasmResult.Ok) return -1;
-  return <i64>load<u32>(retU32);
+  const r = <WasmResult>raw.proxy_define_metric(type, changetype<usize>(bytes), bytes.byteLength, retU32);
+  if (r != WasmResult.Ok) return r;
+  id.value = load<u32>(retU32);
+  return WasmResult.Ok;
 }
 
+/** Adds `offset` to a counter (offset > 0) or a gauge. */
 // @ts-ignore: decorator
 @inline
-export function incrementMetric(id: u32, offset: i64): void {
-  raw.proxy_increment_metric(id, offset);
+export function incrementMetric(id: u32, offset: i64): WasmResult {
+  return <WasmResult>raw.proxy_increment_metric(id, offset);
 }
 
+/** Sets a gauge, or records a histogram sample. */
 // @ts-ignore: decorator
 @inline
-export function recordMetric(id: u32, value: u64): void {
-  raw.proxy_record_metric(id, value);
+export function recordMetric(id: u32, value: u64): WasmResult {
+  return <WasmResult>raw.proxy_record_metric(id, value);
 }
 
 /**
- * Starts a call to `cluster`; headers and body are sent as given. Returns the call's token, or
- * -(WasmResult) when the host refused it (no callback will come for a refused call).
+ * Starts a call to `cluster` with `headers` (an encoded map with :method, :path, :authority) and
+ * `body`; its token goes to `token`. The answer comes to the root context of the calling context
+ * (onHttpCallResponse). A call the host refused (BadArgument: unknown cluster, missing pseudo-
+ * headers) gets no callback.
  */
-export function httpCall(cluster: ArrayBuffer, headers: ArrayBuffer, body: ArrayBuffer | null, timeoutMs: u32): i64 {
+export function httpCall(cluster: ArrayBuffer, headers: ArrayBuffer, body: ArrayBuffer | null, timeoutMs: u32, token: Out<u32>): WasmResult {
   store<u32>(retU32, 0);
   const bodyPtr = body !== null ? changetype<usize>(body) : 0;
   const bodyLen = body !== null ? <usize>body.byteLength : 0;
   // An Envoy that completed the call inline would call proxy_on_http_call_response from inside it.
   enterHostCall();
-  const r = raw.proxy_http_call(
+  const r = <WasmResult>raw.proxy_http_call(
     changetype<usize>(cluster), cluster.byteLength,
     changetype<usize>(headers), headers.byteLength,
     bodyPtr, bodyLen,
@@ -130,93 +166,103 @@ export function httpCall(cluster: ArrayBuffer, headers: ArrayBuffer, body: Array
     timeoutMs, retU32,
   );
   leaveHostCall();
-  if (r != WasmResult.Ok) return -(<i64>r);
-  return <i64>load<u32>(retU32);
+  if (r != WasmResult.Ok) return r;
+  token.value = load<u32>(retU32);
+  return WasmResult.Ok;
 }
 
-/** A shared-data value and its compare-and-swap version. */
-export class SharedValue {
-  constructor(public bytes: ArrayBuffer | null, public cas: u32) {}
-}
-
-/** Reads a shared-data key; `bytes` is null (cas 0) when the key does not exist yet. */
-export function getSharedData(key: ArrayBuffer): SharedValue {
+/** Reads a shared-data key (NotFound when it does not exist yet) into `out`: its bytes and version. */
+export function getSharedData(key: ArrayBuffer, out: SharedValue): WasmResult {
   clearReturnSlots();
   store<u32>(retU32, 0);
-  const r = raw.proxy_get_shared_data(changetype<usize>(key), key.byteLength, retPtr, retLen, retU32);
-  if (r != WasmResult.Ok) return new SharedValue(null, 0);
-  return new SharedValue(takeReturnedBytes(), load<u32>(retU32));
+  const r = <WasmResult>raw.proxy_get_shared_data(changetype<usize>(key), key.byteLength, retPtr, retLen, retU32);
+  if (r != WasmResult.Ok) return r;
+  out.bytes = takeReturnedBytes();
+  out.cas = load<u32>(retU32);
+  return WasmResult.Ok;
 }
 
 /**
- * Reads a shared-data key into `n` bytes at `out` (zero-filled past the value, or entirely when
- * the key does not exist) without allocating; returns its compare-and-swap version (0 if absent).
+ * Reads a shared-data key into the `n` bytes at `into` without allocating (zero-filled past the
+ * value; all zero when the key does not exist: NotFound); its version goes to `cas`.
  */
-export function getSharedDataInto(key: ArrayBuffer, out: usize, n: i32): u32 {
+export function getSharedDataInto(key: ArrayBuffer, into: usize, n: i32, cas: Out<u32>): WasmResult {
   clearReturnSlots();
   store<u32>(retU32, 0);
-  memory.fill(out, 0, n);
-  if (raw.proxy_get_shared_data(changetype<usize>(key), key.byteLength, retPtr, retLen, retU32) != WasmResult.Ok) return 0;
+  memory.fill(into, 0, n);
+  const r = <WasmResult>raw.proxy_get_shared_data(changetype<usize>(key), key.byteLength, retPtr, retLen, retU32);
+  if (r != WasmResult.Ok) return r;
   const ptr = returnedPtr();
   if (ptr != 0) {
-    memory.copy(out, ptr, min(<usize>n, returnedLen()));
+    memory.copy(into, ptr, min(<usize>n, returnedLen()));
     freeHostBlock(ptr);
   }
-  return load<u32>(retU32);
+  cas.value = load<u32>(retU32);
+  return WasmResult.Ok;
 }
 
-/** Writes `n` bytes at `ptr` to a shared-data key if its version is still `cas` (0: unconditionally). */
+/** Writes `n` bytes at `ptr` to a shared-data key if its version is still `cas` (0: unconditionally); CasMismatch if not. */
 export function setSharedDataFrom(key: ArrayBuffer, ptr: usize, n: i32, cas: u32): WasmResult {
   return <WasmResult>raw.proxy_set_shared_data(changetype<usize>(key), key.byteLength, ptr, n, cas);
 }
 
-/** Writes a shared-data key if its version is still `cas` (0: unconditionally). */
+/** Writes a shared-data key if its version is still `cas` (0: unconditionally); CasMismatch if not. */
 export function setSharedData(key: ArrayBuffer, value: ArrayBuffer, cas: u32): WasmResult {
   return <WasmResult>raw.proxy_set_shared_data(changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength, cas);
 }
 
 /**
- * Asks for proxy_on_tick on the current root context every `periodMs` (0 stops it). Call it from
- * a callback of that root (onVmStart, onConfigure). Envoy's timer re-arms after each tick.
+ * Asks for proxy_on_tick on the calling context's root context every `periodMs` (0 stops it).
+ * Envoy re-arms its timer after each tick.
  */
 export function setTickPeriod(periodMs: u32): WasmResult {
   return <WasmResult>raw.proxy_set_tick_period_milliseconds(periodMs);
 }
 
 /**
- * Tells the host that the context whose onDone returned false (the one current now: call it from
- * a callback of that context) has finished; the host then deletes it.
+ * Tells the host that the root context whose onDone returned false has finished; callable from
+ * any callback of that root or of its streams. NotFound if that root is not waiting to be done.
+ * The host deletes it once the callback has returned.
  */
-export function done(): void {
-  raw.proxy_done();
+export function done(): WasmResult {
+  return <WasmResult>raw.proxy_done();
 }
 
-/** The status code of the last failed host operation (e.g. why an http call got no response). */
-export function getStatusCode(): u32 {
+/**
+ * The status of the last failed host operation (e.g. why an http call got no response:
+ * BrokenConnection) into `code`, and its message into `message` when one is given.
+ */
+export function getStatus(code: Out<u32>, message: Out<ArrayBuffer> | null = null): WasmResult {
   clearReturnSlots();
   store<u32>(retU32, 0);
-  if (raw.proxy_get_status(retU32, retPtr, retLen) != WasmResult.Ok) return 0;
-  freeHostBlock(returnedPtr());
-  return load<u32>(retU32);
+  const r = <WasmResult>raw.proxy_get_status(retU32, retPtr, retLen);
+  if (r != WasmResult.Ok) return r;
+  code.value = load<u32>(retU32);
+  if (message !== null) message.value = takeReturnedBytes();
+  else freeHostBlock(returnedPtr());
+  return WasmResult.Ok;
 }
 
-/** Monotonic clock in nanoseconds (WASI clock 1). */
-export function monotonicNanos(): u64 {
+/** Monotonic clock in nanoseconds (WASI clock 1) into `out`. */
+export function monotonicNanos(out: Out<u64>): WasmResult {
   store<u64>(retU64, 0);
-  raw.wasi_clock_time_get(1, 1000, retU64);
-  return load<u64>(retU64);
+  const r = wasi(raw.wasi_clock_time_get(1, 1000, retU64));
+  if (r == WasmResult.Ok) out.value = load<u64>(retU64);
+  return r;
 }
 
-/** Wall clock in nanoseconds since the Unix epoch (Envoy's real time); 0 if the host refuses. */
-export function wallClockNanos(): u64 {
+/** Wall clock in nanoseconds since the Unix epoch (Envoy's real time) into `out`. */
+export function wallClockNanos(out: Out<u64>): WasmResult {
   store<u64>(retU64, 0);
-  if (raw.proxy_get_current_time_nanoseconds(retU64) != WasmResult.Ok) return 0;
-  return load<u64>(retU64);
+  const r = <WasmResult>raw.proxy_get_current_time_nanoseconds(retU64);
+  if (r == WasmResult.Ok) out.value = load<u64>(retU64);
+  return r;
 }
 
-/** 64 random bits from the host. */
-export function randomU64(): u64 {
+/** 64 random bits from the host into `out`. */
+export function randomU64(out: Out<u64>): WasmResult {
   store<u64>(retU64, 0);
-  raw.wasi_random_get(retU64, 8);
-  return load<u64>(retU64);
+  const r = wasi(raw.wasi_random_get(retU64, 8));
+  if (r == WasmResult.Ok) out.value = load<u64>(retU64);
+  return r;
 }

@@ -1,8 +1,10 @@
 // The root context: configuration, per-rule runtime, and the calls in flight on this VM (dark,
 // noise and sample calls all answer here, keyed by their tokens).
 import { RootContext, StreamContext } from "../abi/context";
-import { BufferType, LogLevel, MapType } from "../abi/enums";
-import { done, getBufferBytes, getHeaderMap, getProperty, log, monotonicNanos, randomU64, setTickPeriod, streamBufferBytes } from "../abi/hostcalls";
+import { BufferType, LogLevel, MapType, WasmResult } from "../abi/enums";
+import { done, getBufferBytes, log, setTickPeriod, streamBufferBytes } from "../abi/hostcalls";
+import { Out } from "../abi/out";
+import { headerMapOrEmpty, propertyOrNull } from "./host_reads";
 import { parseDecimal } from "../abi/bytes";
 import { noteGarbage } from "../abi/memory";
 import { gateRequest, matchRule, ruleExpires } from "../darklaunch/rules";
@@ -19,7 +21,7 @@ import { DarkCall } from "./dark_call";
 import { RuleRuntime } from "./rule_runtime";
 import { SampleSender } from "./samples";
 import { GUARD_BYTES, finish, inFlightNow, initSharedKey, takeToken } from "./shared_state";
-import { elapsedMs, nowMs, wallClockMs } from "./clock";
+import { elapsedMs, nowMs, nowNs, randomSeed, wallClockMs } from "./clock";
 import { DarkLaunchStream } from "./stream";
 
 const STATUS: ArrayBuffer = String.UTF8.encode(":status");
@@ -61,7 +63,7 @@ export class DarkLaunchRoot extends RootContext {
   private readsSeen: i32 = 0;
   private readsPassed: i32 = 0;
   private readonly lookup: RequestHeaderLookup = new RequestHeaderLookup();
-  readonly random: Xorshift64 = new Xorshift64(randomU64());
+  readonly random: Xorshift64 = new Xorshift64(randomSeed());
   /** Dark and noise calls by token (a call with a noise side is here under both tokens). */
   private calls: Map<u32, DarkCall> = new Map<u32, DarkCall>();
   private sender: SampleSender | null = null;
@@ -72,8 +74,10 @@ export class DarkLaunchRoot extends RootContext {
   private doneSent: bool = false;
 
   onConfigure(size: i32): bool {
-    let bytes: ArrayBuffer | null = size > 0 ? getBufferBytes(BufferType.PluginConfiguration, 0, size) : null;
-    const result = parseConfig(bytes !== null ? bytes : new ArrayBuffer(0));
+    // No configuration (or none the host gives) parses as empty, which names what is missing.
+    const bytes = new Out<ArrayBuffer>(new ArrayBuffer(0));
+    if (size > 0) getBufferBytes(BufferType.PluginConfiguration, 0, size, bytes);
+    const result = parseConfig(bytes.value);
     const config = result.config;
     if (config === null) {
       log(LogLevel.Error, "darklaunch: invalid configuration: " + result.errors.join("; "));
@@ -122,13 +126,13 @@ export class DarkLaunchRoot extends RootContext {
   streamRequestHeaders(id: u32, numHeaders: i32, endOfStream: bool): StreamContext | null {
     const config = this.config;
     if (config === null) return null;
-    const routeName = this.needsRouteName ? getProperty(ROUTE_NAME_PATH) : null;
+    const routeName = this.needsRouteName ? propertyOrNull(ROUTE_NAME_PATH) : null;
     if (routeName !== null) noteGarbage();
     let index: i32;
     let skip: Skip;
     let headers: HeaderMap | null = null;
     if (this.gatesReadWholeMap) {
-      const map = getHeaderMap(MapType.RequestHeaders);
+      const map = headerMapOrEmpty(MapType.RequestHeaders);
       headers = map;
       noteGarbage();
       index = matchRule<HeaderMap>(config, map, routeName);
@@ -149,7 +153,7 @@ export class DarkLaunchRoot extends RootContext {
       return null;
     }
     // Through the gates: the copy needs every header.
-    if (headers === null) headers = getHeaderMap(MapType.RequestHeaders);
+    if (headers === null) headers = headerMapOrEmpty(MapType.RequestHeaders);
     const cl = headers.indexOf(CONTENT_LENGTH);
     // A content-length that is not a plain decimal (at most 18 digits) counts as absent.
     const declared = cl >= 0 ? parseDecimal(headers.valuePtr(cl), headers.valueLen(cl), 18) : -1;
@@ -158,7 +162,7 @@ export class DarkLaunchRoot extends RootContext {
       return null;
     }
     const stream = new DarkLaunchStream(id, this, runtime, headers, <i32>declared, config.samples);
-    if (endOfStream) stream.dispatch(monotonicNanos());
+    if (endOfStream) stream.dispatch(nowNs());
     return stream;
   }
 
@@ -273,7 +277,7 @@ export class DarkLaunchRoot extends RootContext {
   private darkAnswered(call: DarkCall, numHeaders: i32, bodySize: i32, numTrailers: i32): void {
     const runtime = call.runtime;
     const metrics = runtime.metrics;
-    const endNs = monotonicNanos();
+    const endNs = nowNs();
     const ending = readCalledSide(call.dark, runtime.rule.compare, numHeaders, bodySize, numTrailers);
     let failed = true;
     if (ending == Ending.TimedOut) {
@@ -424,15 +428,15 @@ function bothComplete(primary: ResponseSummary, other: ResponseSummary): bool {
  */
 function readCalledSide(side: ResponseSummary, compare: Compare, numHeaders: i32, bodySize: i32, numTrailers: i32): Ending {
   if (numHeaders == 0) return Ending.Failed;
-  const headers = getHeaderMap(MapType.HttpCallResponseHeaders);
+  const headers = headerMapOrEmpty(MapType.HttpCallResponseHeaders);
   if (headers.indexOf(UPSTREAM_SERVICE_TIME) < 0) return localReplyEnding(headers);
   side.takeHeaders(compare, headers);
-  if (numTrailers > 0 && side.readsTrailers) side.takeTrailers(compare, getHeaderMap(MapType.HttpCallResponseTrailers));
+  if (numTrailers > 0 && side.readsTrailers) side.takeTrailers(compare, headerMapOrEmpty(MapType.HttpCallResponseTrailers));
   side.settleStatus();
   if (side.status < 0) return Ending.Failed;
   if ((compare.body || side.capture !== null) && bodySize > 0) {
-    const read = streamBufferBytes(BufferType.HttpCallResponseBody, 0, bodySize, BODY_SLICE, side.body);
-    if (read != bodySize) return Ending.Answered; // body not fully readable: the pair stays incomplete
+    // A body not fully readable leaves the pair incomplete.
+    if (streamBufferBytes(BufferType.HttpCallResponseBody, 0, bodySize, BODY_SLICE, side.body) != WasmResult.Ok) return Ending.Answered;
   }
   side.body.finish();
   side.complete = true;

@@ -8,8 +8,9 @@
 // the middle class, so a subclass of DarkLaunchRoot would silently not trap.
 import { setRootContextFactory, proxy_on_request_headers as filterOnRequestHeaders } from "../abi/exports";
 import { RootContext } from "../abi/context";
-import { MapType } from "../abi/enums";
+import { MapType, WasmResult } from "../abi/enums";
 import { getHeaderValue } from "../abi/hostcalls";
+import { Out } from "../abi/out";
 import { DarkLaunchRoot } from "../filter/root";
 
 export {
@@ -32,9 +33,10 @@ export { malloc } from "../abi/memory";
 export { abortHandler as __darklaunch_abort } from "../abi/abort";
 
 const TRAP_HEADER: ArrayBuffer = String.UTF8.encode("x-test-trap");
+const VALUE = new Out<ArrayBuffer>(new ArrayBuffer(0));
 
 export function proxy_on_request_headers(contextId: u32, numHeaders: u32, endOfStream: u32): u32 {
-  if (getHeaderValue(MapType.RequestHeaders, TRAP_HEADER) !== null) unreachable();
+  if (getHeaderValue(MapType.RequestHeaders, TRAP_HEADER, VALUE) == WasmResult.Ok) unreachable();
   return filterOnRequestHeaders(contextId, numHeaders, endOfStream);
 }
 
