@@ -21,7 +21,7 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { ProxyWasmHost } from "../tools/lib/wasm-host.ts";
+import { ProxyWasmHost } from "proxy-wasm-host";
 import { EMULATED, emulatedIds } from "./lib/emulated.ts";
 import { JSON_BENCH_DARK_BODY, JSON_BENCH_PRIMARY_BODY } from "./lib/workload.ts";
 
@@ -41,7 +41,7 @@ if (wasmPath === undefined) {
   execFileSync("npx", ["asc", "assembly/index.ts", "--target", "release", "--debug", "-o", wasmPath], { cwd: ROOT, stdio: "inherit" });
 }
 
-const host = new ProxyWasmHost({ clusters: ["dark"], wasmPath });
+const host = new ProxyWasmHost({ wasm: wasmPath, clusters: ["dark"], countsFlushedAtTicks: true });
 await host.load();
 if (!host.configure(workload.config)) throw new Error(host.logs.map((l) => l.message).join("\n"));
 const tick = (): void => (host as unknown as { tick?: () => void }).tick?.call(host);

@@ -1,9 +1,9 @@
 // Monotonic time in the units the filter uses, the wall clock for `expires_at`, and the seed of
 // its random numbers: readings the filter takes as given (Envoy's clocks do not fail; a refused
 // reading counts as 0).
-import { WasmResult } from "../abi/enums";
-import { monotonicNanos, randomU64, wallClockNanos } from "../abi/hostcalls";
-import { Out } from "../abi/out";
+import { WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { monotonicNanos, randomU64, wallClockNanos } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { Out } from "proxy-wasm-sdk-as/assembly/out";
 
 const READING = new Out<u64>(0);
 

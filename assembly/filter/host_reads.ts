@@ -1,10 +1,10 @@
 // What the filter makes of a value the host does not have: a header map that is absent (or
 // malformed) reads as empty, a property that is absent as null. One place for these choices, over
 // hostcalls' results (abi/hostcalls.ts: every wrapper returns a WasmResult).
-import { MapType, WasmResult } from "../abi/enums";
-import { HeaderMap } from "../abi/headers";
-import { getHeaderMap, getProperty } from "../abi/hostcalls";
-import { Out } from "../abi/out";
+import { MapType, WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { HeaderMap } from "proxy-wasm-sdk-as/assembly/headers";
+import { getHeaderMap, getProperty } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { Out } from "proxy-wasm-sdk-as/assembly/out";
 
 const EMPTY_MAP = HeaderMap.empty();
 const MAP = new Out<HeaderMap>(EMPTY_MAP);

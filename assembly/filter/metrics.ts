@@ -3,9 +3,9 @@
 // module's memory (per worker VM) and handed to Envoy in one increment per counter that moved at
 // every tick (FLUSH_PERIOD_MS, root.ts) and when the root shuts down; after that, while the root
 // waits for its last calls, every count goes to Envoy at once. Histograms are recorded per sample.
-import { MetricType, WasmResult } from "../abi/enums";
-import { defineMetric, incrementMetric, recordMetric } from "../abi/hostcalls";
-import { Out } from "../abi/out";
+import { MetricType, WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { defineMetric, incrementMetric, recordMetric } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { Out } from "proxy-wasm-sdk-as/assembly/out";
 import {
   GAUGE_SUFFIXES,
   HISTOGRAM_SUFFIXES,

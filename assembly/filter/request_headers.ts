@@ -5,11 +5,11 @@
 // allocation) until release(), at the end of the request-headers callback. Only first values are
 // known (indexOf from past 0 finds nothing): a configuration that needs every value of a header
 // (a sticky cookie key) reads the whole map instead (root.ts).
-import { MapType, WasmResult } from "../abi/enums";
-import { equalsBytes } from "../abi/headers";
-import { lendHeaderValue } from "../abi/hostcalls";
-import { freeHostBlock } from "../abi/memory";
-import { HostBlock } from "../abi/out";
+import { MapType, WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { equalsBytes } from "proxy-wasm-sdk-as/assembly/headers";
+import { lendHeaderValue } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { freeHostBlock } from "proxy-wasm-sdk-as/assembly/memory";
+import { HostBlock } from "proxy-wasm-sdk-as/assembly/out";
 
 export class RequestHeaderLookup {
   /** Per looked-up name: the name, and its value's block and length (-1: absent). */

@@ -1,16 +1,16 @@
 // The root context: configuration, per-rule runtime, and the calls in flight on this VM (dark,
 // noise and sample calls all answer here, keyed by their tokens).
-import { RootContext, StreamContext } from "../abi/context";
-import { BufferType, LogLevel, MapType, WasmResult } from "../abi/enums";
-import { done, getBufferBytes, log, setTickPeriod, streamBufferBytes } from "../abi/hostcalls";
-import { Out } from "../abi/out";
+import { RootContext, StreamContext } from "proxy-wasm-sdk-as/assembly/context";
+import { BufferType, LogLevel, MapType, WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { done, getBufferBytes, log, setTickPeriod, streamBufferBytes } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { Out } from "proxy-wasm-sdk-as/assembly/out";
 import { headerMapOrEmpty, propertyOrNull } from "./host_reads";
-import { parseDecimal } from "../abi/bytes";
-import { noteGarbage } from "../abi/memory";
+import { parseDecimal } from "proxy-wasm-sdk-as/assembly/bytes";
+import { noteGarbage } from "proxy-wasm-sdk-as/assembly/memory";
 import { gateRequest, matchRule, ruleExpires } from "../darklaunch/rules";
 import { Skip } from "../darklaunch/skip";
 import { RequestHeaderLookup } from "./request_headers";
-import { HeaderMap } from "../abi/headers";
+import { HeaderMap } from "proxy-wasm-sdk-as/assembly/headers";
 import { Compare, Config, Rule, Samples, StickyKeySource } from "../darklaunch/config";
 import { parseConfig } from "../darklaunch/config_parse";
 import { comparePair, Outcome, PairComparison, ResponseSummary, parseStatus, statusClass } from "../darklaunch/compare";

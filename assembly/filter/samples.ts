@@ -2,13 +2,13 @@
 // data, `per_second` for all rules of all workers), the POST to the collector cluster, and its
 // counters `darklaunch.samples.sent|dropped|failed`. Sending never delays or fails anything: the
 // call is fire-and-forget, its answer only counted.
-import { MetricType, WasmResult } from "../abi/enums";
-import { defineMetric, httpCall, incrementMetric } from "../abi/hostcalls";
-import { Out } from "../abi/out";
+import { MetricType, WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { defineMetric, httpCall, incrementMetric } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { Out } from "proxy-wasm-sdk-as/assembly/out";
 import { headerMapOrEmpty } from "./host_reads";
 import { flushSlots } from "./metrics";
-import { HeaderMapWriter } from "../abi/headers";
-import { MapType } from "../abi/enums";
+import { HeaderMapWriter } from "proxy-wasm-sdk-as/assembly/headers";
+import { MapType } from "proxy-wasm-sdk-as/assembly/enums";
 import { Samples } from "../darklaunch/config";
 import { parseStatus } from "../darklaunch/compare";
 import { SampleRequest, sampleDocument } from "../darklaunch/sample_document";

@@ -2,9 +2,9 @@
 // of one vm_id) and updated with compare-and-swap: read, compute, write if unchanged, else retry.
 // Values are little-endian i64 words, read into and written from a static scratch area, so the
 // per-request path allocates nothing here.
-import { WasmResult } from "../abi/enums";
-import { getSharedData, getSharedDataInto, setSharedData, setSharedDataFrom } from "../abi/hostcalls";
-import { Out, SharedValue } from "../abi/out";
+import { WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { getSharedData, getSharedDataInto, setSharedData, setSharedDataFrom } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { Out, SharedValue } from "proxy-wasm-sdk-as/assembly/out";
 import { BreakerWindow, TokenBucket } from "../darklaunch/limits";
 import { Breaker } from "../darklaunch/config";
 

@@ -2,14 +2,14 @@
 // stream it leaves alone never gets this object): collects the body for the copy, dispatches the
 // copy once the request is complete, and summarises the primary response for the comparison.
 // Every path returns Continue: the primary is never held, changed or failed.
-import { StreamContext } from "../abi/context";
-import { BufferType, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, LogLevel, MapType, WasmResult } from "../abi/enums";
-import { httpCall, log, streamBufferBytes } from "../abi/hostcalls";
-import { Out } from "../abi/out";
+import { StreamContext } from "proxy-wasm-sdk-as/assembly/context";
+import { BufferType, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, LogLevel, MapType, WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { httpCall, log, streamBufferBytes } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { Out } from "proxy-wasm-sdk-as/assembly/out";
 import { headerMapOrEmpty, propertyOrNull } from "./host_reads";
 import { Samples } from "../darklaunch/config";
-import { HeaderMap, equalsBytes } from "../abi/headers";
-import { BoundedBytes } from "../abi/bytes";
+import { HeaderMap, equalsBytes } from "proxy-wasm-sdk-as/assembly/headers";
+import { BoundedBytes } from "proxy-wasm-sdk-as/assembly/bytes";
 import { ResponseSummary, statusClass } from "../darklaunch/compare";
 import { darkCopyHeaders } from "../darklaunch/copy";
 import { pathWithoutQuery } from "../darklaunch/sample_document";

@@ -3,13 +3,13 @@
 // no comparison, no stats. `extraHostCalls` adds that many host calls of the kinds the filter
 // makes most (half counter increments, half shared-data reads, which also call back into
 // `malloc`), to price one host call in Envoy (bench/README.md, "What bounds the goals").
-import { RootContext, StreamContext } from "../abi/context";
-import { setRootContextFactory } from "../abi/exports";
-import { FilterHeadersStatus, MapType, MetricType, WasmResult } from "../abi/enums";
-import { defineMetric, getSharedDataInto, incrementMetric, setSharedDataFrom } from "../abi/hostcalls";
-import * as raw from "../abi/imports";
-import { Out } from "../abi/out";
-import { clearReturnSlots, freeHostBlock, retLen, retPtr, retU32, returnedLen, returnedPtr } from "../abi/memory";
+import { RootContext, StreamContext } from "proxy-wasm-sdk-as/assembly/context";
+import { setRootContextFactory } from "proxy-wasm-sdk-as/assembly/exports";
+import { FilterHeadersStatus, MapType, MetricType, WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { defineMetric, getSharedDataInto, incrementMetric, setSharedDataFrom } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import * as raw from "proxy-wasm-sdk-as/assembly/imports";
+import { Out } from "proxy-wasm-sdk-as/assembly/out";
+import { clearReturnSlots, freeHostBlock, retLen, retPtr, retU32, returnedLen, returnedPtr } from "proxy-wasm-sdk-as/assembly/memory";
 
 const DARK: ArrayBuffer = String.UTF8.encode("dark");
 const SHARED_KEY: ArrayBuffer = String.UTF8.encode("mirror_floor/words");

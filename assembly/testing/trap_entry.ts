@@ -7,14 +7,14 @@
 // replaces one export with a function of its own: a local export takes precedence over a star
 // export of the same name. test/faults/trap-build.test.ts checks that the two builds export the
 // same names with the same signatures.
-import { setRootContextFactory, proxy_on_request_headers as filterOnRequestHeaders } from "../abi/exports";
-import { RootContext } from "../abi/context";
-import { MapType, WasmResult } from "../abi/enums";
-import { getHeaderValue } from "../abi/hostcalls";
-import { Out } from "../abi/out";
+import { setRootContextFactory, proxy_on_request_headers as filterOnRequestHeaders } from "proxy-wasm-sdk-as/assembly/exports";
+import { RootContext } from "proxy-wasm-sdk-as/assembly/context";
+import { MapType, WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { getHeaderValue } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { Out } from "proxy-wasm-sdk-as/assembly/out";
 import { DarkLaunchRoot } from "../filter/root";
 
-export * from "../abi/module";
+export * from "proxy-wasm-sdk-as/assembly/module";
 
 const TRAP_HEADER: ArrayBuffer = String.UTF8.encode("x-test-trap");
 const VALUE = new Out<ArrayBuffer>(new ArrayBuffer(0));

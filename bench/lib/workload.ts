@@ -2,7 +2,7 @@
 // configuration into the real Envoy, bench/host-calls.ts and bench/wasm-profile.ts drive the same
 // configuration and an equivalent request through the emulator.
 import { gzipSync } from "node:zlib";
-import type { ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
+import type { ProxyWasmHost } from "proxy-wasm-host";
 
 export const BODY_BYTES = 1024;
 export const BENCH_PATH = "/bench";

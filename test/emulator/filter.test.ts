@@ -1,11 +1,12 @@
 // The compiled filter under the emulated host: each gate, the copy, the comparison outcomes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
+import { ProxyWasmHost } from "proxy-wasm-host";
+import { filterHost } from "../support/filter-host.ts";
 import { assertInvariants, get, post, ruleStat } from "./scenarios.ts";
 
 async function hostWith(config: object, clusters = ["dark"]): Promise<ProxyWasmHost> {
-  const host = new ProxyWasmHost({ clusters });
+  const host = filterHost({ clusters });
   await host.load();
   assert.equal(host.configure(config), true, host.logs.map((l) => l.message).join("\n"));
   return host;
@@ -18,7 +19,7 @@ function primaryAnswers(s: ReturnType<ProxyWasmHost["stream"]>, status = 200, bo
 }
 
 test("emulator: invalid configuration is refused with path-named problems", async () => {
-  const host = new ProxyWasmHost();
+  const host = filterHost();
   await host.load();
   assert.equal(host.configure({ rules: [{ name: "a", sample: { percent: 150 }, dark: { cluster: "d" } }] }), false);
   const line = host.logs.find((l) => l.message.startsWith("darklaunch: invalid configuration:"));

@@ -11,7 +11,8 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { test } from "node:test";
-import { ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
+import { ProxyWasmHost } from "proxy-wasm-host";
+import { filterHost } from "../support/filter-host.ts";
 import { differentLeaf, differingPaths, leafPaths, pathName, randomDocument, replaceAt, serialize, twin, valueAt } from "../support/json-twins.ts";
 import { Rng } from "./random.ts";
 import { assertInvariants, get, ruleStat } from "./scenarios.ts";
@@ -34,7 +35,7 @@ function chunks(rng: Rng, body: Buffer): Buffer[] {
 }
 
 test(`emulator: JSON mode through the filter, ${CASES} random documents and twins (seed ${SEED})`, async () => {
-  const host = new ProxyWasmHost({ clusters: ["dark"], seed: SEED });
+  const host = filterHost({ clusters: ["dark"], seed: SEED });
   await host.load();
   // Log every mismatch: the clock moves a second per case, so the per-second budget never bites.
   assert.equal(host.configure({ mismatch_log_per_second: 1000, rules: [{ name: RULE, dark: { cluster: "dark" }, compare: { body: { json: true } } }] }), true);

@@ -5,12 +5,13 @@
 // reconfiguration scenario runs against the real Envoy in test/faults/reconfigure.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost, type Stream } from "../../tools/lib/wasm-host.ts";
+import { ProxyWasmHost, type Stream } from "proxy-wasm-host";
+import { filterHost } from "../support/filter-host.ts";
 import { ENVOY_CUSTOM_PREFIX, samplesStatName } from "../../assembly/darklaunch/stats_names.ts";
 import { assertInvariants, get, post, ruleStat } from "./scenarios.ts";
 
 async function hostWith(config: object, clusters = ["dark"]): Promise<ProxyWasmHost> {
-  const host = new ProxyWasmHost({ clusters });
+  const host = filterHost({ clusters });
   await host.load();
   assert.equal(host.configure(config), true, host.logs.map((l) => l.message).join("\n"));
   return host;

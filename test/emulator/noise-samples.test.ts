@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ProxyWasmHost, type HttpCall } from "../../tools/lib/wasm-host.ts";
+import { ProxyWasmHost, type HttpCall } from "proxy-wasm-host";
+import { filterHost } from "../support/filter-host.ts";
 import { validateSample, type SampleDocument } from "../../tools/darklaunch/src/samples/document.ts";
 import { Rng } from "./random.ts";
 import { assertInvariants, get, ruleStat } from "./scenarios.ts";
@@ -13,7 +14,7 @@ import { assertInvariants, get, ruleStat } from "./scenarios.ts";
 const SAMPLES = "wasmcustom.darklaunch.samples.";
 
 async function hostWith(config: object, clusters = ["dark", "noise", "collector"]): Promise<ProxyWasmHost> {
-  const host = new ProxyWasmHost({ clusters });
+  const host = filterHost({ clusters });
   await host.load();
   assert.equal(host.configure(config), true, host.logs.map((l) => l.message).join("\n"));
   return host;

@@ -4,12 +4,13 @@
 // context object belongs to while two configurations live side by side.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost, type Headers } from "../../tools/lib/wasm-host.ts";
+import { ProxyWasmHost, type Headers } from "proxy-wasm-host";
+import { filterHost } from "../support/filter-host.ts";
 import { stickyIn } from "../support/sampling.ts";
 import { assertInvariants, get, post, ruleStat } from "./scenarios.ts";
 
 async function hostWith(config: object): Promise<ProxyWasmHost> {
-  const host = new ProxyWasmHost({ clusters: ["dark"] });
+  const host = filterHost({ clusters: ["dark"] });
   await host.load();
   assert.equal(host.configure(config), true, host.logs.map((l) => l.message).join("\n"));
   return host;

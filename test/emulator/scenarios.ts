@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { ENVOY_CUSTOM_PREFIX, ruleStatName } from "../../assembly/darklaunch/stats_names.ts";
 import { brokenInvariants } from "../../tools/lib/invariants.ts";
-import type { Headers, ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
+import type { Headers, ProxyWasmHost } from "proxy-wasm-host";
 
 export function get(path: string, extra: Headers = []): Headers {
   return [[":method", "GET"], [":path", path], [":authority", "shop.example"], [":scheme", "http"], ...extra];

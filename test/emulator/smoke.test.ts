@@ -1,9 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
+import { ProxyWasmHost } from "proxy-wasm-host";
+import { filterHost } from "../support/filter-host.ts";
 
 test("emulator: a GET is mirrored, compared and counted", async () => {
-  const host = new ProxyWasmHost();
+  const host = filterHost();
   await host.load();
   assert.equal(host.configure({ rules: [{ name: "r", dark: { cluster: "dark" } }] }), true);
   const s = host.stream();

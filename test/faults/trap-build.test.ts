@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../tools/lib/envoy.ts";
-import { readExports } from "../../tools/lib/wasm-exports.ts";
+import { readExports } from "proxy-wasm-host";
 
 test("the trap-test build exports what the filter exports, with the same signatures", () => {
   const filter = readExports(readFileSync(join(PROJECT_ROOT, "build", "dark-launch.wasm")));

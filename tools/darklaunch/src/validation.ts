@@ -1,5 +1,5 @@
 // The filter's own validation, run in Node: the compiled build/dark-launch.wasm is loaded into the
-// TypeScript proxy-wasm host (tools/lib/wasm-host.ts) and configured with the JSON text, exactly as
+// TypeScript proxy-wasm host (the proxy-wasm-host package) and configured with the JSON text, exactly as
 // Envoy does. A refusal comes with the line the filter logs,
 //   darklaunch: invalid configuration: <path>: <problem>; <path>: <problem>; ...
 // so the problems printed here are the ones Envoy's log would show.
@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { FILTER_WASM_PATH } from "../../lib/envoy.js";
-import { ProxyWasmHost } from "../../lib/wasm-host.js";
+import { ProxyWasmHost } from "proxy-wasm-host";
 import { deploymentFromObject } from "./deployment.js";
 import { readEcdsFile, wasmResources } from "./ecds.js";
 import { CliError, EXIT } from "./errors.js";
@@ -47,7 +47,7 @@ export function problemsOfLogLine(line: string): string[] | null {
 
 /** Configures a fresh instance of the filter with `jsonText`. */
 export async function validateFilterConfig(jsonText: string, wasmPath: string): Promise<ValidationResult> {
-  const host = new ProxyWasmHost({ wasmPath });
+  const host = new ProxyWasmHost({ wasm: wasmPath });
   try {
     await host.load();
   } catch (err) {

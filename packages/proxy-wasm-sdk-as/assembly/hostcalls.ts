@@ -10,7 +10,7 @@
 // results in the same terms: a malformed header map from the host is ParseFailure, a buffer
 // that ends early is NotFound, a WASI call that fails is InternalFailure.
 import * as raw from "./imports";
-import { BufferType, LogLevel, MapType, MetricType, WasmResult } from "./enums";
+import { BufferType, LogLevel, MapType, MetricType, StreamType, WasmResult } from "./enums";
 import { HeaderMap } from "./headers";
 import { ByteSink } from "./bytes";
 import { HostBlock, Out, SharedValue } from "./out";
@@ -38,6 +38,14 @@ function wasi(errno: u16): WasmResult {
 export function log(level: LogLevel, message: string): WasmResult {
   const bytes = String.UTF8.encode(message);
   return <WasmResult>raw.proxy_log(level, changetype<usize>(bytes), <usize>bytes.byteLength);
+}
+
+/** The host's log level for this plugin into `out` (messages below it are dropped by the host). */
+export function getLogLevel(out: Out<LogLevel>): WasmResult {
+  store<u32>(retU32, 0);
+  const r = <WasmResult>raw.proxy_get_log_level(retU32);
+  if (r == WasmResult.Ok) out.value = <LogLevel>load<u32>(retU32);
+  return r;
 }
 
 /** Copies at most `max` bytes from `start` of a buffer into `out` (an empty buffer is Ok with 0 bytes). */
@@ -72,6 +80,15 @@ export function streamBufferBytes(type: BufferType, start: i32, len: i32, slice:
     done += got;
   }
   return WasmResult.Ok;
+}
+
+/**
+ * Replaces `size` bytes at `start` of a buffer (the body of the current callback) with `value`:
+ * start 0 and size 0 prepends, start at or past the end appends, start 0 and size at least the
+ * buffer's length replaces it all.
+ */
+export function setBufferBytes(type: BufferType, start: i32, size: i32, value: ArrayBuffer): WasmResult {
+  return <WasmResult>raw.proxy_set_buffer_bytes(type, start, size, changetype<usize>(value), value.byteLength);
 }
 
 /** All pairs of a header map in one host call, decoded into `out`; ParseFailure if the host's bytes are malformed. */
@@ -113,6 +130,59 @@ export function lendHeaderValue(map: MapType, name: ArrayBuffer, out: HostBlock)
   return WasmResult.Ok;
 }
 
+/** Replaces every pair of a header map with `pairs` (HeaderMapWriter.encode()). */
+export function setHeaderMap(map: MapType, pairs: ArrayBuffer): WasmResult {
+  return <WasmResult>raw.proxy_set_header_map_pairs(map, changetype<usize>(pairs), pairs.byteLength);
+}
+
+/** Adds a pair `name: value` (a header already there keeps its values; this one is added). */
+export function addHeaderValue(map: MapType, name: ArrayBuffer, value: ArrayBuffer): WasmResult {
+  return <WasmResult>raw.proxy_add_header_map_value(map, changetype<usize>(name), name.byteLength, changetype<usize>(value), value.byteLength);
+}
+
+/** Sets header `name` to `value` alone (replacing every value it had, or adding it). */
+export function replaceHeaderValue(map: MapType, name: ArrayBuffer, value: ArrayBuffer): WasmResult {
+  return <WasmResult>raw.proxy_replace_header_map_value(map, changetype<usize>(name), name.byteLength, changetype<usize>(value), value.byteLength);
+}
+
+/** Removes every value of header `name` (Ok also when there was none). */
+export function removeHeaderValue(map: MapType, name: ArrayBuffer): WasmResult {
+  return <WasmResult>raw.proxy_remove_header_map_value(map, changetype<usize>(name), name.byteLength);
+}
+
+/**
+ * Answers the current stream's request with a response of the host's making (the upstream is not
+ * called, or its answer is dropped): `status`, `headers` (an encoded map, HeaderMapWriter), `body`,
+ * `details` for Envoy's response code details (no spaces), and a gRPC status (-1: none).
+ */
+export function sendLocalResponse(status: u32, details: ArrayBuffer, body: ArrayBuffer, headers: ArrayBuffer, grpcStatus: i32 = -1): WasmResult {
+  return <WasmResult>raw.proxy_send_local_response(
+    status,
+    changetype<usize>(details), details.byteLength,
+    changetype<usize>(body), body.byteLength,
+    changetype<usize>(headers), headers.byteLength,
+    grpcStatus,
+  );
+}
+
+/** Resumes the current stream's request or response after a callback returned StopIteration. */
+export function continueStream(type: StreamType): WasmResult {
+  return <WasmResult>raw.proxy_continue_stream(type);
+}
+
+/** Resets the current stream's request or response. */
+export function closeStream(type: StreamType): WasmResult {
+  return <WasmResult>raw.proxy_close_stream(type);
+}
+
+/**
+ * Makes context `id` the one later host calls in this callback act for (e.g. a stream's, in the
+ * root's onHttpCallResponse); BadArgument for an unknown context.
+ */
+export function setEffectiveContext(id: u32): WasmResult {
+  return <WasmResult>raw.proxy_set_effective_context(id);
+}
+
 /** A property's raw bytes (path segments joined by NUL, e.g. "xds\0route_name") into `out`. */
 export function getProperty(path: ArrayBuffer, out: Out<ArrayBuffer>): WasmResult {
   clearReturnSlots();
@@ -144,6 +214,14 @@ export function incrementMetric(id: u32, offset: i64): WasmResult {
 @inline
 export function recordMetric(id: u32, value: u64): WasmResult {
   return <WasmResult>raw.proxy_record_metric(id, value);
+}
+
+/** A counter's or gauge's current value into `out`. */
+export function getMetric(id: u32, out: Out<u64>): WasmResult {
+  store<u64>(retU64, 0);
+  const r = <WasmResult>raw.proxy_get_metric(id, retU64);
+  if (r == WasmResult.Ok) out.value = load<u64>(retU64);
+  return r;
 }
 
 /**
@@ -209,6 +287,42 @@ export function setSharedDataFrom(key: ArrayBuffer, ptr: usize, n: i32, cas: u32
 /** Writes a shared-data key if its version is still `cas` (0: unconditionally); CasMismatch if not. */
 export function setSharedData(key: ArrayBuffer, value: ArrayBuffer, cas: u32): WasmResult {
   return <WasmResult>raw.proxy_set_shared_data(changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength, cas);
+}
+
+/**
+ * Registers (or opens, if it exists) the shared queue `name` of this VM's vm_id; its id goes to
+ * `id`. Items enqueued on it from any VM call onQueueReady of the root context that registered it.
+ */
+export function registerSharedQueue(name: string, id: Out<u32>): WasmResult {
+  const bytes = String.UTF8.encode(name);
+  store<u32>(retU32, 0);
+  const r = <WasmResult>raw.proxy_register_shared_queue(changetype<usize>(bytes), bytes.byteLength, retU32);
+  if (r == WasmResult.Ok) id.value = load<u32>(retU32);
+  return r;
+}
+
+/** The id of the shared queue `name` registered by a VM with `vmId` (NotFound if none) into `id`. */
+export function resolveSharedQueue(vmId: string, name: string, id: Out<u32>): WasmResult {
+  const vm = String.UTF8.encode(vmId);
+  const bytes = String.UTF8.encode(name);
+  store<u32>(retU32, 0);
+  const r = <WasmResult>raw.proxy_resolve_shared_queue(changetype<usize>(vm), vm.byteLength, changetype<usize>(bytes), bytes.byteLength, retU32);
+  if (r == WasmResult.Ok) id.value = load<u32>(retU32);
+  return r;
+}
+
+/** Adds an item at the end of shared queue `id`. */
+export function enqueueSharedQueue(id: u32, value: ArrayBuffer): WasmResult {
+  return <WasmResult>raw.proxy_enqueue_shared_queue(id, changetype<usize>(value), value.byteLength);
+}
+
+/** Takes the item at the front of shared queue `id` into `out`; Empty when there is none. */
+export function dequeueSharedQueue(id: u32, out: Out<ArrayBuffer>): WasmResult {
+  clearReturnSlots();
+  const r = <WasmResult>raw.proxy_dequeue_shared_queue(id, retPtr, retLen);
+  if (r != WasmResult.Ok) return r;
+  out.value = takeReturnedBytes();
+  return WasmResult.Ok;
 }
 
 /**

@@ -1,4 +1,4 @@
-// The error convention of the host-call wrappers (assembly/abi/hostcalls.ts): every exported
+// The error convention of the host-call wrappers (assembly/hostcalls.ts): every exported
 // wrapper returns a WasmResult, and a value only through a holder parameter. Read from the source
 // with the TypeScript parser, so a wrapper that returns a value, null or -1 again fails here.
 import { test } from "node:test";
@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import ts from "typescript";
 
-const SOURCE = new URL("../../assembly/abi/hostcalls.ts", import.meta.url);
+const SOURCE = new URL("../assembly/hostcalls.ts", import.meta.url);
 
 test("every host-call wrapper returns a WasmResult and hands values back through a holder", () => {
   const file = ts.createSourceFile("hostcalls.ts", readFileSync(SOURCE, "utf8"), ts.ScriptTarget.Latest, true);

@@ -1,29 +1,25 @@
-// A proxy-wasm 0.2.1 host in TypeScript: loads the compiled filter (build/dark-launch.wasm) in Node
-// and drives its contexts through request/response lifecycles, with a manual clock, scripted
-// http-call responses, shared data with compare-and-swap, and metrics read back by name.
-// It implements the host side as Envoy does (see the project notes on the proxy-wasm ABI); the
-// same scenarios run against the real Envoy tier, which stays the reference.
+// A proxy-wasm 0.2.1 host in TypeScript: loads a compiled module in Node and drives its contexts
+// through their lifecycles, with a manual clock, scripted http-call responses, shared data with
+// compare-and-swap, shared queues, and metrics and logs to read back. It implements the host side
+// as Envoy 1.40 does (proxy-wasm-cpp-host underneath); a test against the real Envoy stays the
+// reference.
 //
-// Contexts live as in Envoy 1.40 (proxy-wasm-cpp-host): every configuration gets its own root
-// context (proxy_on_context_create, proxy_on_vm_start, proxy_on_configure); a stream belongs to the
-// root that was current when it was created, and its http calls to that root; a root replaced by
-// a new configuration is shut down (proxy_on_done) only once its last stream is gone, because each
+// Contexts live as in Envoy: every configuration gets its own root context
+// (proxy_on_context_create, proxy_on_vm_start, proxy_on_configure); a stream belongs to the root
+// that was current when it was created, and its http calls to that root; a root replaced by a new
+// configuration is shut down (proxy_on_done) only once its last stream is gone, because each
 // stream holds the plugin alive; a root whose proxy_on_done returned 0 is deleted once it calls
 // proxy_done (from any of its contexts), after that callback returns; deleting a root cancels its
 // calls still pending (no callback will come for them).
 //
 // Tick timers: a root that asks for a tick period (proxy_set_tick_period_milliseconds) gets
 // proxy_on_tick when the clock passes its deadline (advanceMs), re-armed from then, as Envoy's
-// timers do; tick() fires them all now. The filter hands its counters to Envoy at its ticks, so a
-// test reads them after a tick, explicitly.
+// timers do; tick() fires them all now.
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-
-// The ABI's enums, from the filter's own source (plain enums: the same file is valid TypeScript).
-export { WasmResult, MapType, BufferType, MetricType } from "../../assembly/abi/enums.ts";
-import { WasmResult, MapType, BufferType, MetricType } from "../../assembly/abi/enums.ts";
-
-export type Headers = Array<[string, string]>;
+import { BufferType, LogLevel, MapType, MetricType, WasmResult } from "./abi.ts";
+import { abiProblems } from "./abi-exports.ts";
+import { decodeHeaderMap, encodeHeaderMap, type Headers } from "./header-map.ts";
+import { Stream } from "./stream.ts";
 
 export interface Metric {
   name: string;
@@ -41,11 +37,17 @@ export interface HttpCall {
   cluster: string;
   headers: Headers;
   body: Buffer;
+  trailers: Headers;
   timeoutMs: number;
   /** Answered, failed, timed out or cancelled. */
   done: boolean;
   /** Cancelled without a callback: its root was deleted while it was pending. */
   cancelled: boolean;
+}
+
+export interface LogLine {
+  level: LogLevel;
+  message: string;
 }
 
 /**
@@ -55,161 +57,163 @@ export interface HttpCall {
  */
 export type RootPhase = "active" | "replaced" | "pendingDone" | "deleted";
 
-interface RootState {
-  phase: RootPhase;
-  /** Its streams not ended yet. */
-  streams: Set<number>;
-}
+/** A trap inside the module, with the host call or callback that was running. */
+export class FilterTrap extends Error {}
 
-/** The context whose callback is running: its id and its root's (equal for a root). */
-interface Running {
+/** A shared queue: its items and the root context told of each new one. */
+export interface SharedQueue {
   id: number;
+  vmId: string;
+  name: string;
   rootId: number;
+  items: Buffer[];
 }
 
-export interface LogLine {
-  level: number;
-  message: string;
+export interface HostOptions {
+  /** The module: a path to a .wasm file, or its bytes. */
+  wasm: string | Uint8Array;
+  /** Seed of the host's random_get (deterministic runs). */
+  seed?: number;
+  /** Properties by dotted path, e.g. "xds.route_name", as UTF-8 text or raw bytes. */
+  properties?: Record<string, string | Uint8Array>;
+  /** Clusters the host knows; calls to others are refused with BadArgument, as Envoy does. Default: none. */
+  clusters?: string[];
+  /** The VM's configuration (BufferType.VmConfiguration; its size goes to proxy_on_vm_start). */
+  vmConfiguration?: string | Uint8Array;
+  /** The VM's vm_id (shared queues are named within it). Default "". */
+  vmId?: string;
+  /** What proxy_get_log_level answers. Default Info. Every log line is kept whatever its level. */
+  logLevel?: LogLevel;
+  /**
+   * The module hands its counters to the metrics at its ticks: then stat() and allStats() refuse
+   * to read after a callback that no tick has followed (tick() or advanceMs() first), so a test
+   * never reads a count the module has not handed over yet. Default false.
+   */
+  countsFlushedAtTicks?: boolean;
+  /** Record every callback into the module in `callbacks`. Default false. */
+  traceCallbacks?: boolean;
+}
+
+/** An answer to an http call. */
+export interface CallResponse {
+  status: number;
+  headers?: Headers;
+  body?: string | Uint8Array;
+  trailers?: Headers;
+  /**
+   * Whether the answer came from the upstream (default true): Envoy's router adds
+   * x-envoy-upstream-service-time to those, and its own local replies lack it.
+   */
+  fromUpstream?: boolean;
 }
 
 const utf8 = new TextDecoder("utf-8");
 const NS_PER_MS = 1_000_000n;
 
+interface RootState {
+  phase: RootPhase;
+  /** Its streams not ended yet. */
+  streams: Set<number>;
+  config: Buffer;
+}
+
+/** The context whose callback is running (or made effective): its id and its root's (equal for a root). */
+interface Running {
+  id: number;
+  rootId: number;
+}
+
+/** What proxy-wasm-cpp-host takes a callback the module does not export to have returned. */
+const SKIPPED_CALLBACK_RESULTS: Record<string, number> = { proxy_on_vm_start: 1, proxy_on_configure: 1, proxy_on_done: 1 };
+
+function bytesOf(value: string | Uint8Array): Buffer {
+  return typeof value === "string" ? Buffer.from(value, "utf8") : Buffer.from(value);
+}
+
 function configBytes(config: string | Uint8Array | object): Buffer {
-  if (typeof config === "string") return Buffer.from(config, "utf8");
-  if (config instanceof Uint8Array) return Buffer.from(config);
+  if (typeof config === "string" || config instanceof Uint8Array) return bytesOf(config);
   return Buffer.from(JSON.stringify(config));
-}
-
-/** Header-map wire format: u32 N | N × {u32 klen, u32 vlen} | N × {key 0 value 0}. */
-export function encodeHeaderMap(headers: Headers): Buffer {
-  const parts = headers.map(([k, v]) => [Buffer.from(k, "utf8"), Buffer.from(v, "latin1")] as const);
-  let size = 4;
-  for (const [k, v] of parts) size += 8 + k.length + 1 + v.length + 1;
-  const out = Buffer.alloc(size);
-  out.writeUInt32LE(parts.length, 0);
-  let data = 4 + parts.length * 8;
-  parts.forEach(([k, v], i) => {
-    out.writeUInt32LE(k.length, 4 + i * 8);
-    out.writeUInt32LE(v.length, 8 + i * 8);
-    k.copy(out, data);
-    data += k.length + 1;
-    v.copy(out, data);
-    data += v.length + 1;
-  });
-  return out;
-}
-
-export function decodeHeaderMap(bytes: Uint8Array): Headers {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length < 4) return [];
-  const n = buf.readUInt32LE(0);
-  const out: Headers = [];
-  let data = 4 + n * 8;
-  for (let i = 0; i < n; i++) {
-    const kl = buf.readUInt32LE(4 + i * 8);
-    const vl = buf.readUInt32LE(8 + i * 8);
-    const k = buf.subarray(data, data + kl).toString("utf8");
-    data += kl + 1;
-    const v = buf.subarray(data, data + vl).toString("latin1");
-    data += vl + 1;
-    out.push([k, v]);
-  }
-  return out;
-}
-
-/** A trap inside the module, with the host call or callback that was running. */
-export class FilterTrap extends Error {}
-
-export interface StreamState {
-  maps: Map<MapType, Headers>;
-  requestBody: Buffer;
-  responseBody: Buffer;
-}
-
-export interface HostOptions {
-  wasmPath?: string;
-  /** Seed of the host's random_get (deterministic runs). */
-  seed?: number;
-  /** Properties by dotted path, e.g. "xds.route_name". */
-  properties?: Record<string, string>;
-  /** Clusters the host knows; calls to others are refused with BadArgument, as Envoy does. */
-  clusters?: string[];
 }
 
 export class ProxyWasmHost {
   readonly metrics = new Map<number, Metric>();
   readonly logs: LogLine[] = [];
+  /** Every http call the module made, by token (pendingCalls() are those not done). */
   readonly calls = new Map<number, HttpCall>();
-  /** Tokens of the calls not answered yet (calls keeps every call, for inspection). */
-  private readonly pending = new Set<number>();
   readonly shared = new Map<string, { value: Buffer; cas: number }>();
-  properties: Record<string, string>;
+  readonly queues = new Map<number, SharedQueue>();
+  /** Every callback into the module, with its arguments (with the traceCallbacks option). */
+  readonly callbacks: { name: string; args: number[] }[] = [];
+  /** How often the module called each host function (for measuring the cost of a request). */
+  readonly hostCalls = new Map<string, number>();
+  /** How often the host called back into the module's malloc to hand a value over. */
+  mallocCallbacks = 0;
+  properties: Record<string, string | Uint8Array>;
   clusters: Set<string>;
   /** Monotonic clock, in nanoseconds; tests advance it (advanceMs moves the wall clock too). */
   nowNs = 1_000_000_000_000n;
   /**
    * The wall clock (proxy_get_current_time_nanoseconds) is nowNs plus this: by default
-   * 2026-01-01T00:00:00Z at the start, so `expires_at` times read as they would in Envoy.
+   * 2026-01-01T00:00:00Z at the start.
    */
   wallClockOffsetNs: bigint = BigInt(Date.UTC(2026, 0, 1)) * NS_PER_MS - 1_000_000_000_000n;
+  /** Roots shut down that have not called proxy_done yet, and roots deleted. */
+  readonly rootsPendingDone = new Set<number>();
+  readonly deletedRoots = new Set<number>();
 
-  /** The wall clock now, in ms since the Unix epoch. */
-  get wallClockMs(): number {
-    return Number((this.nowNs + this.wallClockOffsetNs) / NS_PER_MS);
-  }
-
-  private instance!: WebAssembly.Instance;
+  private readonly options: HostOptions;
   private memory!: WebAssembly.Memory;
   private exports!: Record<string, CallableFunction>;
   private nextContextId = 1;
   private nextToken = 1;
   private nextCas = 1;
+  private nextQueueId = 1;
   private rng: number;
-  private current: StreamState | null = null;
   private callResponse: { headers: Headers; body: Buffer; trailers: Headers } | null = null;
-  private metricIdsByName = new Map<string, number>();
+  private readonly metricIdsByName = new Map<string, number>();
   private nextMetricId = 1;
   /** The root new streams go to (0 before configure). */
   private rootId = 0;
-  private readonly roots = new Map<number, RootState & { config: Buffer }>();
+  private readonly roots = new Map<number, RootState>();
+  private readonly streams = new Map<number, Stream>();
   private status = { code: 0, message: "" };
-  /** The context whose callback is running, else null; callbacks nest (a host call may call back). */
+  /** The context host calls act for, else null; callbacks nest (a host call may call back). */
   private running: Running | null = null;
   private depth = 0;
   /** Roots that called proxy_done during the callback in progress. */
   private readonly doneRequested = new Set<number>();
+  /** Queue ids whose new items are announced once the callback in progress has returned. */
+  private readonly readyQueues: number[] = [];
   /** A module callback ran since the last tick: what it counted may not have reached the metrics yet. */
   private unflushedCallbacks = false;
   /** Tick timers by root id: period and next deadline (monotonic ns). */
   private readonly tickTimers = new Map<number, { periodMs: number; dueNs: bigint }>();
-  /** Roots shut down that have not called proxy_done yet, and roots deleted. */
-  readonly rootsPendingDone = new Set<number>();
-  readonly deletedRoots = new Set<number>();
 
-  constructor(private readonly options: HostOptions = {}) {
+  constructor(options: HostOptions) {
+    this.options = options;
     this.properties = options.properties ?? {};
-    this.clusters = new Set(options.clusters ?? ["dark"]);
+    this.clusters = new Set(options.clusters ?? []);
     this.rng = options.seed ?? 12345;
   }
 
+  /**
+   * Compiles and instantiates the module, refusing one that Envoy would refuse (no ABI 0.2.1
+   * version export, no allocator, a callback with another signature), and runs its `_initialize`.
+   */
   async load(): Promise<void> {
-    const path = this.options.wasmPath ?? fileURLToPath(new URL("../../build/dark-launch.wasm", import.meta.url));
-    const module = await WebAssembly.compile(readFileSync(path));
-    this.instance = await WebAssembly.instantiate(module, {
+    const bytes = new Uint8Array(typeof this.options.wasm === "string" ? readFileSync(this.options.wasm) : this.options.wasm);
+    const problems = abiProblems(bytes);
+    if (problems.length > 0) throw new Error(`not a proxy-wasm 0.2.1 module: ${problems.join("; ")}`);
+    const module = await WebAssembly.compile(bytes);
+    const instance = await WebAssembly.instantiate(module, {
       env: this.counted(this.envImports()),
       wasi_snapshot_preview1: this.counted(this.wasiImports()),
     });
-    this.exports = this.instance.exports as unknown as Record<string, CallableFunction>;
-    this.memory = this.instance.exports.memory as WebAssembly.Memory;
+    this.exports = instance.exports as unknown as Record<string, CallableFunction>;
+    this.memory = instance.exports.memory as WebAssembly.Memory;
     // A WASI reactor's start; Envoy calls it only when the module exports it.
     if (typeof this.exports._initialize === "function") this.guard("_initialize", () => this.exports._initialize!());
   }
-
-  /** How often the module called each host function (for measuring the cost of a request). */
-  readonly hostCalls = new Map<string, number>();
-  /** How often the host called back into the module's malloc to hand a value over. */
-  mallocCallbacks = 0;
 
   private counted(imports: Record<string, CallableFunction>): Record<string, CallableFunction> {
     const out: Record<string, CallableFunction> = {};
@@ -227,7 +231,7 @@ export class ProxyWasmHost {
     return this.memory.buffer.byteLength;
   }
 
-  // ---- contexts -----------------------------------------------------------------------------
+  // ---- root contexts ------------------------------------------------------------------------
 
   /**
    * Configures the plugin: the first call creates its root context (proxy_on_context_create,
@@ -246,7 +250,7 @@ export class ProxyWasmHost {
       this.roots.get(this.rootId)!.config = bytes;
     }
     const root = this.rootId;
-    return this.invoke(root, root, "proxy_on_configure", () => this.exports.proxy_on_configure(root, bytes.length)) === 1;
+    return this.invoke(root, root, "proxy_on_configure", [root, bytes.length]) === 1;
   }
 
   /**
@@ -265,7 +269,7 @@ export class ProxyWasmHost {
     const oldRoot = this.rootId;
     if (oldRoot !== 0 && this.roots.get(oldRoot)!.config.equals(bytes)) return true;
     const newRoot = this.startRoot(bytes);
-    const accepted = newRoot !== 0 && this.invoke(newRoot, newRoot, "proxy_on_configure", () => this.exports.proxy_on_configure(newRoot, bytes.length)) === 1;
+    const accepted = newRoot !== 0 && this.invoke(newRoot, newRoot, "proxy_on_configure", [newRoot, bytes.length]) === 1;
     if (!accepted) {
       if (newRoot !== 0) this.shutDownRoot(newRoot);
       return false;
@@ -277,7 +281,7 @@ export class ProxyWasmHost {
       old.phase = "replaced";
       if (old.streams.size === 0) this.shutDownRoot(oldRoot);
     }
-    return accepted;
+    return true;
   }
 
   /**
@@ -311,9 +315,10 @@ export class ProxyWasmHost {
     const id = this.nextContextId++;
     // Not "active" until its configuration is accepted: no stream goes to it before.
     this.roots.set(id, { phase: "replaced", streams: new Set(), config });
-    this.invoke(id, id, "proxy_on_context_create", () => this.exports.proxy_on_context_create(id, 0));
+    this.invoke(id, id, "proxy_on_context_create", [id, 0]);
     // proxy-wasm-cpp-host starts every root context it creates (ContextBase::onStart): vm_start too.
-    const started = this.invoke(id, id, "proxy_on_vm_start", () => this.exports.proxy_on_vm_start(id, 0));
+    const vmConfigSize = this.options.vmConfiguration !== undefined ? bytesOf(this.options.vmConfiguration).length : 0;
+    const started = this.invoke(id, id, "proxy_on_vm_start", [id, vmConfigSize]);
     if (started !== 1) {
       this.shutDownRoot(id);
       return 0;
@@ -324,7 +329,7 @@ export class ProxyWasmHost {
   /** proxy_on_done for a root; deleted at once if it returns 1, else it waits for proxy_done. */
   private shutDownRoot(id: number): void {
     const root = this.roots.get(id)!;
-    const done = this.invoke(id, id, "proxy_on_done", () => this.exports.proxy_on_done(id));
+    const done = this.invoke(id, id, "proxy_on_done", [id]);
     if (root.phase === "deleted") return;
     if (done === 1) {
       this.deleteRoot(id);
@@ -340,28 +345,31 @@ export class ProxyWasmHost {
     this.rootsPendingDone.delete(id);
     this.deletedRoots.add(id);
     this.tickTimers.delete(id);
-    this.invoke(id, id, "proxy_on_delete", () => this.exports.proxy_on_delete(id));
+    this.invoke(id, id, "proxy_on_delete", [id]);
     // Envoy's Context destructor cancels the root's outstanding requests: no callback comes.
-    for (const token of [...this.pending]) {
-      const call = this.calls.get(token)!;
-      if (call.rootId !== id) continue;
+    for (const call of this.calls.values()) {
+      if (call.rootId !== id || call.done) continue;
       call.done = true;
       call.cancelled = true;
-      this.pending.delete(token);
     }
   }
 
   /**
    * Runs callback `name` of context `id` (root `rootId`). Host calls made during it act for that
    * context (http calls answer to its root, a tick period is its root's, proxy_done concerns its
-   * root); roots that called proxy_done are deleted once the outermost callback has returned.
+   * root) unless it makes another one effective; roots that called proxy_done are deleted, and
+   * new queue items announced, once the outermost callback has returned.
    */
-  private invoke(id: number, rootId: number, name: string, fn: () => unknown): number {
+  private invoke(id: number, rootId: number, name: string, args: number[]): number {
+    const fn = this.exports[name] as ((...a: number[]) => unknown) | undefined;
+    // A callback the module does not export: the host goes on as proxy-wasm-cpp-host does.
+    if (fn === undefined) return SKIPPED_CALLBACK_RESULTS[name] ?? 0;
     const before = this.running;
     this.running = { id, rootId };
     this.depth++;
+    if (this.options.traceCallbacks) this.callbacks.push({ name, args });
     try {
-      return Number(this.guard(name, fn) ?? 0);
+      return Number(this.guard(name, () => fn(...args)) ?? 0);
     } finally {
       this.depth--;
       this.running = before;
@@ -375,6 +383,7 @@ export class ProxyWasmHost {
       this.doneRequested.delete(id!);
       this.deleteRoot(id!);
     }
+    while (this.readyQueues.length > 0) this.announce(this.readyQueues.shift()!);
   }
 
   // ---- tick timers --------------------------------------------------------------------------
@@ -387,8 +396,7 @@ export class ProxyWasmHost {
   /**
    * Every tick timer fires now (the clock is left where it is, so a scenario keeps its timing):
    * proxy_on_tick for each root that asked for a period and is not deleted (also one replaced or
-   * waiting for proxy_done: Envoy ticks every live root context), as Envoy runs it once per
-   * period. Returns how many roots ticked.
+   * waiting for proxy_done: Envoy ticks every live root context). Returns how many roots ticked.
    */
   tick(): number {
     let ticked = 0;
@@ -401,8 +409,19 @@ export class ProxyWasmHost {
     if (!timer || this.deletedRoots.has(id)) return false;
     timer.dueNs = this.nowNs + BigInt(timer.periodMs) * NS_PER_MS; // re-armed after the callback, as Envoy does
     this.unflushedCallbacks = false;
-    this.invoke(id, id, "proxy_on_tick", () => this.exports.proxy_on_tick(id));
+    this.invoke(id, id, "proxy_on_tick", [id]);
     return true;
+  }
+
+  /** Moves the clocks on; every tick timer whose deadline has passed fires (once: Envoy re-arms it after the tick). */
+  advanceMs(ms: number): void {
+    this.nowNs += BigInt(Math.round(ms)) * NS_PER_MS;
+    for (const [id, timer] of [...this.tickTimers]) if (timer.dueNs <= this.nowNs) this.fireTick(id);
+  }
+
+  /** The wall clock now, in ms since the Unix epoch. */
+  get wallClockMs(): number {
+    return Number((this.nowNs + this.wallClockOffsetNs) / NS_PER_MS);
   }
 
   // ---- streams ------------------------------------------------------------------------------
@@ -412,25 +431,21 @@ export class ProxyWasmHost {
     if (this.rootId === 0) throw new Error("configure() first: a stream needs a root context");
     const id = this.nextContextId++;
     const rootId = this.rootId;
+    const stream = new Stream(this, id, rootId);
     this.roots.get(rootId)!.streams.add(id);
-    this.invoke(id, rootId, "proxy_on_context_create", () => this.exports.proxy_on_context_create(id, rootId));
-    return new Stream(this, id, rootId);
+    this.streams.set(id, stream);
+    this.invoke(id, rootId, "proxy_on_context_create", [id, rootId]);
+    return stream;
   }
 
-  /** Runs the stream callback `name` of stream `stream` with its state as the current stream. */
-  callStream(stream: Stream, state: StreamState, name: string, args: number[]): number {
-    const fn = this.exports[name] as (...a: number[]) => number | undefined;
-    const before = this.current;
-    this.current = state;
-    try {
-      return this.invoke(stream.id, stream.rootId, name, () => fn(...args) ?? 0);
-    } finally {
-      this.current = before;
-    }
+  /** Runs the stream callback `name` of `stream` (Stream calls this). */
+  callStream(stream: Stream, name: string, args: number[]): number {
+    return this.invoke(stream.id, stream.rootId, name, args);
   }
 
   /** A stream has ended (after its proxy_on_delete): a replaced root whose last stream it was is shut down. */
   streamEnded(stream: Stream): void {
+    this.streams.delete(stream.id);
     const root = this.roots.get(stream.rootId);
     if (!root) return;
     root.streams.delete(stream.id);
@@ -440,22 +455,17 @@ export class ProxyWasmHost {
   // ---- http calls ---------------------------------------------------------------------------
 
   /** Answers a pending http call (on the root of the context that made it). */
-  respond(
-    token: number,
-    response: { status: number; headers?: Headers; body?: string | Buffer; trailers?: Headers; fromUpstream?: boolean },
-  ): void {
+  respond(token: number, response: CallResponse): void {
     const call = this.takeCall(token);
     const headers: Headers = [[":status", String(response.status)], ...(response.headers ?? [])];
-    // Envoy's router marks answers that came from an upstream; its own local replies lack this.
     if (response.fromUpstream !== false) headers.push(["x-envoy-upstream-service-time", "1"]);
-    const body = typeof response.body === "string" ? Buffer.from(response.body) : (response.body ?? Buffer.alloc(0));
-    this.deliver(call, headers, body, response.trailers ?? []);
+    this.deliver(call, headers, response.body === undefined ? Buffer.alloc(0) : bytesOf(response.body), response.trailers ?? []);
   }
 
-  /** The call failed without a response (reset, refused): num_headers 0, status BrokenConnection. */
+  /** The call failed without a response (reset, refused): num_headers 0, status BrokenConnection "reset". */
   fail(token: number): void {
     const call = this.takeCall(token);
-    this.status = { code: 11, message: "reset" };
+    this.status = { code: WasmResult.BrokenConnection, message: "reset" };
     this.deliver(call, [], Buffer.alloc(0), []);
   }
 
@@ -465,9 +475,9 @@ export class ProxyWasmHost {
     this.deliver(call, [[":status", "504"], ["content-length", "24"], ["content-type", "text/plain"]], Buffer.from("upstream request timeout"), []);
   }
 
+  /** The calls not answered yet. */
   pendingCalls(): HttpCall[] {
-    // A test may mark a call done by hand (a call the host lost): it is no longer pending.
-    return [...this.pending].map((token) => this.calls.get(token)!).filter((c) => !c.done);
+    return [...this.calls.values()].filter((c) => !c.done);
   }
 
   /** Calls cancelled because their root was deleted first (no callback ever came for them). */
@@ -480,7 +490,6 @@ export class ProxyWasmHost {
     if (call?.cancelled) throw new Error(`call ${token} was cancelled: its root context ${call.rootId} was deleted`);
     if (!call || call.done) throw new Error(`no pending call ${token}`);
     call.done = true;
-    this.pending.delete(token);
     return call;
   }
 
@@ -488,21 +497,43 @@ export class ProxyWasmHost {
     const before = this.callResponse;
     this.callResponse = { headers, body, trailers };
     try {
-      this.invoke(call.rootId, call.rootId, "proxy_on_http_call_response", () =>
-        this.exports.proxy_on_http_call_response(call.rootId, call.token, headers.length, body.length, trailers.length),
-      );
+      this.invoke(call.rootId, call.rootId, "proxy_on_http_call_response", [call.rootId, call.token, headers.length, body.length, trailers.length]);
     } finally {
       this.callResponse = before;
     }
   }
 
+  // ---- shared queues ------------------------------------------------------------------------
+
+  /** The queue `name` of `vmId` (default: this VM's), or undefined before the module registered it. */
+  sharedQueue(name: string, vmId = this.options.vmId ?? ""): SharedQueue | undefined {
+    return [...this.queues.values()].find((q) => q.name === name && q.vmId === vmId);
+  }
+
+  /**
+   * Enqueues an item from outside the module (as another worker's VM would): the root that
+   * registered the queue gets proxy_on_queue_ready now. Returns false if there is no such queue.
+   */
+  enqueue(name: string, item: string | Uint8Array, vmId = this.options.vmId ?? ""): boolean {
+    const queue = this.sharedQueue(name, vmId);
+    if (queue === undefined) return false;
+    queue.items.push(bytesOf(item));
+    if (this.depth > 0) this.readyQueues.push(queue.id);
+    else this.announce(queue.id);
+    return true;
+  }
+
+  private announce(id: number): void {
+    const queue = this.queues.get(id);
+    if (queue === undefined || this.roots.get(queue.rootId)?.phase === "deleted") return;
+    this.invoke(queue.rootId, queue.rootId, "proxy_on_queue_ready", [queue.rootId, id]);
+  }
+
   // ---- reading results ----------------------------------------------------------------------
 
   /**
-   * A counter's or gauge's value by its full name as Envoy shows it (with "wasmcustom."). A module
-   * that flushes its counts at ticks (it asked for a tick period) must have ticked since its last
-   * callback: reading earlier throws, so no test reads a value the filter has not handed over yet
-   * (tick() or advanceMs() first; statNow() reads without that check).
+   * A counter's or gauge's value by its full name as Envoy shows it (with "wasmcustom."). With the
+   * countsFlushedAtTicks option, reading after a callback that no tick has followed throws.
    */
   stat(name: string): number {
     this.assertTicked(name);
@@ -517,18 +548,19 @@ export class ProxyWasmHost {
   }
 
   private assertTicked(what: string): void {
-    if (this.tickTimers.size > 0 && this.unflushedCallbacks) {
-      throw new Error(`${what} read before a tick: the filter hands its counts to the metrics at its ticks; call host.tick() (or advanceMs past the period) after the traffic`);
+    if (this.options.countsFlushedAtTicks && this.tickTimers.size > 0 && this.unflushedCallbacks) {
+      throw new Error(`${what} read before a tick: the module hands its counts to the metrics at its ticks; call tick() (or advanceMs past the period) after the traffic`);
     }
   }
 
+  /** A histogram's recorded samples by its full name. */
   histogram(name: string): number[] {
     const id = this.metricIdsByName.get(name.replace(/^wasmcustom\./, ""));
     if (id === undefined) throw new Error(`metric ${name} is not defined`);
     return this.metrics.get(id)!.samples;
   }
 
-  /** All metrics as { "wasmcustom.<name>": value } (after a tick, as stat()). */
+  /** All counters and gauges as { "wasmcustom.<name>": value } (checked as stat() is). */
   allStats(): Record<string, number> {
     this.assertTicked("stats");
     const out: Record<string, number> = {};
@@ -536,16 +568,10 @@ export class ProxyWasmHost {
     return out;
   }
 
-  /** Moves the clocks on; every tick timer whose deadline has passed fires (once: Envoy re-arms it after the tick). */
-  advanceMs(ms: number): void {
-    this.nowNs += BigInt(Math.round(ms)) * NS_PER_MS;
-    for (const [id, timer] of [...this.tickTimers]) if (timer.dueNs <= this.nowNs) this.fireTick(id);
-  }
-
   // ---- memory -------------------------------------------------------------------------------
 
   private bytes(ptr: number, len: number): Uint8Array {
-    if (ptr < 0 || len < 0 || ptr + len > this.memory.buffer.byteLength) throw new FilterTrap(`filter passed out-of-range memory ${ptr}+${len}`);
+    if (ptr < 0 || len < 0 || ptr + len > this.memory.buffer.byteLength) throw new FilterTrap(`module passed out-of-range memory ${ptr}+${len}`);
     return new Uint8Array(this.memory.buffer, ptr, len);
   }
 
@@ -558,14 +584,16 @@ export class ProxyWasmHost {
   }
 
   /** Copies `data` into a block from the module's malloc and writes its address and size to the return slots. */
-  private giveBack(data: Uint8Array, ptrPtr: number, lenPtr: number): number {
+  private giveBack(data: Uint8Array, ptrPtr: number, lenPtr: number): WasmResult {
     if (data.length === 0) {
       this.view().setUint32(ptrPtr, 0, true);
       this.view().setUint32(lenPtr, 0, true);
       return WasmResult.Ok;
     }
     this.mallocCallbacks++;
-    const ptr = (this.exports.malloc as (n: number) => number)(data.length) >>> 0;
+    const alloc = (this.exports.malloc ?? this.exports.proxy_on_memory_allocate) as (n: number) => number;
+    const ptr = alloc(data.length) >>> 0;
+    if (ptr === 0) return WasmResult.InvalidMemoryAccess;
     new Uint8Array(this.memory.buffer, ptr, data.length).set(data);
     this.view().setUint32(ptrPtr, ptr, true);
     this.view().setUint32(lenPtr, data.length, true);
@@ -579,7 +607,7 @@ export class ProxyWasmHost {
     } catch (e) {
       if (e instanceof WebAssembly.RuntimeError) {
         const last = this.logs.at(-1)?.message ?? "";
-        throw new FilterTrap(`filter trapped in ${name}: ${e.message}${last ? ` (last log: ${last})` : ""}`);
+        throw new FilterTrap(`module trapped in ${name}: ${e.message}${last ? ` (last log: ${last})` : ""}`);
       }
       throw e;
     }
@@ -595,12 +623,17 @@ export class ProxyWasmHost {
     return (x >>> 0) & 0xff;
   }
 
-  // ---- imports ------------------------------------------------------------------------------
+  // ---- what host calls act on ---------------------------------------------------------------
+
+  /** The stream host calls act for now, if the running (or effective) context is a live stream. */
+  private currentStream(): Stream | undefined {
+    return this.running !== null ? this.streams.get(this.running.id) : undefined;
+  }
 
   private headerMap(type: MapType): Headers | null {
     if (type === MapType.HttpCallResponseHeaders) return this.callResponse?.headers ?? null;
     if (type === MapType.HttpCallResponseTrailers) return this.callResponse?.trailers ?? null;
-    return this.current?.maps.get(type) ?? null;
+    return this.currentStream()?.maps.get(type) ?? null;
   }
 
   private buffer(type: BufferType): Buffer | null {
@@ -609,49 +642,134 @@ export class ProxyWasmHost {
         // Each root has its own configuration (Envoy: its plugin's).
         return this.running !== null ? (this.roots.get(this.running.rootId)?.config ?? null) : null;
       case BufferType.VmConfiguration:
-        return Buffer.alloc(0);
+        return this.options.vmConfiguration !== undefined ? bytesOf(this.options.vmConfiguration) : Buffer.alloc(0);
       case BufferType.HttpCallResponseBody:
         return this.callResponse?.body ?? null;
       case BufferType.HttpRequestBody:
-        return this.current?.requestBody ?? null;
       case BufferType.HttpResponseBody:
-        return this.current?.responseBody ?? null;
+        return this.currentStream()?.chunks.get(type) ?? null;
       default:
         return null;
     }
   }
 
+  // ---- imports ------------------------------------------------------------------------------
+
   private envImports(): Record<string, CallableFunction> {
     return {
       proxy_log: (level: number, ptr: number, len: number) => {
-        this.logs.push({ level, message: this.string(ptr, len) });
+        this.logs.push({ level: level as LogLevel, message: this.string(ptr, len) });
+        return WasmResult.Ok;
+      },
+      proxy_get_log_level: (levelPtr: number) => {
+        this.view().setUint32(levelPtr, this.options.logLevel ?? 2, true);
         return WasmResult.Ok;
       },
       proxy_get_buffer_bytes: (type: number, start: number, max: number, ptrPtr: number, lenPtr: number) => {
-        const buf = this.buffer(type);
+        const buf = this.buffer(type as BufferType);
         if (buf === null) return WasmResult.NotFound;
         if (start < 0 || max < 0 || start > buf.length) return WasmResult.BadArgument;
         return this.giveBack(buf.subarray(start, Math.min(buf.length, start + max)), ptrPtr, lenPtr);
       },
+      proxy_set_buffer_bytes: (type: number, start: number, size: number, ptr: number, len: number) => {
+        const stream = this.currentStream();
+        if (type !== BufferType.HttpRequestBody && type !== BufferType.HttpResponseBody) return WasmResult.BadArgument;
+        if (stream === undefined) return WasmResult.NotFound;
+        const old = stream.body(type as BufferType);
+        const from = Math.min(start >>> 0, old.length);
+        const to = Math.min(from + (size >>> 0), old.length);
+        stream.chunks.set(type as BufferType, Buffer.concat([old.subarray(0, from), Buffer.from(this.bytes(ptr, len)), old.subarray(to)]));
+        return WasmResult.Ok;
+      },
       proxy_get_header_map_pairs: (type: number, ptrPtr: number, lenPtr: number) => {
-        const map = this.headerMap(type);
+        const map = this.headerMap(type as MapType);
         if (map === null) return WasmResult.NotFound;
         return this.giveBack(encodeHeaderMap(map), ptrPtr, lenPtr);
       },
       proxy_get_header_map_value: (type: number, kPtr: number, kLen: number, ptrPtr: number, lenPtr: number) => {
-        const map = this.headerMap(type);
+        const map = this.headerMap(type as MapType);
         if (map === null) return WasmResult.NotFound;
         const key = this.string(kPtr, kLen).toLowerCase();
         const hit = map.find(([k]) => k.toLowerCase() === key);
         if (!hit) return WasmResult.NotFound;
         return this.giveBack(Buffer.from(hit[1], "latin1"), ptrPtr, lenPtr);
       },
+      proxy_set_header_map_pairs: (type: number, ptr: number, len: number) => {
+        const map = this.mutableMap(type);
+        if (map === null) return WasmResult.NotFound;
+        const pairs = decodeHeaderMap(this.bytes(ptr, len).slice()) ?? [];
+        map.splice(0, map.length, ...pairs);
+        return WasmResult.Ok;
+      },
+      proxy_add_header_map_value: (type: number, kPtr: number, kLen: number, vPtr: number, vLen: number) => {
+        const map = this.mutableMap(type);
+        if (map === null) return WasmResult.NotFound;
+        map.push([this.string(kPtr, kLen).toLowerCase(), Buffer.from(this.bytes(vPtr, vLen)).toString("latin1")]);
+        return WasmResult.Ok;
+      },
+      proxy_replace_header_map_value: (type: number, kPtr: number, kLen: number, vPtr: number, vLen: number) => {
+        const map = this.mutableMap(type);
+        if (map === null) return WasmResult.NotFound;
+        const key = this.string(kPtr, kLen).toLowerCase();
+        const value = Buffer.from(this.bytes(vPtr, vLen)).toString("latin1");
+        // The first pair of that name takes the value, in its place; the others go.
+        const out: Headers = [];
+        let placed = false;
+        for (const pair of map) {
+          if (pair[0].toLowerCase() !== key) out.push(pair);
+          else if (!placed) (out.push([key, value]), (placed = true));
+        }
+        if (!placed) out.push([key, value]);
+        map.splice(0, map.length, ...out);
+        return WasmResult.Ok;
+      },
+      proxy_remove_header_map_value: (type: number, kPtr: number, kLen: number) => {
+        const map = this.mutableMap(type);
+        if (map === null) return WasmResult.NotFound;
+        const key = this.string(kPtr, kLen).toLowerCase();
+        map.splice(0, map.length, ...map.filter(([k]) => k.toLowerCase() !== key));
+        return WasmResult.Ok;
+      },
+      proxy_send_local_response: (
+        status: number, dPtr: number, dLen: number, bPtr: number, bLen: number, hPtr: number, hLen: number, grpcStatus: number,
+      ) => {
+        const stream = this.currentStream();
+        if (stream === undefined) return WasmResult.NotFound;
+        stream.localResponse = {
+          status,
+          details: this.string(dPtr, dLen),
+          body: Buffer.from(this.bytes(bPtr, bLen)),
+          headers: decodeHeaderMap(this.bytes(hPtr, hLen).slice()) ?? [],
+          grpcStatus: grpcStatus >= 0 ? grpcStatus : null,
+        };
+        return WasmResult.Ok;
+      },
+      proxy_continue_stream: (type: number) => {
+        const stream = this.currentStream();
+        if (stream === undefined) return WasmResult.NotFound;
+        return stream.continueStream(type) ? WasmResult.Ok : WasmResult.BadArgument;
+      },
+      proxy_close_stream: (type: number) => {
+        const stream = this.currentStream();
+        if (stream === undefined) return WasmResult.NotFound;
+        return stream.closeStream(type) ? WasmResult.Ok : WasmResult.BadArgument;
+      },
+      proxy_set_effective_context: (id: number) => {
+        // For the rest of the running callback, host calls act for context `id`.
+        const stream = this.streams.get(id);
+        const root = this.roots.get(id);
+        if (this.running === null) return WasmResult.BadArgument;
+        if (stream !== undefined) this.running = { id, rootId: stream.rootId };
+        else if (root !== undefined && root.phase !== "deleted") this.running = { id, rootId: id };
+        else return WasmResult.BadArgument;
+        return WasmResult.Ok;
+      },
       proxy_http_call: (
         upPtr: number, upLen: number, hPtr: number, hLen: number, bPtr: number, bLen: number,
-        _tPtr: number, _tLen: number, timeoutMs: number, tokenPtr: number,
+        tPtr: number, tLen: number, timeoutMs: number, tokenPtr: number,
       ) => {
         const cluster = this.string(upPtr, upLen);
-        const headers = decodeHeaderMap(this.bytes(hPtr, hLen).slice());
+        const headers = decodeHeaderMap(this.bytes(hPtr, hLen).slice()) ?? [];
         const has = (n: string) => headers.some(([k]) => k === n);
         if (!this.clusters.has(cluster)) return WasmResult.BadArgument;
         if (!has(":method") || !has(":path") || !has(":authority")) return WasmResult.BadArgument;
@@ -660,19 +778,20 @@ export class ProxyWasmHost {
         if (running === null) return WasmResult.InternalFailure;
         const token = this.nextToken++;
         const body = Buffer.from(this.bytes(bPtr, bLen));
+        const trailers = decodeHeaderMap(this.bytes(tPtr, tLen).slice()) ?? [];
         // proxy-wasm-cpp-host makes the call on the calling context's root: the answer goes there.
-        this.calls.set(token, { token, rootId: running.rootId, contextId: running.id, cluster, headers, body, timeoutMs, done: false, cancelled: false });
-        this.pending.add(token);
+        this.calls.set(token, { token, rootId: running.rootId, contextId: running.id, cluster, headers, body, trailers, timeoutMs, done: false, cancelled: false });
         this.view().setUint32(tokenPtr, token, true);
         return WasmResult.Ok;
       },
       proxy_define_metric: (type: number, nPtr: number, nLen: number, idPtr: number) => {
+        if (type !== MetricType.Counter && type !== MetricType.Gauge && type !== MetricType.Histogram) return WasmResult.BadArgument;
         const name = this.string(nPtr, nLen);
         let id = this.metricIdsByName.get(name);
         if (id === undefined) {
           id = this.nextMetricId++;
           this.metricIdsByName.set(name, id);
-          this.metrics.set(id, { name, type, value: 0, samples: [] });
+          this.metrics.set(id, { name, type: type as MetricType, value: 0, samples: [] });
         }
         this.view().setUint32(idPtr, id, true);
         return WasmResult.Ok;
@@ -695,6 +814,7 @@ export class ProxyWasmHost {
       proxy_get_metric: (id: number, resultPtr: number) => {
         const m = this.metrics.get(id);
         if (!m) return WasmResult.NotFound;
+        if (m.type === MetricType.Histogram) return WasmResult.BadArgument;
         this.view().setBigUint64(resultPtr, BigInt(m.value), true);
         return WasmResult.Ok;
       },
@@ -702,7 +822,7 @@ export class ProxyWasmHost {
         const path = this.string(pPtr, pLen).split("\0").join(".");
         const value = this.properties[path];
         if (value === undefined) return WasmResult.NotFound;
-        return this.giveBack(Buffer.from(value, "utf8"), ptrPtr, lenPtr);
+        return this.giveBack(bytesOf(value), ptrPtr, lenPtr);
       },
       proxy_get_shared_data: (kPtr: number, kLen: number, ptrPtr: number, lenPtr: number, casPtr: number) => {
         const entry = this.shared.get(this.string(kPtr, kLen));
@@ -716,6 +836,42 @@ export class ProxyWasmHost {
         if (cas !== 0 && entry && entry.cas !== cas) return WasmResult.CasMismatch;
         this.shared.set(key, { value: Buffer.from(this.bytes(vPtr, vLen)), cas: this.nextCas++ });
         return WasmResult.Ok;
+      },
+      proxy_register_shared_queue: (nPtr: number, nLen: number, idPtr: number) => {
+        const running = this.running;
+        if (running === null) return WasmResult.InternalFailure;
+        const name = this.string(nPtr, nLen);
+        const vmId = this.options.vmId ?? "";
+        let queue = this.sharedQueue(name, vmId);
+        if (queue === undefined) {
+          queue = { id: this.nextQueueId++, vmId, name, rootId: running.rootId, items: [] };
+          this.queues.set(queue.id, queue);
+        }
+        // Registering again makes the caller's root the one told of new items, keeping the items.
+        queue.rootId = running.rootId;
+        this.view().setUint32(idPtr, queue.id, true);
+        return WasmResult.Ok;
+      },
+      proxy_resolve_shared_queue: (vPtr: number, vLen: number, nPtr: number, nLen: number, idPtr: number) => {
+        const queue = this.sharedQueue(this.string(nPtr, nLen), this.string(vPtr, vLen));
+        if (queue === undefined) return WasmResult.NotFound;
+        this.view().setUint32(idPtr, queue.id, true);
+        return WasmResult.Ok;
+      },
+      proxy_enqueue_shared_queue: (id: number, vPtr: number, vLen: number) => {
+        const queue = this.queues.get(id);
+        if (queue === undefined) return WasmResult.NotFound;
+        queue.items.push(Buffer.from(this.bytes(vPtr, vLen)));
+        // Envoy posts the notice to the registering VM's thread: it comes after this callback.
+        this.readyQueues.push(id);
+        return WasmResult.Ok;
+      },
+      proxy_dequeue_shared_queue: (id: number, ptrPtr: number, lenPtr: number) => {
+        const queue = this.queues.get(id);
+        if (queue === undefined) return WasmResult.NotFound;
+        const item = queue.items.shift();
+        if (item === undefined) return WasmResult.Empty;
+        return this.giveBack(item, ptrPtr, lenPtr);
       },
       proxy_get_status: (codePtr: number, ptrPtr: number, lenPtr: number) => {
         this.view().setUint32(codePtr, this.status.code, true);
@@ -744,10 +900,24 @@ export class ProxyWasmHost {
     };
   }
 
+  /** A header map of the current stream the module may change (request/response headers and trailers). */
+  private mutableMap(type: number): Headers | null {
+    if (type === MapType.HttpCallResponseHeaders || type === MapType.HttpCallResponseTrailers) return null;
+    const stream = this.currentStream();
+    if (stream === undefined) return null;
+    let map = stream.maps.get(type as MapType);
+    if (map === undefined) {
+      map = [];
+      stream.maps.set(type as MapType, map);
+    }
+    return map;
+  }
+
   private wasiImports(): Record<string, CallableFunction> {
     return {
-      clock_time_get: (_id: number, _precision: bigint, resultPtr: number) => {
-        this.view().setBigUint64(resultPtr, this.nowNs, true);
+      clock_time_get: (id: number, _precision: bigint, resultPtr: number) => {
+        // 0: realtime, 1: monotonic.
+        this.view().setBigUint64(resultPtr, id === 0 ? this.nowNs + this.wallClockOffsetNs : this.nowNs, true);
         return 0;
       },
       random_get: (ptr: number, len: number) => {
@@ -757,65 +927,8 @@ export class ProxyWasmHost {
       },
       fd_write: () => 0,
       proc_exit: (code: number) => {
-        throw new FilterTrap(`filter called proc_exit(${code})`);
+        throw new FilterTrap(`module called proc_exit(${code})`);
       },
     };
-  }
-}
-
-/** One HTTP stream of the emulated host. */
-export class Stream {
-  private state: StreamState = { maps: new Map(), requestBody: Buffer.alloc(0), responseBody: Buffer.alloc(0) };
-  private ended = false;
-
-  constructor(
-    private readonly host: ProxyWasmHost,
-    readonly id: number,
-    /** The root context it belongs to: the current one when it was created. */
-    readonly rootId: number,
-  ) {}
-
-  private call(name: string, ...args: number[]): number {
-    return this.host.callStream(this, this.state, name, [this.id, ...args]);
-  }
-
-  requestHeaders(headers: Headers, endOfStream = true): number {
-    this.state.maps.set(MapType.RequestHeaders, headers);
-    return this.call("proxy_on_request_headers", headers.length, endOfStream ? 1 : 0);
-  }
-
-  requestBody(chunk: string | Buffer, endOfStream = true): number {
-    this.state.requestBody = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-    return this.call("proxy_on_request_body", this.state.requestBody.length, endOfStream ? 1 : 0);
-  }
-
-  requestTrailers(trailers: Headers): number {
-    this.state.maps.set(MapType.RequestTrailers, trailers);
-    return this.call("proxy_on_request_trailers", trailers.length);
-  }
-
-  responseHeaders(headers: Headers, endOfStream = false): number {
-    this.state.maps.set(MapType.ResponseHeaders, headers);
-    return this.call("proxy_on_response_headers", headers.length, endOfStream ? 1 : 0);
-  }
-
-  responseBody(chunk: string | Buffer, endOfStream = true): number {
-    this.state.responseBody = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-    return this.call("proxy_on_response_body", this.state.responseBody.length, endOfStream ? 1 : 0);
-  }
-
-  responseTrailers(trailers: Headers): number {
-    this.state.maps.set(MapType.ResponseTrailers, trailers);
-    return this.call("proxy_on_response_trailers", trailers.length);
-  }
-
-  /** The stream ends (normally or not): on_log, on_done, on_delete, as Envoy calls them. */
-  end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.call("proxy_on_log");
-    this.call("proxy_on_done");
-    this.call("proxy_on_delete");
-    this.host.streamEnded(this);
   }
 }

@@ -3,7 +3,7 @@
 // AssemblyScript up to 0.27.24 called the middle class's method for an object of a class that
 // inherits an override from two levels down (AssemblyScript issue #2819, fixed by pull request
 // #2822 in 0.27.25); these cases pin the behaviour of the compiler the project builds with.
-import { RootContext } from "../abi/context";
+import { RootContext } from "../context";
 
 class A {
   f(a: i32): i32 {

@@ -18,7 +18,10 @@ const KINDS = ["func", "table", "memory", "global", "tag"] as const;
 
 class Reader {
   pos = 0;
-  constructor(private readonly bytes: Uint8Array) {}
+  private readonly bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
   get done(): boolean {
     return this.pos >= this.bytes.length;
   }
