@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
-import { jsonBody, SeededRandom, textBody } from "../test/support/inflate-inputs.ts";
+import { jsonBody, Rng, textBody } from "../test/support/inflate-inputs.ts";
 import { Coding, WasmInflater } from "../test/support/inflate-wasm.ts";
 import { describeMachine, loadAverage1m } from "./lib/system.ts";
 
@@ -92,9 +92,9 @@ function round(x: number, digits: number): number {
 
 const inflater = await WasmInflater.load();
 const bodies: Array<[string, Buffer]> = [
-  ["json-4KiB", jsonBody(new SeededRandom(4), 4 * 1024)],
-  ["json-64KiB", jsonBody(new SeededRandom(64), 64 * 1024)],
-  ["text-1MiB", textBody(new SeededRandom(1024), 1024 * 1024)],
+  ["json-4KiB", jsonBody(new Rng(4), 4 * 1024)],
+  ["json-64KiB", jsonBody(new Rng(64), 64 * 1024)],
+  ["text-1MiB", textBody(new Rng(1024), 1024 * 1024)],
 ];
 const machine = describeMachine(); // its load average is the one at the start
 const cases: Case[] = [];

@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { supervise } from "./child.js";
 
 export interface DemoCollector {
   readonly pid: number;
@@ -44,34 +45,7 @@ export async function startDemoCollector(opts: {
   child.stdout.on("data", onData);
   child.stderr.on("data", onData);
 
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => {
-    child.once("exit", () => {
-      exited = true;
-      resolve();
-    });
-    child.once("error", (error) => {
-      output += `\nspawn failed: ${error.message}\n`;
-      exited = true;
-      resolve();
-    });
-  });
-  // Whatever happens to the demo, the collector does not outlive it.
-  const killOnExit = (): void => {
-    if (!exited) child.kill("SIGKILL");
-  };
-  process.on("exit", killOnExit);
-  let stopping: Promise<void> | null = null;
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
-      if (!exited) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-        await exitedPromise;
-        clearTimeout(timer);
-      }
-      process.removeListener("exit", killOnExit);
-    })());
+  const { exited, stop } = supervise(child, 10_000, (message) => (output += message));
 
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -80,9 +54,9 @@ export async function startDemoCollector(opts: {
       started = true;
       return { pid: child.pid ?? -1, url: listening[1]!, stop };
     }
-    if (exited || Date.now() > deadline) {
+    if (exited() || Date.now() > deadline) {
       await stop();
-      throw new Error(`darklaunch collect ${exited ? "exited" : "did not start within 30 s"}:\n${output.slice(-3000)}`);
+      throw new Error(`darklaunch collect ${exited() ? "exited" : "did not start within 30 s"}:\n${output.slice(-3000)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

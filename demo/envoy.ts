@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { envoyBinary } from "../tools/lib/envoy.js";
+import { supervise } from "./child.js";
 
 export interface EnvoyFromFileOptions {
   /** Envoy runs in this directory. */
@@ -66,42 +67,13 @@ export async function startEnvoyFromFile(options: EnvoyFromFileOptions): Promise
   child.stdout.on("data", (chunk: Buffer) => append("stdout", chunk));
   child.stderr.on("data", (chunk: Buffer) => append("stderr", chunk));
 
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => {
-    child.once("exit", () => {
-      exited = true;
-      resolve();
-    });
-    child.once("error", (error) => {
-      log += `\nspawn failed: ${error.message}\n`;
-      exited = true;
-      resolve();
-    });
-  });
-  // Whatever happens to this process, Envoy does not outlive it.
-  const killOnExit = (): void => {
-    if (!exited) child.kill("SIGKILL");
-  };
-  process.on("exit", killOnExit);
-
-  let stopping: Promise<void> | null = null;
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
-      if (!exited) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-        await exitedPromise;
-        clearTimeout(timer);
-      }
-      process.removeListener("exit", killOnExit);
-      rmSync(workDir, { recursive: true, force: true });
-    })());
+  const { exited, stop } = supervise(child, 5000, (message) => (log += message), () => rmSync(workDir, { recursive: true, force: true }));
 
   try {
     const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
     let adminUrl = "";
     for (;;) {
-      if (exited) throw new Error(`Envoy exited during start-up (exit code ${child.exitCode}):\n${log.slice(-6000)}`);
+      if (exited()) throw new Error(`Envoy exited during start-up (exit code ${child.exitCode}):\n${log.slice(-6000)}`);
       if (Date.now() > deadline) throw new Error(`Envoy was not ready in time:\n${log.slice(-6000)}`);
       if (adminUrl === "" && existsSync(adminAddressFile)) {
         const address = readFileSync(adminAddressFile, "utf8").trim();

@@ -43,7 +43,12 @@ function jsonRoutes(extra: JsonAnswers | undefined): object[] {
  * One Envoy with a listener per name, each answering 200 with `bodyBytes` bytes of its own letter
  * (and, under `extra.prefix`, the JSON answers of configuration E).
  */
-export async function startDirectUpstreams(names: string[], bodyBytes = 1024, concurrency = 1, extra?: JsonAnswers): Promise<DirectUpstreams> {
+export async function startDirectUpstreams(
+  names: string[],
+  bodyBytes = 1024,
+  concurrency = 1,
+  extra?: JsonAnswers,
+): Promise<DirectUpstreams> {
   const ports: Record<string, number> = {};
   for (const name of names) ports[name] = await freePort();
   const listeners = names.map((name, i) => ({
@@ -74,7 +79,12 @@ export async function startDirectUpstreams(names: string[], bodyBytes = 1024, co
                   },
                 ],
               },
-              http_filters: [{ name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } }],
+              http_filters: [
+                {
+                  name: "envoy.filters.http.router",
+                  typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" },
+                },
+              ],
             },
           },
         ],

@@ -90,8 +90,15 @@ interface WrkJson {
 
 export async function runWrk(opts: WrkOptions): Promise<WrkResult> {
   const args = [
-    `-t${opts.threads}`, `-c${opts.connections}`, `-d${opts.durationS}s`,
-    "--latency", "--timeout", "5s", "-s", WRK_REPORT_SCRIPT, opts.url,
+    `-t${opts.threads}`,
+    `-c${opts.connections}`,
+    `-d${opts.durationS}s`,
+    "--latency",
+    "--timeout",
+    "5s",
+    "-s",
+    WRK_REPORT_SCRIPT,
+    opts.url,
   ];
   const out = await runBounded("wrk", args, opts.cpus, (opts.durationS + 30) * 1000);
   const line = out.stdout.split("\n").find((l) => l.startsWith("WRK_JSON "));
@@ -165,11 +172,18 @@ export async function runVegeta<M>(opts: VegetaOptions, measure: { start(): void
   const attack = await runBounded(
     opts.vegeta,
     [
-      "attack", `-rate=${opts.rate}/1s`, `-duration=${opts.durationS}s`, "-timeout=5s",
-      "-max-body=0", "-keepalive=true", "-http2=false", `-workers=${VEGETA_WORKERS}`,
+      "attack",
+      `-rate=${opts.rate}/1s`,
+      `-duration=${opts.durationS}s`,
+      "-timeout=5s",
+      "-max-body=0",
+      "-keepalive=true",
+      "-http2=false",
+      `-workers=${VEGETA_WORKERS}`,
       // Past the knee vegeta adds a worker (and a connection) per late request; a bound keeps an
       // overloaded run from spiralling into thousands of connections (it then misses the rate).
-      `-max-workers=${VEGETA_MAX_WORKERS}`, `-output=${bin}`,
+      `-max-workers=${VEGETA_MAX_WORKERS}`,
+      `-output=${bin}`,
     ],
     opts.cpus,
     (opts.durationS + 30) * 1000,

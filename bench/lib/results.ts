@@ -172,15 +172,36 @@ export function evaluateGoals(m: Partial<Record<ConfigId, Medians>>): Goal[] {
   const { A, B, C, D, F, G } = m;
   if (D && F) {
     const tput = D.closedRps / F.closedRps;
-    goals.push({ name: "D vs F throughput (issue 12)", target: "≥ 0.98", measured: `${D.closedRps} / ${F.closedRps} req/s = ${tput.toFixed(3)}`, ratio: r3(tput), pass: tput >= 0.98, cpuCostRatio: r3(F.cpuPer10kClosed / D.cpuPer10kClosed) });
+    goals.push({
+      name: "D vs F throughput (issue 12)",
+      target: "≥ 0.98",
+      measured: `${D.closedRps} / ${F.closedRps} req/s = ${tput.toFixed(3)}`,
+      ratio: r3(tput),
+      pass: tput >= 0.98,
+      cpuCostRatio: r3(F.cpuPer10kClosed / D.cpuPer10kClosed),
+    });
   }
   if (C && G) {
     const tput = C.closedRps / G.closedRps;
-    goals.push({ name: "C vs G throughput (issue 12)", target: "≥ 0.95", measured: `${C.closedRps} / ${G.closedRps} req/s = ${tput.toFixed(3)}`, ratio: r3(tput), pass: tput >= 0.95, cpuCostRatio: r3(G.cpuPer10kClosed / C.cpuPer10kClosed) });
+    goals.push({
+      name: "C vs G throughput (issue 12)",
+      target: "≥ 0.95",
+      measured: `${C.closedRps} / ${G.closedRps} req/s = ${tput.toFixed(3)}`,
+      ratio: r3(tput),
+      pass: tput >= 0.95,
+      cpuCostRatio: r3(G.cpuPer10kClosed / C.cpuPer10kClosed),
+    });
   }
   if (A && D) {
     const tput = D.closedRps / A.closedRps;
-    goals.push({ name: "D vs A throughput", target: "≥ 0.95", measured: `${D.closedRps} / ${A.closedRps} req/s = ${tput.toFixed(3)}`, ratio: r3(tput), pass: tput >= 0.95, cpuCostRatio: r3(A.cpuPer10kClosed / D.cpuPer10kClosed) });
+    goals.push({
+      name: "D vs A throughput",
+      target: "≥ 0.95",
+      measured: `${D.closedRps} / ${A.closedRps} req/s = ${tput.toFixed(3)}`,
+      ratio: r3(tput),
+      pass: tput >= 0.95,
+      cpuCostRatio: r3(A.cpuPer10kClosed / D.cpuPer10kClosed),
+    });
     const extra = D.openP99 - A.openP99;
     goals.push({
       name: "D vs A p99 (open loop)",
@@ -192,7 +213,14 @@ export function evaluateGoals(m: Partial<Record<ConfigId, Medians>>): Goal[] {
   }
   if (B && C) {
     const tput = C.closedRps / B.closedRps;
-    goals.push({ name: "C vs B throughput", target: "≥ 0.90", measured: `${C.closedRps} / ${B.closedRps} req/s = ${tput.toFixed(3)}`, ratio: r3(tput), pass: tput >= 0.9, cpuCostRatio: r3(B.cpuPer10kClosed / C.cpuPer10kClosed) });
+    goals.push({
+      name: "C vs B throughput",
+      target: "≥ 0.90",
+      measured: `${C.closedRps} / ${B.closedRps} req/s = ${tput.toFixed(3)}`,
+      ratio: r3(tput),
+      pass: tput >= 0.9,
+      cpuCostRatio: r3(B.cpuPer10kClosed / C.cpuPer10kClosed),
+    });
     const p99 = C.openP99 / B.openP99;
     goals.push({
       name: "C vs B p99 (open loop)",
@@ -273,9 +301,17 @@ export function setupLines(res: BenchResults): string {
   const lines = [
     `- date: ${res.date}${res.quick ? " (--quick smoke run: too short to judge by)" : ""}; command: \`${res.argv.join(" ")}\``,
     `- machine: ${mach.cpuModel}, ${mach.cpusOnline} CPUs online (allowed: ${mach.cpusAllowed}), ${mach.memoryGiB} GiB RAM, Linux ${mach.kernel}; load average ${mach.loadAverageAtStart.join(" ")} at start, ${mach.loadAverageAtEnd.join(" ")} at end`,
-    `- versions: ${Object.entries(res.versions).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    `- versions: ${Object.entries(res.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
     `- Envoy under test: --concurrency ${o.concurrency}; ${o.pinning ? `pinned to CPU ${o.pinning.envoyCpus}, load generators and upstreams on CPU ${o.pinning.loadCpus}` : `not pinned (${o.pinningNote})`}; upstream: one Envoy (direct_response, ${o.bodyBytes}-byte bodies, --concurrency ${o.upstreamConcurrency}) serving both the primary and the dark cluster`,
-    `- ${o.repetitions} repetition(s), order ${o.order}; each run: fresh Envoy, ${o.warmupSeconds} s wrk warm-up, then closed loop \`${res.commands.closed}\` (${o.closedSeconds} s), then open loop \`${res.commands.open}\` (${o.openSeconds} s at ${o.rate} req/s, ${o.rateSource}${Object.keys(o.calibration).length > 0 ? `; calibration req/s: ${Object.entries(o.calibration).map(([k, v]) => `${k} ${v}`).join(", ")}` : ""})`,
+    `- ${o.repetitions} repetition(s), order ${o.order}; each run: fresh Envoy, ${o.warmupSeconds} s wrk warm-up, then closed loop \`${res.commands.closed}\` (${o.closedSeconds} s), then open loop \`${res.commands.open}\` (${o.openSeconds} s at ${o.rate} req/s, ${o.rateSource}${
+      Object.keys(o.calibration).length > 0
+        ? `; calibration req/s: ${Object.entries(o.calibration)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", ")}`
+        : ""
+    })`,
   ];
   const warnings = res.runs.flatMap((r) => r.warnings.map((w) => `${r.config}#${r.repetition}: ${w}`));
   if (warnings.length > 0) lines.push(`- warnings (${warnings.length}):`, ...warnings.map((w) => `  - ${w}`));

@@ -32,7 +32,9 @@ type Bootstrap = {
   static_resources: {
     listeners: {
       address: SocketAddress;
-      filter_chains: { filters: { typed_config: { http_filters: { config_discovery?: { config_source: { path_config_source: { path: string } } } }[] } }[] }[];
+      filter_chains: {
+        filters: { typed_config: { http_filters: { config_discovery?: { config_source: { path_config_source: { path: string } } } }[] } }[];
+      }[];
     }[];
     clusters: { name: string; load_assignment: { endpoints: { lb_endpoints: { endpoint: { address: SocketAddress } }[] }[] } }[];
   };
@@ -55,7 +57,8 @@ export function exampleBootstrap(ecdsPath: string, ports: Record<string, number>
   for (const cluster of b.static_resources.clusters) {
     const port = ports[cluster.name];
     if (port === undefined) throw new Error(`no port for cluster ${cluster.name}`);
-    for (const group of cluster.load_assignment.endpoints) for (const lb of group.lb_endpoints) lb.endpoint.address.socket_address.port_value = port;
+    for (const group of cluster.load_assignment.endpoints)
+      for (const lb of group.lb_endpoints) lb.endpoint.address.socket_address.port_value = port;
   }
   return JSON.stringify(b, null, 2);
 }
@@ -67,7 +70,9 @@ export function exampleEcdsText(): string {
   return doc.toString({ lineWidth: 0 });
 }
 
-export async function startEcdsStack(opts: { primaryScripts?: Record<string, Script>; darkScripts?: Record<string, Script> } = {}): Promise<EcdsStack> {
+export async function startEcdsStack(
+  opts: { primaryScripts?: Record<string, Script>; darkScripts?: Record<string, Script> } = {},
+): Promise<EcdsStack> {
   const cleanups: (() => Promise<void> | void)[] = [];
   const stop = async (): Promise<void> => {
     while (cleanups.length > 0) await Promise.resolve(cleanups.pop()!()).catch(() => undefined);

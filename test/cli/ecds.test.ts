@@ -28,7 +28,7 @@ async function probe(stack: EcdsStack, i: number): Promise<{ outcome: Outcome; a
   const at = Date.now();
   assert.equal(res.status, 200);
   // The gate counts while the request is handled; the counts reach Envoy at the worker's next tick.
-  const now = await waitForRuleStats(stack.envoy.adminUrl, RULE, (s) => s["requests"]! > before["requests"]!, "the probe counted", 5000);
+  const now = await waitForRuleStats(stack.envoy.adminUrl, RULE, (s) => s.requests! > before.requests!, "the probe counted", 5000);
   const moved = (k: string): number => (now[k] ?? 0) - (before[k] ?? 0);
   assert.equal(moved("requests"), 1, "one probe, one request counted");
   if (moved("mirrored") === 1) return { outcome: "mirrored", at };
@@ -54,13 +54,16 @@ async function switchTo(stack: EcdsStack, args: string[], expected: Outcome): Pr
   for (let i = 0; ; i++) {
     const { outcome, at } = await probe(stack, i);
     if (outcome === expected) return { fromCommandMs: at - started, fromSwapMs: at - swapped, commandMs: swapped - started };
-    if (Date.now() - swapped > SWITCH_LIMIT_MS) assert.fail(`still "${outcome}" ${SWITCH_LIMIT_MS} ms after darklaunch set ${args.join(" ")}`);
+    if (Date.now() - swapped > SWITCH_LIMIT_MS)
+      assert.fail(`still "${outcome}" ${SWITCH_LIMIT_MS} ms after darklaunch set ${args.join(" ")}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
 async function ecdsStats(adminUrl: string): Promise<Record<string, number>> {
-  const text = (await getText(`${adminUrl}/stats?filter=${encodeURIComponent("^extension_config_discovery\\.http_filter\\.dark_launch\\.")}`)).text;
+  const text = (
+    await getText(`${adminUrl}/stats?filter=${encodeURIComponent("^extension_config_discovery\\.http_filter\\.dark_launch\\.")}`)
+  ).text;
   const out: Record<string, number> = {};
   for (const line of text.split("\n")) {
     const m = /^extension_config_discovery\.http_filter\.dark_launch\.(\w+): (\d+)$/.exec(line);
@@ -70,7 +73,9 @@ async function ecdsStats(adminUrl: string): Promise<Record<string, number>> {
 }
 
 function report(t: TestContext, what: string, s: Switch): void {
-  t.diagnostic(`${what}: new behaviour ${s.fromSwapMs} ms after the file swap, ${s.fromCommandMs} ms after the command started (the command took ${s.commandMs} ms)`);
+  t.diagnostic(
+    `${what}: new behaviour ${s.fromSwapMs} ms after the file swap, ${s.fromCommandMs} ms after the command started (the command took ${s.commandMs} ms)`,
+  );
 }
 
 describe("darklaunch set on the ECDS example, with a real Envoy", () => {
@@ -89,8 +94,8 @@ describe("darklaunch set on the ECDS example, with a real Envoy", () => {
   });
 
   test("the example starts with its rule defined and every counter at 0", () => {
-    assert.equal(statsBefore["requests"], 0);
-    assert.equal(statsBefore["mirrored"], 0);
+    assert.equal(statsBefore.requests, 0);
+    assert.equal(statsBefore.mirrored, 0);
   });
 
   test("--disable: requests stop being mirrored (skipped.disabled); requests in flight all succeed", async (t) => {
@@ -128,7 +133,7 @@ describe("darklaunch set on the ECDS example, with a real Envoy", () => {
 
   test("a change the filter refuses is not written: file unchanged, Envoy never sees it", async () => {
     const before = readFileSync(stack.ecdsPath, "utf8");
-    const reloads = (await ecdsStats(stack.envoy.adminUrl))["config_reload"];
+    const reloads = (await ecdsStats(stack.envoy.adminUrl)).config_reload;
     const run = await cliProcess(["set", RULE, "--percent", "150", "--ecds", stack.ecdsPath]);
     assert.equal(run.code, 1);
     assert.equal(run.stdout, "rules[0].sample.percent: must be a number from 0 to 100 (got 150)\n");
@@ -138,15 +143,15 @@ describe("darklaunch set on the ECDS example, with a real Envoy", () => {
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no rule named "nope" \(rules: checkout\)/);
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal((await ecdsStats(stack.envoy.adminUrl))["config_reload"], reloads);
+    assert.equal((await ecdsStats(stack.envoy.adminUrl)).config_reload, reloads);
   });
 
   test("Envoy took every update (ECDS counters) and the file kept its comments and layout", async () => {
     const ecds = await ecdsStats(stack.envoy.adminUrl);
     // The initial load plus four updates.
-    assert.equal(ecds["config_reload"], 5);
-    assert.equal(ecds["update_rejected"], 0);
-    assert.equal(ecds["config_fail"], 0);
+    assert.equal(ecds.config_reload, 5);
+    assert.equal(ecds.update_rejected, 0);
+    assert.equal(ecds.config_fail, 0);
     const text = readFileSync(stack.ecdsPath, "utf8");
     assert.match(text, /^# The dark-launch filter's configuration as an ECDS resource/);
     assert.match(text, /^version_info: "5"$/m);

@@ -26,7 +26,14 @@ describe("darklaunch envoy", () => {
     assert.equal(ok.code, 0, ok.stderr.slice(-2000));
     assert.match(ok.stdout + ok.stderr, /configuration 'envoy\/dark-launch\.yaml' OK/);
     const bad = join(dir, "bad.json");
-    writeFileSync(bad, renderBootstrap({ primaryPort: 9, filterConfig: { rules: [{ name: "x", dark: { cluster: "d" }, sample: { percent: 150 } }] }, clusters: { d: 9 } }));
+    writeFileSync(
+      bad,
+      renderBootstrap({
+        primaryPort: 9,
+        filterConfig: { rules: [{ name: "x", dark: { cluster: "d" }, sample: { percent: 150 } }] },
+        clusters: { d: 9 },
+      }),
+    );
     const refused = await cliProcess(["envoy", "--mode", "validate", "-c", bad], { timeoutMs: 60_000 });
     assert.notEqual(refused.code, 0);
     assert.match(refused.stdout + refused.stderr, /rules\[0\]\.sample\.percent: must be a number from 0 to 100 \(got 150\)/);
@@ -51,7 +58,11 @@ describe("darklaunch envoy", () => {
         assert.ok(Date.now() < deadline, `Envoy not ready:\n${output.slice(-2000)}`);
         try {
           const address = readFileSync(addressFile, "utf8").trim();
-          ready = address !== "" && (await fetch(`http://${address}/ready`).then((r) => r.ok).catch(() => false));
+          ready =
+            address !== "" &&
+            (await fetch(`http://${address}/ready`)
+              .then((r) => r.ok)
+              .catch(() => false));
         } catch {
           // not written yet
         }

@@ -25,10 +25,14 @@ export async function cli(argv: string[], opts: { isTTY?: boolean; env?: NodeJS.
   let stderr = "";
   const isTTY = opts.isTTY ?? false;
   const env = opts.env ?? {};
-  const noColor = env["NO_COLOR"];
+  const noColor = env.NO_COLOR;
   const io: CliIO = {
-    out: (t) => void (stdout += t),
-    err: (t) => void (stderr += t),
+    out: (t) => {
+      stdout += t;
+    },
+    err: (t) => {
+      stderr += t;
+    },
     isTTY,
     colour: isTTY && (noColor === undefined || noColor === ""),
     env,
@@ -90,16 +94,19 @@ export async function settledStats(adminUrl: string | string[], timeoutMs = 1500
   for (;;) {
     const reading = await source.read();
     const settled = reading.rules.every((r) => {
-      const mirrored = r.counters["mirrored"] ?? 0;
+      const mirrored = r.counters.mirrored ?? 0;
       const ended = Object.entries(r.counters)
         .filter(([k]) => k.startsWith("dark.status.") || k === "dark.failed" || k === "dark.timeout")
         .reduce((a, [, v]) => a + v, 0);
       const primarySamples = sampleCount(r.histograms["primary.latency_ms"] ?? []);
       const darkSamples = sampleCount(r.histograms["dark.latency_ms"] ?? []);
-      return (r.gauges["in_flight"] ?? 0) === 0 && ended === mirrored && primarySamples >= mirrored && darkSamples >= mirrored;
+      return (r.gauges.in_flight ?? 0) === 0 && ended === mirrored && primarySamples >= mirrored && darkSamples >= mirrored;
     });
     if (settled) return reading;
-    if (Date.now() > deadline) throw new Error(`stats did not settle within ${timeoutMs} ms: ${JSON.stringify(reading.rules.map((r) => ({ rule: r.rule, counters: r.counters, in_flight: r.gauges, samples: Object.fromEntries(Object.entries(r.histograms).map(([k, h]) => [k, sampleCount(h)])) })))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `stats did not settle within ${timeoutMs} ms: ${JSON.stringify(reading.rules.map((r) => ({ rule: r.rule, counters: r.counters, in_flight: r.gauges, samples: Object.fromEntries(Object.entries(r.histograms).map(([k, h]) => [k, sampleCount(h)])) })))}`,
+      );
     await sleep(200);
   }
 }

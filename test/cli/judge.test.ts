@@ -147,13 +147,27 @@ describe("anytime-valid evidence (sequential.ts)", () => {
   });
 
   test("the cheap crossing test agrees with the e-values", () => {
-    for (const [n, k] of [[20, 20], [400, 0], [1000, 9], [1000, 30], [50, 3]] as const) {
+    for (const [n, k] of [
+      [20, 20],
+      [400, 0],
+      [1000, 9],
+      [1000, 30],
+      [50, 3],
+    ] as const) {
       const ev = bernoulliEvidence(n, k, 0.01);
       assert.deepEqual(bernoulliCrossed(n, k, 0.01, 0.0025, 0.05), { above: crosses(ev.above, 0.0025), below: crosses(ev.below, 0.05) });
     }
-    for (const [n, a, b] of [[20, 10, 0], [900, 0, 0], [3000, 40, 30], [100, 0, 5]] as const) {
+    for (const [n, a, b] of [
+      [20, 10, 0],
+      [900, 0, 0],
+      [3000, 40, 30],
+      [100, 0, 5],
+    ] as const) {
       const ev = pairedDifferenceEvidence(n, a, b, 0.005);
-      assert.deepEqual(pairedDifferenceCrossed(n, a, b, 0.005, 0.005, 0.05), { above: crosses(ev.above, 0.005), below: crosses(ev.below, 0.05) });
+      assert.deepEqual(pairedDifferenceCrossed(n, a, b, 0.005, 0.005, 0.05), {
+        above: crosses(ev.above, 0.005),
+        below: crosses(ev.below, 0.05),
+      });
     }
   });
 
@@ -177,13 +191,27 @@ describe("anytime-valid evidence (sequential.ts)", () => {
 
 describe("latency bins (histogram.ts)", () => {
   test("Prometheus buckets: (previous le, le]; Envoy's detailed bins: [lower_bound, + width)", () => {
-    const b = binsFromCumulative([{ le: 1, count: 2 }, { le: 5, count: 7 }, { le: Infinity, count: 8 }]);
-    assert.deepEqual(b.map((x) => [x.lo, x.hi, x.count]), [[0, 1, 2], [1, 5, 5], [5, Infinity, 1]]);
+    const b = binsFromCumulative([
+      { le: 1, count: 2 },
+      { le: 5, count: 7 },
+      { le: Infinity, count: 8 },
+    ]);
+    assert.deepEqual(
+      b.map((x) => [x.lo, x.hi, x.count]),
+      [
+        [0, 1, 2],
+        [1, 5, 5],
+        [5, Infinity, 1],
+      ],
+    );
     assert.equal(countSurelyAtMost(b, 5), 7);
     assert.equal(countSurelyAtMost(b, 4.9), 2); // the (1, 5] bucket may hold 4.95
     assert.equal(countSurelyAbove(b, 1), 6); // (1, 5] is above 1
     assert.equal(countSurelyAbove(b, 0.5), 6);
-    const d = binsFromDetailed([{ lower_bound: 0, width: 0, count: 3 }, { lower_bound: 10, width: 1, count: 4 }]);
+    const d = binsFromDetailed([
+      { lower_bound: 0, width: 0, count: 3 },
+      { lower_bound: 10, width: 1, count: 4 },
+    ]);
     assert.equal(countSurelyAbove(d, 10), 0); // [10, 11) holds 10
     assert.equal(countSurelyAbove(d, 9.99), 4);
     assert.equal(countSurelyAtMost(d, 0), 3);
@@ -191,19 +219,54 @@ describe("latency bins (histogram.ts)", () => {
     // Whole milliseconds: [10, 11) holds only 10; (1, 5] only 2 to 5.
     const w = binsFromDetailed([{ lower_bound: 10, width: 1, count: 4 }], true);
     assert.equal(countSurelyAtMost(w, 10), 4);
-    assert.deepEqual(binsFromCumulative([{ le: 1, count: 2 }, { le: 5, count: 7 }], true).map((x) => [x.lo, x.hi]), [[0, 1], [2, 5]]);
-    assert.throws(() => binsFromCumulative([{ le: 1, count: 5 }, { le: 2, count: 4 }]), /do not share one bucket layout/);
+    assert.deepEqual(
+      binsFromCumulative(
+        [
+          { le: 1, count: 2 },
+          { le: 5, count: 7 },
+        ],
+        true,
+      ).map((x) => [x.lo, x.hi]),
+      [
+        [0, 1],
+        [2, 5],
+      ],
+    );
+    assert.throws(
+      () =>
+        binsFromCumulative([
+          { le: 1, count: 5 },
+          { le: 2, count: 4 },
+        ]),
+      /do not share one bucket layout/,
+    );
   });
 
   test("merge, subtract, bound searches and the quantile estimate", () => {
     const a = bins({ 1: 5, 2: 3 });
     const m = mergeHistograms(a, bins({ 2: 2, 7: 1 }));
-    assert.deepEqual(m.map((x) => [x.lo, x.count]), [[1, 5], [2, 5], [7, 1]]);
-    assert.deepEqual(subtractHistogram(m, a).map((x) => [x.lo, x.count]), [[2, 2], [7, 1]]);
+    assert.deepEqual(
+      m.map((x) => [x.lo, x.count]),
+      [
+        [1, 5],
+        [2, 5],
+        [7, 1],
+      ],
+    );
+    assert.deepEqual(
+      subtractHistogram(m, a).map((x) => [x.lo, x.count]),
+      [
+        [2, 2],
+        [7, 1],
+      ],
+    );
     assert.equal(smallestBoundWithAtLeast(m, 10), 2); // 1 and 2: 10 samples surely ≤ 2
     assert.equal(largestBoundWithAtMost(m, 10), 2); // at most 10 samples possibly ≤ 2
     assert.equal(largestBoundWithAtMost(m, 9), 1);
-    const coarse = binsFromCumulative([{ le: 10, count: 0 }, { le: 20, count: 100 }]);
+    const coarse = binsFromCumulative([
+      { le: 10, count: 0 },
+      { le: 20, count: 100 },
+    ]);
     assert.equal(estimateQuantile(coarse, 0.5), 15); // linear inside the bucket
   });
 });
@@ -215,7 +278,12 @@ describe("divergence check", () => {
     for (const n of [20, 77]) {
       const r = judgeDivergence(figures({ n, mismatchBody: n }), t);
       assert.equal(r.verdict, "FAIL", `${n} of ${n}`);
-      assert.match(r.reason, new RegExp(`divergence 100\\.00% \\(${n} of ${n} pairs; bounds .*\\) is over the 1% limit beyond chance; mismatched parts: status 0, headers 0, body ${n}`));
+      assert.match(
+        r.reason,
+        new RegExp(
+          `divergence 100\\.00% \\(${n} of ${n} pairs; bounds .*\\) is over the 1% limit beyond chance; mismatched parts: status 0, headers 0, body ${n}`,
+        ),
+      );
       assert.ok(r.p_values.over_limit < FAIL_ALPHA.divergence);
     }
     // Not from a handful: 3 of 3 could be chance at a 1% limit? No: even that is beyond it.
@@ -225,7 +293,10 @@ describe("divergence check", () => {
   test("PASS needs the evidence of being under the limit (401 clean pairs at 1%), and the minimum", () => {
     assert.equal(judgeDivergence(figures({ n: 400 }), t).verdict, "NOT_ENOUGH_DATA");
     assert.equal(judgeDivergence(figures({ n: 401 }), t).verdict, "PASS");
-    assert.match(judgeDivergence(figures({ n: 200 }), t).reason, /not yet shown to be under the limit \(about 201 more pairs if none is bad\)/);
+    assert.match(
+      judgeDivergence(figures({ n: 200 }), t).reason,
+      /not yet shown to be under the limit \(about 201 more pairs if none is bad\)/,
+    );
     assert.equal(judgeDivergence(figures({ n: 5000, mismatchBody: 10 }), t).verdict, "PASS");
     assert.equal(judgeDivergence(figures({ n: 500 }), { ...t, minCompared: 600 }).verdict, "NOT_ENOUGH_DATA");
   });
@@ -270,7 +341,10 @@ describe("error rate check", () => {
   test("fails fast: 10 dark errors in 20 calls against none on the primary (operator-tools example)", () => {
     const r = judgeErrorRate(figures({ n: 20, dark5xx: 10 }), t);
     assert.equal(r.verdict, "FAIL", r.reason);
-    assert.match(r.reason, /dark error rate 50\.00% \(5xx 10, failed 0, timeout 0 of 20\) against primary 0\.00% \(0 of 20\).*over primary \+ 0\.5 points beyond chance/);
+    assert.match(
+      r.reason,
+      /dark error rate 50\.00% \(5xx 10, failed 0, timeout 0 of 20\) against primary 0\.00% \(0 of 20\).*over primary \+ 0\.5 points beyond chance/,
+    );
   });
 
   test("the breaker that opened counts against the dark side (the issue's 10 of 20, breaker open, 380 skipped)", () => {
@@ -307,7 +381,10 @@ describe("latency check", () => {
     const dark = bins({ 60: 150, 80: 50 });
     const r = judgeLatency(f(primary, dark), rule(primary, dark), t);
     assert.equal(r.verdict, "FAIL", r.reason);
-    assert.match(r.reason, /^dark p95 ≈ 80 ms, primary p95 ≈ 3\.0 ms \(200 dark, 200 primary samples\): 200 dark samples \(100\.0%\) are above 7\.0 ms, the limit \(1\.25 × primary p95, at least \+ 2 ms\) at the primary p95's upper bound 5\.0 ms: over the limit beyond chance$/);
+    assert.match(
+      r.reason,
+      /^dark p95 ≈ 80 ms, primary p95 ≈ 3\.0 ms \(200 dark, 200 primary samples\): 200 dark samples \(100\.0%\) are above 7\.0 ms, the limit \(1\.25 × primary p95, at least \+ 2 ms\) at the primary p95's upper bound 5\.0 ms: over the limit beyond chance$/,
+    );
     const few = bins({ 2: 50, 3: 45, 5: 5 });
     assert.equal(latencyDecision(few, dark, t).verdict, "NOT_ENOUGH_DATA");
   });
@@ -323,10 +400,17 @@ describe("latency check", () => {
   });
 
   test("coarse buckets: NOT ENOUGH DATA, and the reason says the buckets are too coarse", () => {
-    const coarse = binsFromCumulative([{ le: 50, count: 0 }, { le: 100, count: 1000 }, { le: Infinity, count: 1000 }]);
+    const coarse = binsFromCumulative([
+      { le: 50, count: 0 },
+      { le: 100, count: 1000 },
+      { le: Infinity, count: 1000 },
+    ]);
     const r = judgeLatency(f(coarse, coarse), rule(coarse, coarse), t);
     assert.equal(r.verdict, "NOT_ENOUGH_DATA");
-    assert.match(r.reason, /bins are too coarse to show it within the limit .*primary p95 is in 50 ms–100 ms, the dark p95 in 50 ms–100 ms/);
+    assert.match(
+      r.reason,
+      /bins are too coarse to show it within the limit .*primary p95 is in 50 ms–100 ms, the dark p95 in 50 ms–100 ms/,
+    );
   });
 
   test("no samples: NOT ENOUGH DATA", () => {
@@ -340,7 +424,10 @@ describe("rule and run verdicts", () => {
   test("a rule fails on any failing check, with only the failing checks as reasons", () => {
     const v = judgeRule("r", figures({ n: 1000, dark5xx: 100, mismatchBody: 100 }), {}, DEFAULT_THRESHOLDS);
     assert.equal(v.verdict, "FAIL");
-    assert.deepEqual(v.checks.filter((c) => c.verdict === "FAIL").map((c) => c.check), ["divergence", "error_rate"]);
+    assert.deepEqual(
+      v.checks.filter((c) => c.verdict === "FAIL").map((c) => c.check),
+      ["divergence", "error_rate"],
+    );
     assert.equal(v.reasons.length, 2);
     assert.match(v.reasons[0]!, /^divergence: /);
     assert.match(v.reasons[1]!, /^error_rate: /);
@@ -353,10 +440,17 @@ describe("rule and run verdicts", () => {
   });
 
   test("a check turned off is not judged", () => {
-    const t = { ...DEFAULT_THRESHOLDS, divergence: { ...DEFAULT_THRESHOLDS.divergence, enabled: false }, latencyP95: { ...DEFAULT_THRESHOLDS.latencyP95, enabled: false } };
+    const t = {
+      ...DEFAULT_THRESHOLDS,
+      divergence: { ...DEFAULT_THRESHOLDS.divergence, enabled: false },
+      latencyP95: { ...DEFAULT_THRESHOLDS.latencyP95, enabled: false },
+    };
     const v = judgeRule("r", figures({ n: 1000, mismatchBody: 1000 }), {}, t);
     assert.equal(v.verdict, "PASS");
-    assert.deepEqual(v.checks.map((c) => c.check), ["error_rate"]);
+    assert.deepEqual(
+      v.checks.map((c) => c.check),
+      ["error_rate"],
+    );
   });
 
   test("the levels: FAIL levels add up to 1% over the checks, PASS 5% per check", () => {
@@ -398,16 +492,30 @@ describe("figures", () => {
     assert.equal(f.errors.dark.rate, 10 / 100);
     assert.equal(f.errors.primary.rate, 2 / 100);
     assert.deepEqual(Object.keys(f.skipped), SKIP_REASONS);
-    assert.equal(f.skipped["sampled_out"], 100);
+    assert.equal(f.skipped.sampled_out, 100);
     assert.equal(f.latency.dark.p95, null);
     assert.equal(f.divergence.noise, null);
     assert.equal(f.errors.breakerOpen, 0);
   });
 
   test("noise counters give the noise comparison; skipped.expired says the rule expired", () => {
-    const c = { ...counters({ mirrored: 10, "compare.match": 8, "compare.mismatch.body": 2, "skipped.expired": 3 }), "noise.match": 9, "noise.mismatch.status": 0, "noise.mismatch.headers": 1, "noise.mismatch.body": 0, "noise.incomplete": 0 };
+    const c = {
+      ...counters({ mirrored: 10, "compare.match": 8, "compare.mismatch.body": 2, "skipped.expired": 3 }),
+      "noise.match": 9,
+      "noise.mismatch.status": 0,
+      "noise.mismatch.headers": 1,
+      "noise.mismatch.body": 0,
+      "noise.incomplete": 0,
+    };
     const f = ruleFigures(c, {}, {}, true);
-    assert.deepEqual(f.divergence.noise, { compared: 10, match: 9, mismatched: 1, byPart: { status: 0, headers: 1, body: 0 }, incomplete: 0, rate: 0.1 });
+    assert.deepEqual(f.divergence.noise, {
+      compared: 10,
+      match: 9,
+      mismatched: 1,
+      byPart: { status: 0, headers: 1, body: 0 },
+      incomplete: 0,
+      rate: 0.1,
+    });
     assert.equal(f.expired, 3);
   });
 
@@ -447,7 +555,12 @@ describe("thresholds file", () => {
       (err: unknown) => {
         assert.ok(err instanceof CliError);
         assert.equal(err.exitCode, 2);
-        for (const part of ["extra: unknown key", "defaults.divergence.max_pct: unknown key", "rules.r.latency_p95.max_ratio", "rules.r.latency_p95.min_samples"]) {
+        for (const part of [
+          "extra: unknown key",
+          "defaults.divergence.max_pct: unknown key",
+          "rules.r.latency_p95.max_ratio",
+          "rules.r.latency_p95.min_samples",
+        ]) {
           assert.ok(err.message.includes(part), `${part} in ${err.message}`);
         }
         return true;

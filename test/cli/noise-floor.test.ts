@@ -118,7 +118,10 @@ describe("the verdict's noise floor against a real Envoy", () => {
     assert.notEqual(divergence("explained").verdict, "FAIL", divergence("explained").reason);
     assert.notEqual(explained.verdict, "FAIL", explained.reasons.join(" | "));
     const rate = ((100 * volatile) / PAIRS).toFixed(2);
-    assert.match(divergence("explained").reason, new RegExp(`^divergence over noise \\+0\\.00 points \\(dark ${rate}% of ${PAIRS} pairs, noise ${rate}% of ${PAIRS}; bounds `));
+    assert.match(
+      divergence("explained").reason,
+      new RegExp(`^divergence over noise \\+0\\.00 points \\(dark ${rate}% of ${PAIRS} pairs, noise ${rate}% of ${PAIRS}; bounds `),
+    );
 
     // Without the noise floor, the very same dark side is a divergence far over the limit.
     assert.equal(rule("unexplained").figures.divergence.mismatched, volatile);
@@ -131,7 +134,12 @@ describe("the verdict's noise floor against a real Envoy", () => {
     assert.equal(divergence("regressed").verdict, "FAIL");
     assert.ok(Math.abs(divergence("regressed").observed! - (regressed - volatile) / PAIRS) < 1e-9);
     const points = ((100 * (regressed - volatile)) / PAIRS).toFixed(2);
-    assert.match(divergence("regressed").reason, new RegExp(`^divergence over noise \\+${points} points \\(dark ${((100 * regressed) / PAIRS).toFixed(2)}% of ${PAIRS} pairs, noise ${rate}% .* is over the limit of 1 points beyond chance`));
+    assert.match(
+      divergence("regressed").reason,
+      new RegExp(
+        `^divergence over noise \\+${points} points \\(dark ${((100 * regressed) / PAIRS).toFixed(2)}% of ${PAIRS} pairs, noise ${rate}% .* is over the limit of 1 points beyond chance`,
+      ),
+    );
     assert.equal(worse.verdict, "FAIL");
     assert.equal(run.code, 1);
   });
@@ -140,15 +148,26 @@ describe("the verdict's noise floor against a real Envoy", () => {
     const run = await cli(["verdict", "--admin", stack.envoy.adminUrl, "--thresholds", thresholds]);
     const rate = ((100 * volatile) / PAIRS).toFixed(2);
     assert.match(run.stdout, new RegExp(`^explained +NOT ENOUGH DATA +${PAIRS} +${PAIRS} +100\\.0% +${rate}% \\(noise ${rate}%\\)`, "m"));
-    assert.match(run.stdout, new RegExp(`^regressed +FAIL +${PAIRS} +${PAIRS} +100\\.0% +${((100 * regressed) / PAIRS).toFixed(2)}% \\(noise ${rate}%\\)`, "m"));
-    assert.match(run.stdout, new RegExp(`^unexplained +FAIL +${PAIRS} +${PAIRS} +100\\.0% +${rate}% +0\\.00%`, "m"), "no noise column without a noise cluster");
+    assert.match(
+      run.stdout,
+      new RegExp(`^regressed +FAIL +${PAIRS} +${PAIRS} +100\\.0% +${((100 * regressed) / PAIRS).toFixed(2)}% \\(noise ${rate}%\\)`, "m"),
+    );
+    assert.match(
+      run.stdout,
+      new RegExp(`^unexplained +FAIL +${PAIRS} +${PAIRS} +100\\.0% +${rate}% +0\\.00%`, "m"),
+      "no noise column without a noise cluster",
+    );
     assert.match(run.stdout, /^ {2}divergence {3}FAIL {2}divergence over noise \+40\.00 points/m);
   });
 
   test("watch shows the noise divergence beside the dark one, for the interval", () => {
     assert.equal(watchText.code, 0, watchText.stderr);
     const share = ((100 * count((i) => i < WATCHED && cacheMiss(i))) / WATCHED).toFixed(2);
-    assert.match(watchText.stdout, new RegExp(`^explained +[\\d.]+ +[\\d.]+ +100\\.0% +${share}% \\(noise ${share}%\\) `, "m"), watchText.stdout);
+    assert.match(
+      watchText.stdout,
+      new RegExp(`^explained +[\\d.]+ +[\\d.]+ +100\\.0% +${share}% \\(noise ${share}%\\) `, "m"),
+      watchText.stdout,
+    );
     assert.match(watchText.stdout, /^unexplained +0\.0 +0\.0 +- +- /m, "a rule without traffic in the interval");
     assert.equal(watchJson.code, 0, watchJson.stderr);
     const block = JSON.parse(watchJson.stdout) as WatchBlock;

@@ -24,7 +24,8 @@ const ANSWER = { body: "the same answer", headers: { "content-type": "text/plain
  * Limits a test's traffic can show in seconds (2 points of errors and divergence: about 200 clean
  * pairs; 5 ms of latency slack for a loaded machine). The method is the default one.
  */
-const THRESHOLDS = "defaults:\n  divergence: { max_percent: 2 }\n  error_rate: { max_points_over_primary: 2 }\n  latency_p95: { slack_ms: 5 }\n";
+const THRESHOLDS =
+  "defaults:\n  divergence: { max_percent: 2 }\n  error_rate: { max_points_over_primary: 2 }\n  latency_p95: { slack_ms: 5 }\n";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -49,8 +50,7 @@ function startRamp(args: string[]): Ramp {
   const waiters: (() => void)[] = [];
   child.stdout.on("data", (c: Buffer) => {
     out += c.toString("utf8");
-    let nl: number;
-    while ((nl = out.indexOf("\n")) >= 0) {
+    for (let nl = out.indexOf("\n"); nl >= 0; nl = out.indexOf("\n")) {
       const line = out.slice(0, nl);
       out = out.slice(nl + 1);
       if (line.trim() !== "") events.push(JSON.parse(line) as RampEvent);
@@ -72,7 +72,11 @@ function startRamp(args: string[]): Ramp {
           return hit !== undefined;
         };
         if (check()) return;
-        const timer = setTimeout(() => reject(new Error(`no such ramp event within ${timeoutMs} ms; events: ${JSON.stringify(events.map((e) => e.event))}\n${err}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(new Error(`no such ramp event within ${timeoutMs} ms; events: ${JSON.stringify(events.map((e) => e.event))}\n${err}`)),
+          timeoutMs,
+        );
         waiters.push(() => {
           if (check()) clearTimeout(timer);
         });
@@ -111,7 +115,7 @@ function startTraffic(stack: EcdsStack): { stop(): Promise<void>; sent(): number
 function ruleInFile(path: string): Record<string, unknown> {
   const doc = parse(readFileSync(path, "utf8")) as { resources: { typed_config: { config: { configuration: { value: string } } } }[] };
   const config = JSON.parse(doc.resources[0]!.typed_config.config.configuration.value) as { rules: Record<string, unknown>[] };
-  return config.rules.find((r) => r["name"] === RULE)!;
+  return config.rules.find((r) => r.name === RULE)!;
 }
 
 function auditLines(path: string): AuditEntry[] {
@@ -145,13 +149,20 @@ describe("darklaunch ramp (ECDS, real Envoy)", () => {
 
   const args = (audit: string, steps: string, hold: string): string[] => [
     RULE,
-    "--steps", steps,
-    "--hold", hold,
-    "--interval", "0.25",
-    "--admin", stack.envoy.adminUrl,
-    "--ecds", stack.ecdsPath,
-    "--audit", audit,
-    "--thresholds", thresholds,
+    "--steps",
+    steps,
+    "--hold",
+    hold,
+    "--interval",
+    "0.25",
+    "--admin",
+    stack.envoy.adminUrl,
+    "--ecds",
+    stack.ecdsPath,
+    "--audit",
+    audit,
+    "--thresholds",
+    thresholds,
   ];
 
   test("the steps advance while PASS; the last one holding ends the ramp (exit 0); the audit has each step", async () => {
@@ -173,17 +184,20 @@ describe("darklaunch ramp (ECDS, real Envoy)", () => {
       assert.equal(percents[0]!.from, 5);
       for (const p of percents.slice(1)) assert.equal(p.verdict, "PASS");
       const lines = auditLines(audit);
-      assert.deepEqual(lines.map((l) => [l.rule, l.action, l.from, l.to, l.verdict, l.command]), [
-        [RULE, "percent", 5, 20, null, "ramp"],
-        [RULE, "percent", 20, 60, "PASS", "ramp"],
-        [RULE, "percent", 60, 100, "PASS", "ramp"],
-      ]);
+      assert.deepEqual(
+        lines.map((l) => [l.rule, l.action, l.from, l.to, l.verdict, l.command]),
+        [
+          [RULE, "percent", 5, 20, null, "ramp"],
+          [RULE, "percent", 20, 60, "PASS", "ramp"],
+          [RULE, "percent", 60, 100, "PASS", "ramp"],
+        ],
+      );
       for (const l of lines) {
         assert.ok(!Number.isNaN(Date.parse(l.time)));
         assert.equal(l.file, stack.ecdsPath);
         assert.ok(Array.isArray(l.reasons));
       }
-      assert.deepEqual((ruleInFile(stack.ecdsPath)["sample"] as Record<string, unknown>)["percent"], 100);
+      assert.deepEqual((ruleInFile(stack.ecdsPath).sample as Record<string, unknown>).percent, 100);
     } finally {
       await traffic.stop();
     }
@@ -200,7 +214,10 @@ describe("darklaunch ramp (ECDS, real Envoy)", () => {
       await ramp.waitFor((e) => e.event === "percent" && e.to === 20, 30000);
       await ramp.waitFor((e) => e.event === "verdict" && e.verdict === "PASS", 60000);
       stack.dark.script("/api/checkout", { status: 503, body: "down" });
-      const failed = (await ramp.waitFor((e) => e.event === "verdict" && e.verdict === "FAIL", 30000)) as Extract<RampEvent, { event: "verdict" }>;
+      const failed = (await ramp.waitFor((e) => e.event === "verdict" && e.verdict === "FAIL", 30000)) as Extract<
+        RampEvent,
+        { event: "verdict" }
+      >;
       // From the verdict on: when does Envoy stop mirroring? Its skipped.disabled counter moves
       // (the count reaches Envoy at the worker's next tick: up to 250 ms are included here).
       const before = (await ruleStats(stack.envoy.adminUrl, RULE))["skipped.disabled"]!;
@@ -212,17 +229,25 @@ describe("darklaunch ramp (ECDS, real Envoy)", () => {
       }
       assert.ok(disabledAt !== null, "Envoy never skipped a request as disabled");
       const killMs = disabledAt - Date.parse(failed.at);
-      t.diagnostic(`kill switch: Envoy skipped requests as disabled ${killMs} ms after the ramp's FAIL verdict (reading at ${failed.at}): ${failed.reasons.join("; ")}`);
+      t.diagnostic(
+        `kill switch: Envoy skipped requests as disabled ${killMs} ms after the ramp's FAIL verdict (reading at ${failed.at}): ${failed.reasons.join("; ")}`,
+      );
       assert.ok(killMs < 2000, `disabled ${killMs} ms after the FAIL verdict`);
       assert.equal(await ramp.exited, 1, ramp.stderr());
       assert.equal(ramp.events.at(-1)!.event, "disable");
-      assert.equal(ruleInFile(stack.ecdsPath)["enabled"], false);
+      assert.equal(ruleInFile(stack.ecdsPath).enabled, false);
       const lines = auditLines(audit);
-      assert.deepEqual(lines.map((l) => [l.action, l.from, l.to, l.verdict]), [
-        ["percent", 10, 20, null],
-        ["disable", true, false, "FAIL"],
-      ]);
-      assert.ok(lines[1]!.reasons.some((r) => /^error_rate: /.test(r)), lines[1]!.reasons.join(" | "));
+      assert.deepEqual(
+        lines.map((l) => [l.action, l.from, l.to, l.verdict]),
+        [
+          ["percent", 10, 20, null],
+          ["disable", true, false, "FAIL"],
+        ],
+      );
+      assert.ok(
+        lines[1]!.reasons.some((r) => /^error_rate: /.test(r)),
+        lines[1]!.reasons.join(" | "),
+      );
     } finally {
       await traffic.stop();
       stack.dark.script("/api/checkout", ANSWER);
@@ -237,8 +262,11 @@ describe("darklaunch ramp (ECDS, real Envoy)", () => {
     ramp.child.kill("SIGINT");
     assert.equal(await ramp.exited, 130);
     assert.equal(ramp.events.at(-1)!.event, "interrupted");
-    assert.deepEqual((ruleInFile(stack.ecdsPath)["sample"] as Record<string, unknown>)["percent"], 30);
-    assert.deepEqual(auditLines(audit).map((l) => [l.action, l.from, l.to]), [["percent", 5, 30]]);
+    assert.deepEqual((ruleInFile(stack.ecdsPath).sample as Record<string, unknown>).percent, 30);
+    assert.deepEqual(
+      auditLines(audit).map((l) => [l.action, l.from, l.to]),
+      [["percent", 5, 30]],
+    );
   });
 
   test("refusals: a rule switched off, steps that do not increase, both sources, no --hold (exit 2, nothing changed)", async () => {
@@ -253,15 +281,33 @@ describe("darklaunch ramp (ECDS, real Envoy)", () => {
       [[RULE, "--steps", "0,50", "--hold", "1s", "--ecds", stack.ecdsPath], /percentages in \(0, 100\]/],
       [[RULE, "--steps", "10", "--ecds", stack.ecdsPath], /ramp needs --hold DURATION/],
       [[RULE, "--steps", "10", "--hold", "soon", "--ecds", stack.ecdsPath], /--hold "soon" is not a duration/],
-      [[RULE, "--steps", "10", "--hold", "1s", "--admin", "http://127.0.0.1:1", "--prometheus", "http://127.0.0.1:1", "--ecds", stack.ecdsPath], /--admin and --prometheus exclude each other/],
-      [[RULE, "--steps", "10", "--hold", "1s", "--ecds", stack.ecdsPath, "--wasmplugin", "x.yaml"], /--ecds and --wasmplugin exclude each other/],
+      [
+        [
+          RULE,
+          "--steps",
+          "10",
+          "--hold",
+          "1s",
+          "--admin",
+          "http://127.0.0.1:1",
+          "--prometheus",
+          "http://127.0.0.1:1",
+          "--ecds",
+          stack.ecdsPath,
+        ],
+        /--admin and --prometheus exclude each other/,
+      ],
+      [
+        [RULE, "--steps", "10", "--hold", "1s", "--ecds", stack.ecdsPath, "--wasmplugin", "x.yaml"],
+        /--ecds and --wasmplugin exclude each other/,
+      ],
     ];
     for (const [argv, message] of cases) {
       const run = await cli(["ramp", ...argv]);
       assert.equal(run.code, 2, argv.join(" "));
       assert.match(run.stderr, message);
     }
-    assert.equal(ruleInFile(stack.ecdsPath)["enabled"], true);
-    assert.deepEqual((ruleInFile(stack.ecdsPath)["sample"] as Record<string, unknown>)["percent"], 5);
+    assert.equal(ruleInFile(stack.ecdsPath).enabled, true);
+    assert.deepEqual((ruleInFile(stack.ecdsPath).sample as Record<string, unknown>).percent, 5);
   });
 });

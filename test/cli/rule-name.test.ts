@@ -18,9 +18,29 @@ const PATTERN = new RegExp(RULE_NAME_PATTERN);
 
 /** Names at every edge of the pattern: each character class's ends and their neighbours, the lengths. */
 const EDGE_NAMES = [
-  "a", "z", "0", "9", "_", "-", "checkout-v2_b",
-  "A", "Z", "`", "{", "/", ":", "@", "[", ".", " ", "é", "ａ", "a\n", "",
-  "x".repeat(RULE_NAME_MAX_CHARS), "x".repeat(RULE_NAME_MAX_CHARS + 1),
+  "a",
+  "z",
+  "0",
+  "9",
+  "_",
+  "-",
+  "checkout-v2_b",
+  "A",
+  "Z",
+  "`",
+  "{",
+  "/",
+  ":",
+  "@",
+  "[",
+  ".",
+  " ",
+  "é",
+  "ａ",
+  "a\n",
+  "",
+  "x".repeat(RULE_NAME_MAX_CHARS),
+  "x".repeat(RULE_NAME_MAX_CHARS + 1),
 ];
 
 describe("the rule-name pattern", () => {
@@ -31,7 +51,7 @@ describe("the rule-name pattern", () => {
   test("isRuleName (the spelt-out check the filter compiles) agrees with the pattern on every character and the lengths", () => {
     const disagree: string[] = [];
     for (let c = 0; c < 0x3000; c++) {
-      const name = "r" + String.fromCharCode(c);
+      const name = `r${String.fromCharCode(c)}`;
       if (isRuleName(name) !== PATTERN.test(name)) disagree.push(`U+${c.toString(16).padStart(4, "0")}`);
     }
     for (const name of EDGE_NAMES) if (isRuleName(name) !== PATTERN.test(name)) disagree.push(JSON.stringify(name));
@@ -43,7 +63,10 @@ describe("the rule-name pattern", () => {
       const result = await validateFilterConfig(JSON.stringify({ rules: [{ name, dark: { cluster: "c" } }] }), FILTER_WASM_PATH);
       assert.equal(result.valid, PATTERN.test(name), `${JSON.stringify(name)}: ${result.problems.join("; ")}`);
       if (!result.valid) {
-        assert.match(result.problems[0]!, new RegExp(`^rules\\[0\\]\\.name: must be a string matching ${RULE_NAME_PATTERN.replace(/[$^[\]{}]/g, "\\$&")} \\(got `));
+        assert.match(
+          result.problems[0]!,
+          new RegExp(`^rules\\[0\\]\\.name: must be a string matching ${RULE_NAME_PATTERN.replace(/[$^[\]{}]/g, "\\$&")} \\(got `),
+        );
       }
     }
   });

@@ -61,8 +61,8 @@ describe("darklaunch set (files)", () => {
     assert.notEqual(statSync(yamlPath).ino, inode);
     assert.equal(statSync(yamlPath).mode & 0o777, 0o640);
     assert.deepEqual(readdirSync(dir), ["filter.yaml"]);
-    const rule = (configOf(readFileSync(yamlPath, "utf8"))["rules"] as Json[])[0]!;
-    assert.deepEqual(rule["sample"], { percent: 20, by: "header:x-user-id" });
+    const rule = (configOf(readFileSync(yamlPath, "utf8")).rules as Json[])[0]!;
+    assert.deepEqual(rule.sample, { percent: 20, by: "header:x-user-id" });
   });
 
   test("only the edited values change in the file; its comments stay", async () => {
@@ -91,7 +91,7 @@ describe("darklaunch set (files)", () => {
     const run = await cli(["set", "checkout", "--percent", "7.5", "--dry-run", "--ecds", yamlPath]);
     assert.equal(run.code, 0);
     assert.equal(readFileSync(yamlPath, "utf8"), before);
-    assert.deepEqual((configOf(run.stdout)["rules"] as Json[])[0]!["sample"], { percent: 7.5, by: "header:x-user-id" });
+    assert.deepEqual((configOf(run.stdout).rules as Json[])[0]!.sample, { percent: 7.5, by: "header:x-user-id" });
     assert.match(run.stderr, /dry run, .* not written: checkout\.sample\.percent: 5 → 7\.5/);
   });
 
@@ -104,11 +104,11 @@ describe("darklaunch set (files)", () => {
     assert.equal((await cli(["set", "shared", "--disable", "--resource", "b", "--ecds", path])).code, 0);
     assert.equal((await cli(["set", "only_a", "--percent", "50", "--ecds", path])).code, 0);
     const doc = JSON.parse(readFileSync(path, "utf8")) as Json;
-    assert.equal(doc["version_info"], "2");
+    assert.equal(doc.version_info, "2");
     const text = JSON.stringify(doc);
-    assert.deepEqual((configOf(text, 1)["rules"] as Json[])[0], { name: "shared", dark: { cluster: "dark" }, enabled: false });
-    assert.deepEqual((configOf(text, 0)["rules"] as Json[])[1], { name: "only_a", dark: { cluster: "dark" }, sample: { percent: 50 } });
-    assert.equal((configOf(text, 0)["rules"] as Json[])[0]!["enabled"], undefined);
+    assert.deepEqual((configOf(text, 1).rules as Json[])[0], { name: "shared", dark: { cluster: "dark" }, enabled: false });
+    assert.deepEqual((configOf(text, 0).rules as Json[])[1], { name: "only_a", dark: { cluster: "dark" }, sample: { percent: 50 } });
+    assert.equal((configOf(text, 0).rules as Json[])[0]!.enabled, undefined);
   });
 
   test("usage errors: exit 2, nothing written", async () => {
@@ -185,7 +185,10 @@ spec:
     // A new switch goes right after the rule's name.
     assert.equal(
       readFileSync(pluginPath, "utf8"),
-      PLUGIN.replace("percent: 5 # start small", "percent: 25 # start small").replace("      - name: search\n", "      - name: search\n        enabled: false\n"),
+      PLUGIN.replace("percent: 5 # start small", "percent: 25 # start small").replace(
+        "      - name: search\n",
+        "      - name: search\n        enabled: false\n",
+      ),
     );
   });
 
@@ -203,9 +206,12 @@ spec:
     assert.equal((await cli(["set", "--all", "--disable", "--wasmplugin", pluginPath, "--audit", audit])).code, 0);
     // Nothing to change: nothing appended.
     assert.equal((await cli(["set", "--all", "--disable", "--wasmplugin", pluginPath, "--audit", audit])).code, 0);
-    const lines = readFileSync(audit, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(audit, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(
-      lines.map((l) => [l["rule"], l["action"], l["from"], l["to"], l["verdict"], l["command"], l["file"]]),
+      lines.map((l) => [l.rule, l.action, l.from, l.to, l.verdict, l.command, l.file]),
       [
         ["checkout", "disable", null, false, null, "set", pluginPath],
         ["checkout", "percent", 5, 10, null, "set", pluginPath],
@@ -214,10 +220,10 @@ spec:
     );
     for (const l of lines) {
       assert.deepEqual(Object.keys(l).sort(), ["action", "command", "file", "from", "reasons", "rule", "time", "to", "verdict"]);
-      assert.ok(!Number.isNaN(Date.parse(String(l["time"]))));
+      assert.ok(!Number.isNaN(Date.parse(String(l.time))));
     }
     // The top-level switch went first in pluginConfig.
-    assert.match(readFileSync(pluginPath, "utf8"), /  pluginConfig:\n    enabled: false\n    rules:/);
+    assert.match(readFileSync(pluginPath, "utf8"), / {2}pluginConfig:\n {4}enabled: false\n {4}rules:/);
   });
 
   test("no WasmPlugin in the file, or --ecds with --wasmplugin: clear errors (exit 2)", async () => {

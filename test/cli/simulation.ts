@@ -57,7 +57,14 @@ function simulate(runs: number, looks: number, seed: number, start: () => (rng: 
 }
 
 /** Divergence: each pair mismatches with pDark; with pNoise, a noise pair too (independently). */
-export function simulateDivergence(opts: { runs: number; looks: number; seed: number; pDark: number; pNoise?: number; t?: Thresholds["divergence"] }): Outcome {
+export function simulateDivergence(opts: {
+  runs: number;
+  looks: number;
+  seed: number;
+  pDark: number;
+  pNoise?: number;
+  t?: Thresholds["divergence"];
+}): Outcome {
   const t = opts.t ?? DEFAULT_THRESHOLDS.divergence;
   return simulate(opts.runs, opts.looks, opts.seed, () => {
     const d = { compared: 0, mismatched: 0, noise: opts.pNoise === undefined ? null : { compared: 0, mismatched: 0 } };
@@ -78,7 +85,15 @@ export function simulateDivergence(opts: { runs: number; looks: number; seed: nu
  * `shared`: the share of the primary's failures that the dark side shares (same bad request),
  * the rest of the dark side's failures being independent of them.
  */
-export function simulateErrorRate(opts: { runs: number; looks: number; seed: number; pPrimary: number; pDark: number; shared?: number; t?: Thresholds["errorRate"] }): Outcome {
+export function simulateErrorRate(opts: {
+  runs: number;
+  looks: number;
+  seed: number;
+  pPrimary: number;
+  pDark: number;
+  shared?: number;
+  t?: Thresholds["errorRate"];
+}): Outcome {
   const t = opts.t ?? DEFAULT_THRESHOLDS.errorRate;
   const shared = opts.shared ?? 0;
   // P(dark fails | primary did not) so that the dark side's rate stays pDark.
@@ -196,7 +211,15 @@ export function simulateLatency(opts: {
 }
 
 /** A whole rule with an identical dark version: every check judged at every look. */
-export function simulateIdenticalRule(opts: { runs: number; looks: number; seed: number; pMismatch: number; pError: number; medianMs: number; sigma: number }): Outcome {
+export function simulateIdenticalRule(opts: {
+  runs: number;
+  looks: number;
+  seed: number;
+  pMismatch: number;
+  pError: number;
+  medianMs: number;
+  sigma: number;
+}): Outcome {
   const t = DEFAULT_THRESHOLDS;
   return simulate(opts.runs, opts.looks, opts.seed, () => {
     const d = { compared: 0, mismatched: 0, noise: { compared: 0, mismatched: 0 } };
@@ -214,7 +237,11 @@ export function simulateIdenticalRule(opts: { runs: number; looks: number; seed:
       if (rng.chance(opts.pError)) e.dark.errors++;
       record(P, logNormal(rng, opts.medianMs, opts.sigma));
       record(D, logNormal(rng, opts.medianMs, opts.sigma));
-      const verdicts = [divergenceDecision(d, t.divergence).verdict, errorRateDecision(e, t.errorRate).verdict, latencyDecision(P, D, t.latencyP95).verdict];
+      const verdicts = [
+        divergenceDecision(d, t.divergence).verdict,
+        errorRateDecision(e, t.errorRate).verdict,
+        latencyDecision(P, D, t.latencyP95).verdict,
+      ];
       return verdicts.includes("FAIL") ? "FAIL" : verdicts.every((v) => v === "PASS") ? "PASS" : "NOT_ENOUGH_DATA";
     };
   });

@@ -24,7 +24,7 @@ describe("formatJson", () => {
   test("the same data as JSON.stringify", () => {
     assert.deepEqual(JSON.parse(formatJson(config)), config);
     assert.deepEqual(JSON.parse(formatJson(config, 10)), config);
-    assert.equal(formatJson("a\"b"), '"a\\"b"\n');
+    assert.equal(formatJson('a"b'), '"a\\"b"\n');
   });
 
   test("short objects on one line, long ones spread and indented", () => {
@@ -39,7 +39,14 @@ describe("formatJson", () => {
 describe("tables and colour", () => {
   test("columns line up whatever the colour codes", () => {
     const p = new Painter(true);
-    const text = renderTable(["A", "BB"], [[p.verdict("PASS"), "1"], ["NOT ENOUGH DATA", "22"]], ["left", "right"]);
+    const text = renderTable(
+      ["A", "BB"],
+      [
+        [p.verdict("PASS"), "1"],
+        ["NOT ENOUGH DATA", "22"],
+      ],
+      ["left", "right"],
+    );
     const lines = text.split("\n").map((l) => l.replace(/\x1b\[[0-9;]*m/g, ""));
     assert.deepEqual(lines, ["A                BB", "PASS              1", "NOT ENOUGH DATA  22"]);
     assert.equal(visibleLength(p.paint("abc", "red")), 3);

@@ -27,7 +27,9 @@ const BAD: { file: string; text: string; json: string }[] = [
     ].join("\n"),
     json: JSON.stringify({
       enabled: "yes",
-      rules: [{ name: "Checkout Rule", sample: { percent: 150, by: "query:x" }, dark: { timeout_ms: 0 }, methods: ["GET", "FETCH"], extra: true }],
+      rules: [
+        { name: "Checkout Rule", sample: { percent: 150, by: "query:x" }, dark: { timeout_ms: 0 }, methods: ["GET", "FETCH"], extra: true },
+      ],
     }),
   },
   {
@@ -46,7 +48,11 @@ const BAD: { file: string; text: string; json: string }[] = [
     ].join("\n"),
     json: JSON.stringify({
       rules: [
-        { name: "orders", dark: { cluster: "orders_v2", authority: "" }, compare: { body: { json: "yes", decode: true, ignore: ["meta.id", "items[x]", ""], gzip: true } } },
+        {
+          name: "orders",
+          dark: { cluster: "orders_v2", authority: "" },
+          compare: { body: { json: "yes", decode: true, ignore: ["meta.id", "items[x]", ""], gzip: true } },
+        },
         { name: "bytes", dark: { cluster: "orders_v2" }, compare: { body: { ignore: ["updated_at"] } } },
       ],
     }),
@@ -129,7 +135,10 @@ describe("darklaunch validate", () => {
     assert.deepEqual(Object.keys(doc), ["file", "valid", "problems", "shape"]);
     assert.equal(doc.shape, "config");
     assert.equal(doc.valid, false);
-    assert.ok(doc.problems.some((p) => p.startsWith("typo:")), doc.problems.join(" | "));
+    assert.ok(
+      doc.problems.some((p) => p.startsWith("typo:")),
+      doc.problems.join(" | "),
+    );
     const good = JSON.parse((await cli(["validate", join(dir, "good.yaml"), "--json"])).stdout) as { valid: boolean; problems: string[] };
     assert.deepEqual([good.valid, good.problems], [true, []]);
   });
@@ -174,7 +183,7 @@ describe("darklaunch validate", () => {
     const bad = structuredClone(ecds.resources[0]!);
     bad.name = "broken";
     const config = JSON.parse(bad.typed_config.config.configuration.value) as { rules: Array<Record<string, unknown>> };
-    config.rules[0]!["sample"] = { percent: 150 };
+    config.rules[0]!.sample = { percent: 150 };
     bad.typed_config.config.configuration.value = JSON.stringify(config);
     const path = join(dir, "two-resources.yaml");
     writeFileSync(path, stringify({ version_info: "1", resources: [good, bad] }));
@@ -192,7 +201,7 @@ describe("darklaunch validate", () => {
     };
     const second = structuredClone(plugin);
     second.metadata.name = "second";
-    second.spec.pluginConfig.rules[0]!["sample"] = { percent: 150 };
+    second.spec.pluginConfig.rules[0]!.sample = { percent: 150 };
     const third = structuredClone(plugin);
     third.metadata.name = "third";
     delete (third.spec as Partial<typeof third.spec>).pluginConfig;
@@ -203,20 +212,23 @@ describe("darklaunch validate", () => {
     const lines = run.stdout.trimEnd().split("\n");
     assert.equal(lines.length, 2, run.stdout);
     assert.equal(lines[0], "document 2 WasmPlugin second: rules[0].sample.percent: must be a number from 0 to 100 (got 150)");
-    assert.equal(lines[1], "document 3 WasmPlugin third: spec.pluginConfig: missing or not a mapping: the WasmPlugin carries no filter configuration");
+    assert.equal(
+      lines[1],
+      "document 3 WasmPlugin third: spec.pluginConfig: missing or not a mapping: the WasmPlugin carries no filter configuration",
+    );
   });
 
   test("a render input file: its filter: is validated, and its dark-launch fields are checked too", async () => {
     const doc = parse(readFileSync(join(PROJECT_ROOT, "deploy", "istio", "dark-launch.yaml"), "utf8")) as Record<string, unknown>;
-    const filter = doc["filter"] as { rules: Array<Record<string, unknown>> };
-    filter.rules[0]!["dark"] = { timeout_ms: 0 };
+    const filter = doc.filter as { rules: Array<Record<string, unknown>> };
+    filter.rules[0]!.dark = { timeout_ms: 0 };
     const path = join(dir, "render-input.yaml");
     writeFileSync(path, stringify(doc));
     const run = await cli(["validate", path]);
     assert.equal(run.code, 1);
     assert.match(run.stdout, /^rules\[0\]\.dark\.cluster: /m);
     assert.match(run.stdout, /^rules\[0\]\.dark\.timeout_ms: /m);
-    doc["wasm"] = { url: "ftp://nope" };
+    doc.wasm = { url: "ftp://nope" };
     writeFileSync(path, stringify(doc));
     const fields = await cli(["validate", path]);
     assert.equal(fields.code, 1);

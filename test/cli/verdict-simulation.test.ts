@@ -25,28 +25,118 @@ interface Scenario {
 }
 
 const FULL = { counts: 2000, latency: 1000 };
-const scale = process.env["SIM_RUNS"] === undefined ? null : Number(process.env["SIM_RUNS"]);
+const scale = process.env.SIM_RUNS === undefined ? null : Number(process.env.SIM_RUNS);
 const runsOf = (kind: keyof typeof FULL): number => scale ?? FULL[kind];
 
 // The 3× cases: divergence 3% against 1%; error rate primary + 1.5 points against + 0.5;
 // latency 1.75 × the primary (3 × the 25% allowed) against 1.25. Latency: log-normal, median
 // 20 ms, σ 0.5 (p95 about 45 ms, where the ratio limit is the one that counts).
 const SCENARIOS: Scenario[] = [
-  { id: "div-0", what: "divergence: identical, no mismatch", target: "false FAIL", bound: 0.01, run: (r) => sim.simulateDivergence({ runs: r, looks: 2000, seed: 101, pDark: 0 }) },
-  { id: "div-limit", what: "divergence: 1% (at the limit)", target: "false FAIL", bound: 0.01, run: (r) => sim.simulateDivergence({ runs: r, looks: 2000, seed: 102, pDark: 0.01 }) },
-  { id: "div-3x", what: "divergence: 3% (3 × the limit)", target: "false PASS", bound: 0.05, run: (r) => sim.simulateDivergence({ runs: r, looks: 2000, seed: 103, pDark: 0.03 }) },
-  { id: "noise-same", what: "divergence over noise: dark 5%, noise 5%", target: "false FAIL", bound: 0.01, run: (r) => sim.simulateDivergence({ runs: r, looks: 2000, seed: 104, pDark: 0.05, pNoise: 0.05 }) },
-  { id: "noise-3x", what: "divergence over noise: dark 8%, noise 5%", target: "false PASS", bound: 0.05, run: (r) => sim.simulateDivergence({ runs: r, looks: 2000, seed: 105, pDark: 0.08, pNoise: 0.05 }) },
-  { id: "err-0", what: "error rate: identical, no errors", target: "false FAIL", bound: 0.01, run: (r) => sim.simulateErrorRate({ runs: r, looks: 2000, seed: 106, pPrimary: 0, pDark: 0 }) },
-  { id: "err-1", what: "error rate: identical, 1% each, independent", target: "false FAIL", bound: 0.01, run: (r) => sim.simulateErrorRate({ runs: r, looks: 2000, seed: 107, pPrimary: 0.01, pDark: 0.01 }) },
-  { id: "err-1-shared", what: "error rate: identical, 1% each, same requests", target: "false FAIL", bound: 0.01, run: (r) => sim.simulateErrorRate({ runs: r, looks: 2000, seed: 108, pPrimary: 0.01, pDark: 0.01, shared: 1 }) },
-  { id: "err-limit", what: "error rate: primary 0.5%, dark 1% (at the limit)", target: "false FAIL", bound: 0.01, run: (r) => sim.simulateErrorRate({ runs: r, looks: 2000, seed: 109, pPrimary: 0.005, pDark: 0.01 }) },
-  { id: "err-3x", what: "error rate: primary 0.5%, dark 2% (3 × the limit)", target: "false PASS", bound: 0.05, run: (r) => sim.simulateErrorRate({ runs: r, looks: 2000, seed: 110, pPrimary: 0.005, pDark: 0.02 }) },
-  { id: "lat-same-envoy", what: "latency p95: identical, Envoy's bins (admin)", target: "false FAIL", bound: 0.01, run: (r) => sim.simulateLatency({ runs: r, looks: 2000, seed: 111, medianMs: 20, sigma: 0.5, darkScale: 1, bins: "envoy" }) },
-  { id: "lat-same-prom", what: "latency p95: identical, shipped buckets (Prometheus)", target: "false FAIL", bound: 0.01, run: (r) => sim.simulateLatency({ runs: r, looks: 2000, seed: 112, medianMs: 20, sigma: 0.5, darkScale: 1, bins: "prometheus" }) },
-  { id: "lat-3x-envoy", what: "latency p95: dark 1.75 ×, Envoy's bins (admin)", target: "false PASS", bound: 0.05, run: (r) => sim.simulateLatency({ runs: r, looks: 2000, seed: 113, medianMs: 20, sigma: 0.5, darkScale: 1.75, bins: "envoy" }) },
-  { id: "lat-3x-prom", what: "latency p95: dark 1.75 ×, shipped buckets (Prometheus)", target: "false PASS", bound: 0.05, run: (r) => sim.simulateLatency({ runs: r, looks: 2000, seed: 114, medianMs: 20, sigma: 0.5, darkScale: 1.75, bins: "prometheus" }) },
-  { id: "rule-same", what: "whole rule, identical: noise 2%, errors 0.5%, same latency", target: "false FAIL", bound: 0.01, run: (r) => sim.simulateIdenticalRule({ runs: r, looks: 2000, seed: 115, pMismatch: 0.02, pError: 0.005, medianMs: 20, sigma: 0.5 }) },
+  {
+    id: "div-0",
+    what: "divergence: identical, no mismatch",
+    target: "false FAIL",
+    bound: 0.01,
+    run: (r) => sim.simulateDivergence({ runs: r, looks: 2000, seed: 101, pDark: 0 }),
+  },
+  {
+    id: "div-limit",
+    what: "divergence: 1% (at the limit)",
+    target: "false FAIL",
+    bound: 0.01,
+    run: (r) => sim.simulateDivergence({ runs: r, looks: 2000, seed: 102, pDark: 0.01 }),
+  },
+  {
+    id: "div-3x",
+    what: "divergence: 3% (3 × the limit)",
+    target: "false PASS",
+    bound: 0.05,
+    run: (r) => sim.simulateDivergence({ runs: r, looks: 2000, seed: 103, pDark: 0.03 }),
+  },
+  {
+    id: "noise-same",
+    what: "divergence over noise: dark 5%, noise 5%",
+    target: "false FAIL",
+    bound: 0.01,
+    run: (r) => sim.simulateDivergence({ runs: r, looks: 2000, seed: 104, pDark: 0.05, pNoise: 0.05 }),
+  },
+  {
+    id: "noise-3x",
+    what: "divergence over noise: dark 8%, noise 5%",
+    target: "false PASS",
+    bound: 0.05,
+    run: (r) => sim.simulateDivergence({ runs: r, looks: 2000, seed: 105, pDark: 0.08, pNoise: 0.05 }),
+  },
+  {
+    id: "err-0",
+    what: "error rate: identical, no errors",
+    target: "false FAIL",
+    bound: 0.01,
+    run: (r) => sim.simulateErrorRate({ runs: r, looks: 2000, seed: 106, pPrimary: 0, pDark: 0 }),
+  },
+  {
+    id: "err-1",
+    what: "error rate: identical, 1% each, independent",
+    target: "false FAIL",
+    bound: 0.01,
+    run: (r) => sim.simulateErrorRate({ runs: r, looks: 2000, seed: 107, pPrimary: 0.01, pDark: 0.01 }),
+  },
+  {
+    id: "err-1-shared",
+    what: "error rate: identical, 1% each, same requests",
+    target: "false FAIL",
+    bound: 0.01,
+    run: (r) => sim.simulateErrorRate({ runs: r, looks: 2000, seed: 108, pPrimary: 0.01, pDark: 0.01, shared: 1 }),
+  },
+  {
+    id: "err-limit",
+    what: "error rate: primary 0.5%, dark 1% (at the limit)",
+    target: "false FAIL",
+    bound: 0.01,
+    run: (r) => sim.simulateErrorRate({ runs: r, looks: 2000, seed: 109, pPrimary: 0.005, pDark: 0.01 }),
+  },
+  {
+    id: "err-3x",
+    what: "error rate: primary 0.5%, dark 2% (3 × the limit)",
+    target: "false PASS",
+    bound: 0.05,
+    run: (r) => sim.simulateErrorRate({ runs: r, looks: 2000, seed: 110, pPrimary: 0.005, pDark: 0.02 }),
+  },
+  {
+    id: "lat-same-envoy",
+    what: "latency p95: identical, Envoy's bins (admin)",
+    target: "false FAIL",
+    bound: 0.01,
+    run: (r) => sim.simulateLatency({ runs: r, looks: 2000, seed: 111, medianMs: 20, sigma: 0.5, darkScale: 1, bins: "envoy" }),
+  },
+  {
+    id: "lat-same-prom",
+    what: "latency p95: identical, shipped buckets (Prometheus)",
+    target: "false FAIL",
+    bound: 0.01,
+    run: (r) => sim.simulateLatency({ runs: r, looks: 2000, seed: 112, medianMs: 20, sigma: 0.5, darkScale: 1, bins: "prometheus" }),
+  },
+  {
+    id: "lat-3x-envoy",
+    what: "latency p95: dark 1.75 ×, Envoy's bins (admin)",
+    target: "false PASS",
+    bound: 0.05,
+    run: (r) => sim.simulateLatency({ runs: r, looks: 2000, seed: 113, medianMs: 20, sigma: 0.5, darkScale: 1.75, bins: "envoy" }),
+  },
+  {
+    id: "lat-3x-prom",
+    what: "latency p95: dark 1.75 ×, shipped buckets (Prometheus)",
+    target: "false PASS",
+    bound: 0.05,
+    run: (r) => sim.simulateLatency({ runs: r, looks: 2000, seed: 114, medianMs: 20, sigma: 0.5, darkScale: 1.75, bins: "prometheus" }),
+  },
+  {
+    id: "rule-same",
+    what: "whole rule, identical: noise 2%, errors 0.5%, same latency",
+    target: "false FAIL",
+    bound: 0.01,
+    run: (r) => sim.simulateIdenticalRule({ runs: r, looks: 2000, seed: 115, pMismatch: 0.02, pError: 0.005, medianMs: 20, sigma: 0.5 }),
+  },
 ];
 
 const kindOf = (s: Scenario): keyof typeof FULL => (s.id.startsWith("lat") || s.id.startsWith("rule") ? "latency" : "counts");
@@ -80,7 +170,9 @@ if (!isMainThread) {
     // Two workers, the slow latency scenarios split between them.
     const ordered = [...SCENARIOS].sort((a, b) => (kindOf(a) === kindOf(b) ? 0 : kindOf(a) === "latency" ? -1 : 1));
     const halves: string[][] = [[], []];
-    ordered.forEach((s, i) => halves[i % 2]!.push(s.id));
+    ordered.forEach((s, i) => {
+      halves[i % 2]!.push(s.id);
+    });
     const results = await Promise.all(
       halves.map(
         (ids) =>

@@ -85,11 +85,17 @@ describe("darklaunch verdict against a real Envoy", () => {
   test("a fresh start: every rule NOT ENOUGH DATA, exit code 2", () => {
     assert.equal(fresh.code, 2);
     assert.equal(fresh.doc.verdict, "NOT_ENOUGH_DATA");
-    assert.deepEqual(fresh.doc.rules.map((r) => r.rule), ["body", "errors", "fresh", "same", "slow"]);
+    assert.deepEqual(
+      fresh.doc.rules.map((r) => r.rule),
+      ["body", "errors", "fresh", "same", "slow"],
+    );
     for (const r of fresh.doc.rules) {
       assert.equal(r.verdict, "NOT_ENOUGH_DATA", r.rule);
       assert.equal(r.figures.requests, 0);
-      assert.ok(r.reasons.some((reason) => /^divergence: no compared pairs yet/.test(reason)), r.reasons.join(" | "));
+      assert.ok(
+        r.reasons.some((reason) => /^divergence: no compared pairs yet/.test(reason)),
+        r.reasons.join(" | "),
+      );
     }
   });
 
@@ -98,15 +104,21 @@ describe("darklaunch verdict against a real Envoy", () => {
     const doc = JSON.parse(run.stdout) as VerdictDocument;
     const same = ruleOf(doc, "same");
     assert.equal(same.verdict, "PASS", same.reasons.join(" | "));
-    assert.deepEqual(same.checks.map((c) => [c.check, c.verdict]), [
-      ["divergence", "PASS"],
-      ["error_rate", "PASS"],
-      ["latency_p95", "PASS"],
-    ]);
+    assert.deepEqual(
+      same.checks.map((c) => [c.check, c.verdict]),
+      [
+        ["divergence", "PASS"],
+        ["error_rate", "PASS"],
+        ["latency_p95", "PASS"],
+      ],
+    );
     assert.equal(same.figures.divergence.compared, SAME_PAIRS);
     assert.equal(same.figures.divergence.mismatched, 0);
     assert.ok(same.checks[0]!.bounds!.high < 0.01);
-    assert.ok(same.checks.every((c) => c.p_values.under_limit <= 0.05), JSON.stringify(same.checks.map((c) => c.p_values)));
+    assert.ok(
+      same.checks.every((c) => c.p_values.under_limit <= 0.05),
+      JSON.stringify(same.checks.map((c) => c.p_values)),
+    );
     assert.equal(run.code, 0);
     assert.equal(doc.exit_code, 0);
   });
@@ -116,9 +128,12 @@ describe("darklaunch verdict against a real Envoy", () => {
     const body = ruleOf(doc, "body");
     assert.equal(body.verdict, "FAIL");
     assert.deepEqual(failingChecks(doc, "body"), ["divergence"]);
-    assert.equal(body.figures.divergence.byPart["body"], PER_RULE);
+    assert.equal(body.figures.divergence.byPart.body, PER_RULE);
     assert.equal(body.figures.divergence.rate, 1);
-    assert.match(body.reasons[0]!, /^divergence: divergence 100\.00% \(250 of 250 pairs; bounds .*\) is over the 1% limit beyond chance; mismatched parts: status 0, headers 0, body 250$/);
+    assert.match(
+      body.reasons[0]!,
+      /^divergence: divergence 100\.00% \(250 of 250 pairs; bounds .*\) is over the 1% limit beyond chance; mismatched parts: status 0, headers 0, body 250$/,
+    );
   });
 
   test("dark 5xx answers FAIL on the error rate, and only on it", async () => {
@@ -129,7 +144,10 @@ describe("darklaunch verdict against a real Envoy", () => {
     assert.equal(errors.figures.errors.dark.status5xx, PER_RULE / 5);
     assert.equal(errors.figures.errors.dark.rate, 0.2);
     assert.equal(errors.figures.errors.primary.rate, 0);
-    assert.match(errors.reasons[0]!, /^error_rate: dark error rate 20\.00% \(5xx 50, failed 0, timeout 0 of 250\) against primary 0\.00% \(0 of 250\); .*: over primary \+ 0\.5 points beyond chance$/);
+    assert.match(
+      errors.reasons[0]!,
+      /^error_rate: dark error rate 20\.00% \(5xx 50, failed 0, timeout 0 of 250\) against primary 0\.00% \(0 of 250\); .*: over primary \+ 0\.5 points beyond chance$/,
+    );
   });
 
   test("a slower dark service FAILs on latency p95, and only on it", async () => {
@@ -139,7 +157,10 @@ describe("darklaunch verdict against a real Envoy", () => {
     assert.deepEqual(failingChecks(doc, "slow"), ["latency_p95"]);
     assert.ok(slow.figures.latency.dark.p95! >= 50, `dark p95 ${slow.figures.latency.dark.p95}`);
     assert.ok(slow.figures.latency.primary.p95! < 25, `primary p95 ${slow.figures.latency.primary.p95}`);
-    assert.match(slow.reasons[0]!, /^latency_p95: dark p95 ≈ \d+ ms, primary p95 ≈ [\d.]+ ms \(250 dark, 250 primary samples\): \d+ dark samples \(\d+\.\d%\) are above [\d.]+ ms, .*over the limit beyond chance$/);
+    assert.match(
+      slow.reasons[0]!,
+      /^latency_p95: dark p95 ≈ \d+ ms, primary p95 ≈ [\d.]+ ms \(250 dark, 250 primary samples\): \d+ dark samples \(\d+\.\d%\) are above [\d.]+ ms, .*over the limit beyond chance$/,
+    );
   });
 
   test("no traffic on a rule: NOT ENOUGH DATA; the run FAILs (exit 1) as soon as one rule fails", async () => {
@@ -150,33 +171,66 @@ describe("darklaunch verdict against a real Envoy", () => {
     assert.equal(run.code, 1);
     const onlyFresh = await cli(["verdict", "--admin", stack.envoy.adminUrl, "--rule", "fresh"]);
     assert.equal(onlyFresh.code, 2);
-    const passAndLacking = await cli(["verdict", "--admin", stack.envoy.adminUrl, "--rule", "same", "--rule", "fresh", "--thresholds", slack]);
+    const passAndLacking = await cli([
+      "verdict",
+      "--admin",
+      stack.envoy.adminUrl,
+      "--rule",
+      "same",
+      "--rule",
+      "fresh",
+      "--thresholds",
+      slack,
+    ]);
     assert.equal(passAndLacking.code, 2);
   });
 
   test("--json: the document's shape", async () => {
     const doc = JSON.parse((await cli(["verdict", "--admin", stack.envoy.adminUrl, "--json"])).stdout) as Record<string, unknown>;
     assert.deepEqual(Object.keys(doc).sort(), ["exit_code", "rules", "source", "taken_at", "thresholds_file", "verdict"]);
-    assert.deepEqual(doc["source"], { kind: "admin", urls: [stack.envoy.adminUrl] });
-    assert.ok(!Number.isNaN(Date.parse(doc["taken_at"] as string)));
-    assert.equal(doc["thresholds_file"], null);
-    const rule = (doc["rules"] as Record<string, unknown>[]).find((r) => r["rule"] === "same")!;
+    assert.deepEqual(doc.source, { kind: "admin", urls: [stack.envoy.adminUrl] });
+    assert.ok(!Number.isNaN(Date.parse(doc.taken_at as string)));
+    assert.equal(doc.thresholds_file, null);
+    const rule = (doc.rules as Record<string, unknown>[]).find((r) => r.rule === "same")!;
     assert.deepEqual(Object.keys(rule).sort(), ["checks", "expired", "figures", "reasons", "rule", "thresholds", "verdict"]);
-    assert.equal(rule["expired"], false);
-    const figures = rule["figures"] as Record<string, unknown>;
-    assert.deepEqual(Object.keys(figures).sort(), ["coverage", "divergence", "errors", "expired", "inFlight", "latency", "mirrored", "requests", "skipped"]);
-    assert.equal(figures["coverage"], 1);
-    const latency = figures["latency"] as Record<string, Record<string, unknown>>;
-    assert.deepEqual(Object.keys(latency["dark"]!).sort(), ["p50", "p95", "p99", "samples"]);
-    assert.equal(latency["dark"]!["samples"], SAME_PAIRS);
-    const check = (rule["checks"] as Record<string, unknown>[])[0]!;
-    assert.deepEqual(Object.keys(check).sort(), ["bounds", "check", "limit", "minSamples", "observed", "p_values", "reason", "samples", "verdict"]);
+    assert.equal(rule.expired, false);
+    const figures = rule.figures as Record<string, unknown>;
+    assert.deepEqual(Object.keys(figures).sort(), [
+      "coverage",
+      "divergence",
+      "errors",
+      "expired",
+      "inFlight",
+      "latency",
+      "mirrored",
+      "requests",
+      "skipped",
+    ]);
+    assert.equal(figures.coverage, 1);
+    const latency = figures.latency as Record<string, Record<string, unknown>>;
+    assert.deepEqual(Object.keys(latency.dark!).sort(), ["p50", "p95", "p99", "samples"]);
+    assert.equal(latency.dark!.samples, SAME_PAIRS);
+    const check = (rule.checks as Record<string, unknown>[])[0]!;
+    assert.deepEqual(Object.keys(check).sort(), [
+      "bounds",
+      "check",
+      "limit",
+      "minSamples",
+      "observed",
+      "p_values",
+      "reason",
+      "samples",
+      "verdict",
+    ]);
   });
 
   test("a thresholds file overrides per rule (divergence off for `body` makes it PASS)", async () => {
     const path = join(dir, "thresholds.yaml");
     // 250 clean pairs show an error rate within 2 points (not yet within 0.5).
-    writeFileSync(path, "rules:\n  body:\n    divergence: { enabled: false }\n    error_rate: { max_points_over_primary: 2 }\n    latency_p95: { slack_ms: 5 }\n");
+    writeFileSync(
+      path,
+      "rules:\n  body:\n    divergence: { enabled: false }\n    error_rate: { max_points_over_primary: 2 }\n    latency_p95: { slack_ms: 5 }\n",
+    );
     const run = await cli(["verdict", "--admin", stack.envoy.adminUrl, "--rule", "body", "--thresholds", path, "--json"]);
     const doc = JSON.parse(run.stdout) as VerdictDocument;
     assert.equal(doc.thresholds_file, path);

@@ -58,7 +58,18 @@ describe("darklaunch watch against a real Envoy", () => {
       const path = join(dir, "t.yaml");
       const off = "{ enabled: false }";
       writeFileSync(path, `rules:\n  live: { divergence: ${off}, error_rate: ${off}, latency_p95: ${off} }\n`);
-      const run = await cli(["watch", "--admin", stack.envoy.adminUrl, "--interval", "0.2", "--iterations", "1", "--json", "--thresholds", path]);
+      const run = await cli([
+        "watch",
+        "--admin",
+        stack.envoy.adminUrl,
+        "--interval",
+        "0.2",
+        "--iterations",
+        "1",
+        "--json",
+        "--thresholds",
+        path,
+      ]);
       assert.equal(run.code, 0, run.stderr);
       const block = JSON.parse(run.stdout) as WatchBlock;
       assert.equal(block.rules.find((r) => r.rule === "live")!.verdict_so_far, "PASS");
@@ -97,7 +108,9 @@ describe("darklaunch watch against a real Envoy", () => {
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on("exit", (code, signal) => r({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+      child.on("exit", (code, signal) => r({ code, signal })),
+    );
     try {
       const deadline = Date.now() + 20000;
       while (!/darklaunch watch/.test(stdout) && Date.now() < deadline) await sleep(50);

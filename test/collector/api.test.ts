@@ -15,14 +15,29 @@ test("listings page by id, a key selects the samples differing there or under it
     assert.equal((await postSample(c.url, sampleDoc({ x_request_id: `a-${i}`, paths }))).status, 201);
   }
   const first = (await getJson(`${c.url}/api/samples?rule=checkout&limit=3`)).body.samples as { id: number; x_request_id: string }[];
-  assert.deepEqual(first.map((s) => s.x_request_id), ["a-6", "a-5", "a-4"]);
-  const next = (await getJson(`${c.url}/api/samples?rule=checkout&limit=3&before=${first[2]!.id}`)).body.samples as { x_request_id: string }[];
-  assert.deepEqual(next.map((s) => s.x_request_id), ["a-3", "a-2", "a-1"]);
+  assert.deepEqual(
+    first.map((s) => s.x_request_id),
+    ["a-6", "a-5", "a-4"],
+  );
+  const next = (await getJson(`${c.url}/api/samples?rule=checkout&limit=3&before=${first[2]!.id}`)).body.samples as {
+    x_request_id: string;
+  }[];
+  assert.deepEqual(
+    next.map((s) => s.x_request_id),
+    ["a-3", "a-2", "a-1"],
+  );
   const under = (await getJson(`${c.url}/api/samples?rule=checkout&key=items`)).body.samples as { x_request_id: string }[];
-  assert.deepEqual(under.map((s) => s.x_request_id), ["a-6", "a-4", "a-2", "a-0"]);
+  assert.deepEqual(
+    under.map((s) => s.x_request_id),
+    ["a-6", "a-4", "a-2", "a-0"],
+  );
   const exact = (await getJson(`${c.url}/api/samples?rule=checkout&key=${encodeURIComponent("items[*].price")}`)).body.samples as unknown[];
   assert.equal(exact.length, 4);
-  assert.equal(((await getJson(`${c.url}/api/samples?rule=checkout&key=item`)).body.samples as unknown[]).length, 0, "a key is a whole segment, not a prefix of a name");
+  assert.equal(
+    ((await getJson(`${c.url}/api/samples?rule=checkout&key=item`)).body.samples as unknown[]).length,
+    0,
+    "a key is a whole segment, not a prefix of a name",
+  );
 
   const one = await getJson(`${c.url}/api/samples/${first[0]!.id}`);
   assert.equal(one.status, 200);

@@ -14,7 +14,9 @@ export const TEST_OUTPUT = join(PROJECT_ROOT, "build", "test-output", "collector
 export function chromiumPath(): string {
   const found = findTool("chromium");
   if (found === null) {
-    throw new Error("chromium not found in .tools/bin or on PATH: run `node scripts/setup.mjs chromium` (as root it installs the Debian package chromium)");
+    throw new Error(
+      "chromium not found in .tools/bin or on PATH: run `node scripts/setup.mjs chromium` (as root it installs the Debian package chromium)",
+    );
   }
   return found;
 }

@@ -30,7 +30,11 @@ export function tempDir(t: { after(fn: () => void): void }, prefix = "darklaunch
  * Starts `darklaunch collect --listen 127.0.0.1:0 --db DB ...args` and resolves once it listens.
  * The process is killed in `t.after` if the test has not stopped it.
  */
-export async function startCollector(t: { after(fn: () => void | Promise<void>): void }, db: string, args: string[] = []): Promise<RunningCollector> {
+export async function startCollector(
+  t: { after(fn: () => void | Promise<void>): void },
+  db: string,
+  args: string[] = [],
+): Promise<RunningCollector> {
   const child = spawn(process.execPath, [CLI_BIN, "collect", "--listen", "127.0.0.1:0", "--db", db, ...args], {
     cwd: PROJECT_ROOT,
     stdio: ["ignore", "pipe", "pipe"],

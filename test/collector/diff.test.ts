@@ -53,11 +53,14 @@ test("diff and noise against a collector with the realistic samples", async (t) 
     ["(headers)", 1, 0, null, "search-6"],
   ]);
   const catalog = doc.rules[0]!;
-  assert.deepEqual(catalog.differences.map((d) => [d.dark_percent, d.noise_percent]), [
-    [100, 100],
-    [50, 50],
-    [25, 0],
-  ]);
+  assert.deepEqual(
+    catalog.differences.map((d) => [d.dark_percent, d.noise_percent]),
+    [
+      [100, 100],
+      [50, 50],
+      [25, 0],
+    ],
+  );
   assert.deepEqual(
     doc.rules.map((r) => [r.rule, r.suggestion.basis, r.suggestion.ignore]),
     [
@@ -184,7 +187,7 @@ test("without noise samples: paths in at least 95 % of at least 20 samples; inde
   for (let i = 0; i < 20; i++) docs.push(sampleDoc({ rule: "rootarray", x_request_id: `ra-${i}`, paths: [`[${i % 3}].id`] }));
   for (let i = 0; i < 20; i++) docs.push(sampleDoc({ rule: "root", x_request_id: `r-${i}`, paths: ["(root)"] }));
   // "$" is a member name like any other; a name cut at 63 bytes ("...") names no one path.
-  const cut = "meta." + "k".repeat(58) + "...";
+  const cut = `meta.${"k".repeat(58)}...`;
   for (let i = 0; i < 20; i++) docs.push(sampleDoc({ rule: "dollar", x_request_id: `d-${i}`, paths: [`$.items[${i % 4}].ts`, cut] }));
   for (let i = 0; i < 19; i++) docs.push(sampleDoc({ rule: "few", x_request_id: `f-${i}`, paths: ["stamp"] }));
   store.insert(docs, Date.now(), 100_000);

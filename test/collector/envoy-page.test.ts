@@ -63,7 +63,8 @@ function catalog(side: Side): (req: RecordedRequest) => Reply {
 function search(side: Side): (req: RecordedRequest) => Reply {
   return (req) => {
     const i = indexOf(req);
-    if (side === "dark" && searchStatusDiffers(i)) return { status: 502, headers: { "content-type": "text/plain" }, body: "upstream connect error\n" };
+    if (side === "dark" && searchStatusDiffers(i))
+      return { status: 502, headers: { "content-type": "text/plain" }, body: "upstream connect error\n" };
     const results = side === "dark" ? ["Trail runner", "Hiking boot", "Road shoe"] : ["Trail runner", "Road shoe"];
     const html = `<!doctype html>\n<title>Results</title>\n<h1>${results.length} results</h1>\n<ul>\n${results.map((r) => `  <li>${r}</li>\n`).join("")}</ul>\n`;
     return { headers: { "content-type": "text/html; charset=utf-8" }, body: html };
@@ -79,7 +80,10 @@ const count = (n: number, when: (i: number) => boolean): number => Array.from({ 
 const pct = (part: number, whole: number): string => `${((100 * part) / whole).toFixed(1)}%`;
 
 async function cells(page: Page, selector: string): Promise<string[]> {
-  return page.locator(`${selector} td`).allInnerTexts().then((texts) => texts.map((t) => t.replace(/\s+/g, " ").trim()));
+  return page
+    .locator(`${selector} td`)
+    .allInnerTexts()
+    .then((texts) => texts.map((t) => t.replace(/\s+/g, " ").trim()));
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -94,7 +98,10 @@ test("the diff page, filled by a real Envoy with a noise cluster: rules, the tre
     while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
   });
   const collector = await startCollector(t, join(tempDir(t), "samples.db"));
-  const noise = await startUpstream({ name: "noise", scripts: { "/api/catalog/": catalog("noise"), "/search": search("noise"), "/same": same } });
+  const noise = await startUpstream({
+    name: "noise",
+    scripts: { "/api/catalog/": catalog("noise"), "/search": search("noise"), "/same": same },
+  });
   cleanups.push(() => noise.close());
   const stack = await startStack({
     primaryScripts: { "/api/catalog/": catalog("primary"), "/search": search("primary"), "/same": same },
@@ -125,13 +132,21 @@ test("the diff page, filled by a real Envoy with a noise cluster: rules, the tre
   // What the filter counted, and every sample stored.
   const catalogStats = await assertInvariants(stack.envoy.adminUrl, "catalog");
   assert.deepEqual(nonZero(catalogStats), {
-    requests: CATALOG_REQUESTS, mirrored: CATALOG_REQUESTS, "dark.status.2xx": CATALOG_REQUESTS, "primary.status.2xx": CATALOG_REQUESTS,
-    "compare.mismatch.body": CATALOG_REQUESTS, "noise.mismatch.body": CATALOG_REQUESTS,
+    requests: CATALOG_REQUESTS,
+    mirrored: CATALOG_REQUESTS,
+    "dark.status.2xx": CATALOG_REQUESTS,
+    "primary.status.2xx": CATALOG_REQUESTS,
+    "compare.mismatch.body": CATALOG_REQUESTS,
+    "noise.mismatch.body": CATALOG_REQUESTS,
   });
   const searchStatus = count(SEARCH_REQUESTS, searchStatusDiffers);
   const searchBody = SEARCH_REQUESTS - searchStatus;
   const samples = CATALOG_REQUESTS + SEARCH_REQUESTS;
-  const stats = await waitFor(() => statsValues(stack.envoy.adminUrl), (s) => s.get("wasmcustom.darklaunch.samples.sent") === samples, `${samples} samples sent`);
+  const stats = await waitFor(
+    () => statsValues(stack.envoy.adminUrl),
+    (s) => s.get("wasmcustom.darklaunch.samples.sent") === samples,
+    `${samples} samples sent`,
+  );
   assert.equal(stats.get("wasmcustom.darklaunch.samples.dropped"), 0);
   assert.equal(stats.get("wasmcustom.darklaunch.samples.failed"), 0);
   assert.equal((await getJson(`${collector.url}/api/info`)).body.samples, samples);
@@ -147,13 +162,30 @@ test("the diff page, filled by a real Envoy with a noise cluster: rules, the tre
   // The rules: the two that mismatched (matching pairs are not sampled).
   await page.goto(`${collector.url}/`);
   await page.waitForSelector("body[data-view=rules] #rules tbody tr");
-  assert.deepEqual(await page.locator("#rules tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-rule"))), ["catalog", "search"]);
+  assert.deepEqual(await page.locator("#rules tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-rule"))), [
+    "catalog",
+    "search",
+  ]);
   const all = `${pct(CATALOG_REQUESTS, CATALOG_REQUESTS)} ${CATALOG_REQUESTS}`;
   assert.deepEqual((await cells(page, "#rules tr[data-rule=catalog]")).slice(0, 8), [
-    "catalog", String(CATALOG_REQUESTS), all, `${all} of ${CATALOG_REQUESTS}`, "0", "0", String(CATALOG_REQUESTS), "0",
+    "catalog",
+    String(CATALOG_REQUESTS),
+    all,
+    `${all} of ${CATALOG_REQUESTS}`,
+    "0",
+    "0",
+    String(CATALOG_REQUESTS),
+    "0",
   ]);
   assert.deepEqual((await cells(page, "#rules tr[data-rule=search]")).slice(0, 8), [
-    "search", String(SEARCH_REQUESTS), `${pct(SEARCH_REQUESTS, SEARCH_REQUESTS)} ${SEARCH_REQUESTS}`, "no noise cluster", String(searchStatus), "0", String(searchBody), "0",
+    "search",
+    String(SEARCH_REQUESTS),
+    `${pct(SEARCH_REQUESTS, SEARCH_REQUESTS)} ${SEARCH_REQUESTS}`,
+    "no noise cluster",
+    String(searchStatus),
+    "0",
+    String(searchBody),
+    "0",
   ]);
   assert.match(await page.locator("#info").innerText(), new RegExp(`^${samples} samples stored`));
   await screenshot(page, "envoy-diff-page-rules");
@@ -162,14 +194,26 @@ test("the diff page, filled by a real Envoy with a noise cluster: rules, the tre
   await page.click("#rules tr[data-rule=catalog] a");
   await page.waitForSelector("body[data-view=rule] #tree");
   assert.deepEqual(await page.locator("#tree tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-path"))), [
-    "meta", "meta.generated_at", "items", "items[*]", "items[*].etag", "items[*].price",
+    "meta",
+    "meta.generated_at",
+    "items",
+    "items[*]",
+    "items[*].etag",
+    "items[*].price",
   ]);
   const n = CATALOG_REQUESTS;
   const etag = count(n, etagDiffers);
   const price = count(n, priceDiffers);
   // Every price change falls on a request whose etag differs too: `items` counts each sample once.
   const items = count(n, (i) => etagDiffers(i) || priceDiffers(i));
-  const row = (label: string, dark: number, noiseCount: number, diffy: string): string[] => [label, pct(dark, n), String(dark), pct(noiseCount, n), String(noiseCount), diffy];
+  const row = (label: string, dark: number, noiseCount: number, diffy: string): string[] => [
+    label,
+    pct(dark, n),
+    String(dark),
+    pct(noiseCount, n),
+    String(noiseCount),
+    diffy,
+  ];
   assert.deepEqual(await cells(page, '#tree tr[data-path="meta"]'), row("meta", n, n, ""));
   assert.deepEqual(await cells(page, '#tree tr[data-path="meta.generated_at"]'), row("generated_at", n, n, "noise"));
   assert.deepEqual(await cells(page, '#tree tr[data-path="items"]'), row("items", items, etag, ""));
@@ -179,7 +223,9 @@ test("the diff page, filled by a real Envoy with a noise cluster: rules, the tre
 
   // The samples that differ at the price, newest first, then one pair.
   await page.click('#tree tr[data-path="items[*].price"]');
-  await page.waitForSelector(`body[data-shown="#/rule/catalog/key/${encodeURIComponent("items[*].price")}"] #tree tr.selected[data-path="items[*].price"]`);
+  await page.waitForSelector(
+    `body[data-shown="#/rule/catalog/key/${encodeURIComponent("items[*].price")}"] #tree tr.selected[data-path="items[*].price"]`,
+  );
   await page.waitForSelector("#examples tr");
   const examples = await page.locator("#examples tr").allInnerTexts();
   assert.equal(examples.length, price);
@@ -203,13 +249,17 @@ test("the diff page, filled by a real Envoy with a noise cluster: rules, the tre
   assert.match((await line("primary", "meta.generated_at").getAttribute("class"))!, /\bdiff-dark\b.*\bdiff-noise\b/);
   assert.match((await line("noise", "meta.generated_at").getAttribute("class"))!, /\bdiff-noise\b.*\breported-noise\b/);
   assert.equal(await line("dark", "items[0].sku").getAttribute("class"), "ln");
-  const highlighted = await page.locator("[data-side=dark] pre.json div.diff-dark").evaluateAll((els) => els.map((e) => e.getAttribute("data-path")));
+  const highlighted = await page
+    .locator("[data-side=dark] pre.json div.diff-dark")
+    .evaluateAll((els) => els.map((e) => e.getAttribute("data-path")));
   assert.deepEqual(highlighted, ["items[0].etag", "items[1].price", "meta.generated_at"]);
   assert.notEqual(await line("dark", "items[1].price").evaluate((el) => getComputedStyle(el).backgroundColor), "rgba(0, 0, 0, 0)");
   await screenshot(page, "envoy-diff-page-pair");
 
   // search: a status difference, the dark status highlighted.
-  const statusSamples = (await getJson(`${collector.url}/api/samples?rule=search&key=${encodeURIComponent("(status)")}`)).body.samples as { id: number }[];
+  const statusSamples = (await getJson(`${collector.url}/api/samples?rule=search&key=${encodeURIComponent("(status)")}`)).body.samples as {
+    id: number;
+  }[];
   assert.equal(statusSamples.length, searchStatus);
   await page.goto(`${collector.url}/#/sample/${statusSamples[0]!.id}`);
   await page.waitForSelector(`body[data-shown="#/sample/${statusSamples[0]!.id}"] [data-side=dark] tr[data-field=status]`);

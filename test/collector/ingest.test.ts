@@ -46,7 +46,13 @@ test("bad input gets a 4xx with a reason, and nothing is stored", async (t) => {
 
   const cases: { name: string; send: () => ReturnType<typeof post>; status: number; reason: RegExp; problem?: RegExp }[] = [
     { name: "not JSON", send: () => post(url, '{"version": 1, "rule":'), status: 400, reason: /^not JSON/ },
-    { name: "JSON but not an object", send: () => post(url, "[1, 2]"), status: 422, reason: /not a sample document/, problem: /^\(document\): must be object$/ },
+    {
+      name: "JSON but not an object",
+      send: () => post(url, "[1, 2]"),
+      status: 422,
+      reason: /not a sample document/,
+      problem: /^\(document\): must be object$/,
+    },
     {
       name: "wrong shape",
       send: () => postSample(c.url, { ...valid, part: "everything", request_headers: { cookie: "x" } }),
@@ -61,22 +67,40 @@ test("bad input gets a 4xx with a reason, and nothing is stored", async (t) => {
       reason: /not a sample document/,
       problem: /^path: must start with \/ \(or be \*\) and carry no query string$/,
     },
-    { name: "over 1 MiB (content-length)", send: () => post(url, documentOfSize(MIB + 1)), status: 413, reason: /over the limit of 1048576 bytes/ },
-    { name: "over 1 MiB (chunked)", send: () => post(url, documentOfSize(MIB + 100), { chunked: true }), status: 413, reason: /over the limit of 1048576 bytes/ },
-    { name: "not application/json", send: () => post(url, JSON.stringify(valid), { headers: { "content-type": "text/plain" } }), status: 415, reason: /content-type must be application\/json/ },
+    {
+      name: "over 1 MiB (content-length)",
+      send: () => post(url, documentOfSize(MIB + 1)),
+      status: 413,
+      reason: /over the limit of 1048576 bytes/,
+    },
+    {
+      name: "over 1 MiB (chunked)",
+      send: () => post(url, documentOfSize(MIB + 100), { chunked: true }),
+      status: 413,
+      reason: /over the limit of 1048576 bytes/,
+    },
+    {
+      name: "not application/json",
+      send: () => post(url, JSON.stringify(valid), { headers: { "content-type": "text/plain" } }),
+      status: 415,
+      reason: /content-type must be application\/json/,
+    },
     { name: "GET on /v1/samples", send: () => post(url, "", { method: "GET" }), status: 405, reason: /GET is not allowed here/ },
   ];
   for (const k of cases) {
     const res = await k.send();
     assert.equal(res.status, k.status, `${k.name}: ${JSON.stringify(res.body)}`);
-    assert.match(String(res.body["error"]), k.reason, k.name);
+    assert.match(String(res.body.error), k.reason, k.name);
     if (k.problem !== undefined) {
-      const problems = res.body["problems"] as string[];
-      assert.ok(problems.some((p) => k.problem!.test(p)), `${k.name}: ${JSON.stringify(problems)}`);
+      const problems = res.body.problems as string[];
+      assert.ok(
+        problems.some((p) => k.problem!.test(p)),
+        `${k.name}: ${JSON.stringify(problems)}`,
+      );
     }
   }
   const shape = await postSample(c.url, { ...valid, part: "everything" });
-  assert.deepEqual(shape.body["problems"], ['part: must be one of "status", "headers", "body", "match"']);
+  assert.deepEqual(shape.body.problems, ['part: must be one of "status", "headers", "body", "match"']);
   assert.equal(await storedCount(c), 0);
 
   // The limit is 1 MiB: a document of exactly 1,048,576 bytes is taken.
@@ -98,11 +122,11 @@ test("with --token-file, samples need the bearer token: missing or wrong → 401
 
   const missing = await postSample(c.url, doc);
   assert.equal(missing.status, 401);
-  assert.match(String(missing.body["error"]), /missing bearer token/);
+  assert.match(String(missing.body.error), /missing bearer token/);
   assert.equal(missing.headers["www-authenticate"], 'Bearer realm="darklaunch"');
   const wrong = await postSample(c.url, doc, { headers: { authorization: "Bearer s3cret-tokem" } });
   assert.equal(wrong.status, 401);
-  assert.match(String(wrong.body["error"]), /wrong bearer token/);
+  assert.match(String(wrong.body.error), /wrong bearer token/);
   const basic = await postSample(c.url, doc, { headers: { authorization: "Basic czNjcmV0LXRva2Vu" } });
   assert.equal(basic.status, 401);
   assert.equal(await storedCount(c), 0);
@@ -136,11 +160,13 @@ test("10,000 samples posted concurrently are all stored", async (t) => {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   t.after(() => agent.destroy());
   const ids = Array.from({ length: 10_000 }, (_, i) => `concurrent-${i}`);
-  const results = await Promise.all(ids.map((id, i) => postSample(c.url, sampleDoc({ x_request_id: id, rule: `rule-${i % 7}` }), { agent })));
+  const results = await Promise.all(
+    ids.map((id, i) => postSample(c.url, sampleDoc({ x_request_id: id, rule: `rule-${i % 7}` }), { agent })),
+  );
   const statuses = new Map<number, number>();
   for (const r of results) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
   assert.deepEqual([...statuses], [[201, 10_000]]);
-  const sampleIds = new Set(results.map((r) => r.body["id"]));
+  const sampleIds = new Set(results.map((r) => r.body.id));
   assert.equal(sampleIds.size, 10_000, "every sample got its own id");
   assert.equal(await storedCount(c), 10_000);
 

@@ -12,12 +12,30 @@ import { Rng } from "../emulator/random.ts";
 import { pathName as comparatorName, randomKey, type Segment } from "../support/json-twins.ts";
 
 test("JSON paths: segments, prefixes, [N] → [*], one spelling, ignore entries", () => {
-  assert.deepEqual(pathSegments("items[3].price").map((s) => s.text), ["items", "[3]", "price"]);
-  assert.deepEqual(pathSegments('meta["a.b"][0].c').map((s) => s.text), ["meta", '["a.b"]', "[0]", "c"]);
-  assert.deepEqual(pathSegments('["x\\"]y"].z').map((s) => s.text), ['["x\\"]y"]', "z"]);
-  assert.deepEqual(pathSegments("(root)").map((s) => s.text), ["(root)"]);
-  assert.deepEqual(pathSegments("[2].id").map((s) => s.text), ["[2]", "id"]);
-  assert.deepEqual(pathSegments("$.a").map((s) => s.text), ["$", "a"]);
+  assert.deepEqual(
+    pathSegments("items[3].price").map((s) => s.text),
+    ["items", "[3]", "price"],
+  );
+  assert.deepEqual(
+    pathSegments('meta["a.b"][0].c').map((s) => s.text),
+    ["meta", '["a.b"]', "[0]", "c"],
+  );
+  assert.deepEqual(
+    pathSegments('["x\\"]y"].z').map((s) => s.text),
+    ['["x\\"]y"]', "z"],
+  );
+  assert.deepEqual(
+    pathSegments("(root)").map((s) => s.text),
+    ["(root)"],
+  );
+  assert.deepEqual(
+    pathSegments("[2].id").map((s) => s.text),
+    ["[2]", "id"],
+  );
+  assert.deepEqual(
+    pathSegments("$.a").map((s) => s.text),
+    ["$", "a"],
+  );
   assert.deepEqual(pathPrefixes("a.b[*]"), ["a", "a.b", "a.b[*]"]);
   assert.equal(generalisePath("items[3].tags[10].name"), "items[*].tags[*].name");
   assert.equal(generalisePath('m["[1]"][2]'), 'm["[1]"][*]');
@@ -35,20 +53,29 @@ test("JSON paths: segments, prefixes, [N] → [*], one spelling, ignore entries"
   assert.equal(ignoreEntry('["say\\u0020\\"hi\\""]'), '["say\\u0020\\"hi\\""]');
 });
 
-test("cut names (63 bytes and \"...\"): one last segment, generalised before the cut, never an ignore entry", () => {
+test('cut names (63 bytes and "..."): one last segment, generalised before the cut, never an ignore entry', () => {
   const long = "k".repeat(70);
   const cut = pathName([{ member: "items" }, { index: 12 }, { member: long }]);
-  assert.equal(cut, "items[12]." + "k".repeat(63 - "items[12].".length) + "...");
-  assert.deepEqual(pathSegments(cut).map((s) => s.text), ["items", "[12]", "k".repeat(53) + "..."]);
+  assert.equal(cut, `items[12].${"k".repeat(63 - "items[12].".length)}...`);
+  assert.deepEqual(
+    pathSegments(cut).map((s) => s.text),
+    ["items", "[12]", `${"k".repeat(53)}...`],
+  );
   assert.deepEqual(pathPrefixes(cut), ["items", "items[12]", cut]);
-  assert.equal(generalisePath(cut), "items[*]." + "k".repeat(53) + "...");
+  assert.equal(generalisePath(cut), `items[*].${"k".repeat(53)}...`);
   assert.equal(ignoreEntry(generalisePath(cut)), null);
   assert.equal(canonicalPath(cut), cut);
   // Cut inside a quoted name, and right after a dot.
   const quoted = pathName([{ member: "é".repeat(40) }]);
-  assert.equal(quoted, '["' + "é".repeat(30) + "...");
-  assert.deepEqual(pathSegments(quoted).map((s) => s.text), [quoted]);
-  assert.deepEqual(pathSegments("a.b....").map((s) => s.text), ["a", "b", "..."]);
+  assert.equal(quoted, `["${"é".repeat(30)}...`);
+  assert.deepEqual(
+    pathSegments(quoted).map((s) => s.text),
+    [quoted],
+  );
+  assert.deepEqual(
+    pathSegments("a.b....").map((s) => s.text),
+    ["a", "b", "..."],
+  );
 });
 
 test("pathName spells every path as the comparator does (test/support/json-twins.ts, the reference)", () => {
@@ -64,7 +91,7 @@ test("pathName spells every path as the comparator does (test/support/json-twins
     [{ member: "lone\ud800x" }, { member: "\udc00" }],
     [{ member: "a".repeat(64) }],
     [{ member: "a".repeat(65) }],
-    [{ member: "a".repeat(63) + "é" }],
+    [{ member: `${"a".repeat(63)}é` }],
     [{ member: "😀".repeat(17) }],
     [{ member: "x" }, { member: "y".repeat(60) }],
   ];
@@ -83,7 +110,10 @@ test("jsonDifferences: members as a set, arrays in order, types and values, in t
   assert.deepEqual([...jsonDifferences({ n: 1 }, { n: "1" })], ["n"]);
   assert.deepEqual([...jsonDifferences([1], { 0: 1 })], ["(root)"]);
   assert.deepEqual([...jsonDifferences([{ id: 1 }, { id: 2 }], [{ id: 1 }, { id: 3 }])], ["[1].id"]);
-  assert.deepEqual([...jsonDifferences({ $: 1, "a b": { "x,y": 1 } }, { $: 2, "a b": { "x,y": 2 } })].sort(), ["$", '["a\\u0020b"]["x\\u002cy"]']);
+  assert.deepEqual([...jsonDifferences({ $: 1, "a b": { "x,y": 1 } }, { $: 2, "a b": { "x,y": 2 } })].sort(), [
+    "$",
+    '["a\\u0020b"]["x\\u002cy"]',
+  ]);
   assert.equal(jsonDifferences({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }).size, 0);
 });
 
@@ -111,10 +141,10 @@ test("jsonLines: one line per value and bracket, each with its path; isMarked co
   assert.equal(isMarked("$.a", new Set(["$"])), true); // "$" is a member, the root is (root)
   assert.equal(isMarked("a", new Set(["$"])), false);
   // A cut name covers the values cut to it; only its kept part has ancestors.
-  const cut = "x." + "y".repeat(58) + "...";
+  const cut = `x.${"y".repeat(58)}...`;
   assert.equal(isMarked(cut, new Set([cut])), true);
   assert.equal(isMarked(cut, new Set(["x"])), true);
-  assert.equal(isMarked("x." + "y".repeat(58) + "...", new Set(["x." + "y".repeat(58)])), false);
+  assert.equal(isMarked(`x.${"y".repeat(58)}...`, new Set([`x.${"y".repeat(58)}`])), false);
 });
 
 test("lineDiff and middleDifference", () => {

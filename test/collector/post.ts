@@ -2,7 +2,7 @@
 // the status and the JSON answer. node:http, so that oversize and malformed requests go out
 // exactly as written.
 
-import { Agent, request } from "node:http";
+import { type Agent, request } from "node:http";
 
 export interface PostResult {
   status: number;
@@ -62,6 +62,7 @@ export function postSample(base: string, doc: unknown, opts: PostOptions = {}): 
   return post(`${base}/v1/samples`, JSON.stringify(doc), opts);
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read the API's answers as loosely as a page script does, and assert on them
 export async function getJson(url: string): Promise<{ status: number; body: any }> {
   const res = await fetch(url);
   return { status: res.status, body: await res.json() };

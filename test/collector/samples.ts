@@ -17,7 +17,12 @@ export function response(body: unknown, over: Partial<SampleResponse> = {}): Sam
   };
 }
 
-export function noiseResponse(body: unknown, part: NoiseResponse["part"], paths: string[], over: Partial<SampleResponse> = {}): NoiseResponse {
+export function noiseResponse(
+  body: unknown,
+  part: NoiseResponse["part"],
+  paths: string[],
+  over: Partial<SampleResponse> = {},
+): NoiseResponse {
   return { ...response(body, over), part, paths };
 }
 
@@ -58,7 +63,9 @@ export function sampleDoc(over: Partial<SampleDocument> = {}): SampleDocument {
 const SKUS = ["A-100", "B-220", "C-310"];
 
 function catalogBody(i: number, variant: "primary" | "dark" | "noise"): unknown {
-  const stamp = new Date(Date.UTC(2026, 10, 26, 9, 30, 0) + i * 1000 + (variant === "primary" ? 0 : variant === "dark" ? 7 : 13)).toISOString();
+  const stamp = new Date(
+    Date.UTC(2026, 10, 26, 9, 30, 0) + i * 1000 + (variant === "primary" ? 0 : variant === "dark" ? 7 : 13),
+  ).toISOString();
   const etagChanged = i % 2 === 0 ? i % 3 : -1; // which item's etag differs from the primary's
   return {
     items: SKUS.map((sku, k) => ({

@@ -114,8 +114,12 @@ async function assertNothingLeft(pids: number[]): Promise<void> {
 function quietIO(): CliIO & { text(): string } {
   let text = "";
   return {
-    out: (t) => void (text += t),
-    err: (t) => void (text += t),
+    out: (t) => {
+      text += t;
+    },
+    err: (t) => {
+      text += t;
+    },
     isTTY: false,
     colour: false,
     env: process.env,
@@ -179,9 +183,17 @@ test("--duration 8: watch while the traffic runs, then the stats, the verdict an
   // `slow` about 90 (docs/verdict.md). Never PASS, and its latency is what it is judged on.
   assert.ok(["FAIL", "NOT ENOUGH DATA"].includes(verdicts.get("slow")!), `slow: ${verdicts.get("slow")}`);
   assert.match(out, /^differs: FAIL\n {2}divergence {3}FAIL/m, "differs fails on divergence");
-  assert.match(out, /^slow: (FAIL|NOT ENOUGH DATA)\n(?: .*\n)*? {2}latency p95 {2}(FAIL|NOT ENOUGH DATA) +dark p95 ≈ \d+ ms/m, "slow is judged on latency");
+  assert.match(
+    out,
+    /^slow: (FAIL|NOT ENOUGH DATA)\n(?: .*\n)*? {2}latency p95 {2}(FAIL|NOT ENOUGH DATA) +dark p95 ≈ \d+ ms/m,
+    "slow is judged on latency",
+  );
   assert.match(out, /^flaky: FAIL\n(?: .*\n)*? {2}error rate {3}FAIL/m, "flaky fails on its error rate");
-  assert.match(out, /^noisy: NOT ENOUGH DATA\n {2}divergence {3}NOT ENOUGH DATA +divergence over noise \+0\.00 points \(dark 100\.00% of \d+ pairs, noise 100\.00%/m, "noisy: the noise hides everything");
+  assert.match(
+    out,
+    /^noisy: NOT ENOUGH DATA\n {2}divergence {3}NOT ENOUGH DATA +divergence over noise \+0\.00 points \(dark 100\.00% of \d+ pairs, noise 100\.00%/m,
+    "noisy: the noise hides everything",
+  );
   assert.match(out, /^verdict: FAIL .*exit code 1$/m);
 
   // The diff of the samples, and where the page was.
@@ -191,7 +203,12 @@ test("--duration 8: watch while the traffic runs, then the stats, the verdict an
   assert.match(out, /^ {2}\(status\) +\d+ +100\.0% +\S+$/m, "flaky: its status differences");
   const noisy = /^noisy +(\d+) samples: \1 differ \(status 0, headers 0, body \1\); noise: \1 of \1 differ$/m.exec(out);
   assert.ok(noisy, `the diff of noisy:\n${out.slice(-3000)}`);
-  for (const path of VOLATILE) assert.match(out, new RegExp(`^ {2}${path.replace(".", "\\.")} +${noisy[1]} +100\\.0% +${noisy[1]} +100\\.0% +noise +\\S+$`, "m"), path);
+  for (const path of VOLATILE)
+    assert.match(
+      out,
+      new RegExp(`^ {2}${path.replace(".", "\\.")} +${noisy[1]} +100\\.0% +${noisy[1]} +100\\.0% +noise +\\S+$`, "m"),
+      path,
+    );
   assert.match(out, /^ {2}price +\d+ +\d+\.\d% +0 +0\.0% +real +\S+$/m, "the changed price is real, not noise");
   assert.match(out, /the diff page was at http:\/\/127\.0\.0\.1:9977\/ while the demo ran/);
 
@@ -212,7 +229,10 @@ test("no --duration: `darklaunch set` on the ECDS copy takes effect while it run
     assert.equal(await counter(adminUrl, "wasmcustom.darklaunch.differs.skipped.disabled"), 0);
 
     const io = quietIO();
-    const setCode = await runCli(["set", "differs", "--disable", "--ecds", join(PROJECT_ROOT, "build", "demo", "dark-launch-filter.yaml")], io);
+    const setCode = await runCli(
+      ["set", "differs", "--disable", "--ecds", join(PROJECT_ROOT, "build", "demo", "dark-launch-filter.yaml")],
+      io,
+    );
     assert.equal(setCode, 0, io.text());
     const deadline = Date.now() + 10_000;
     while ((await counter(adminUrl, "wasmcustom.darklaunch.differs.skipped.disabled")) === 0) {
@@ -267,7 +287,7 @@ test("no --duration: the ignore list `darklaunch noise` suggests, pasted into th
     const edit = join(PROJECT_ROOT, "build", "demo", "edit.yaml");
     copyFileSync(ecds, edit);
     const text = readFileSync(edit, "utf8");
-    const noisyBody = /("name": "noisy",[^]*?)"body": \{ "json": true \}/;
+    const noisyBody = /("name": "noisy",[\s\S]*?)"body": \{ "json": true \}/;
     assert.match(text, noisyBody);
     const ignore = JSON.stringify(ignoreList(suggestion)).replace(/","/g, '", "');
     writeFileSync(edit, text.replace(noisyBody, `$1"body": { "json": true, "ignore": ${ignore} }`));
@@ -294,7 +314,9 @@ test("no --duration: the ignore list `darklaunch noise` suggests, pasted into th
     assert.equal(noiseMismatched, 0, "two instances of the same version no longer differ");
     // The dark side prices one item in four differently (demo/services.ts): about 25% of the pairs.
     const share = darkMismatched / darkCompared;
-    t.diagnostic(`after the ignore list, 5 s: dark ${darkMismatched} of ${darkCompared} pairs differ, noise ${noiseMismatched} of ${noiseCompared}`);
+    t.diagnostic(
+      `after the ignore list, 5 s: dark ${darkMismatched} of ${darkCompared} pairs differ, noise ${noiseMismatched} of ${noiseCompared}`,
+    );
     assert.ok(share > 0.05 && share < 0.6, `dark divergence after the ignore list: ${darkMismatched} of ${darkCompared}`);
     await waitForOutput(run, /^noisy .* [\d.]+% \(noise 0\.00%\)/m, 5000); // and watch shows it
   } finally {
@@ -378,4 +400,3 @@ for (const [how, signal, toGroup, expectedCode] of [
     await assertNothingLeft(childPids(out));
   });
 }
-

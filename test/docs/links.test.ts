@@ -14,7 +14,10 @@ const SKIPPED_DIRS = new Set([".git", "node_modules", ".venv", "build", ".tools"
 /** The Markdown files git keeps or would keep (not ignored); a walk of the tree where there is no git. */
 function markdownFiles(): string[] {
   try {
-    const out = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.md"], { cwd: PROJECT_ROOT, encoding: "utf8" });
+    const out = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.md"], {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+    });
     return out.split("\0").filter((f) => f !== "" && existsSync(join(PROJECT_ROOT, f)));
   } catch {
     const found: string[] = [];
@@ -72,8 +75,11 @@ test("the Markdown files include the README and the docs", () => {
 });
 
 test("the link parser finds links, and the anchors are GitHub's", () => {
-  assert.deepEqual(linkTargets("a [b](c.md) `[x](y)` ![i](img.png \"t\")\n[ref]: d.md#e\n```\n[z](w)\n```\n"), ["c.md", "img.png", "d.md#e"]);
-  assert.deepEqual([...headingAnchors("# The `set` command\n## 1. The image\n## A\n## A\n")], ["the-set-command", "1-the-image", "a", "a-1"]);
+  assert.deepEqual(linkTargets('a [b](c.md) `[x](y)` ![i](img.png "t")\n[ref]: d.md#e\n```\n[z](w)\n```\n'), ["c.md", "img.png", "d.md#e"]);
+  assert.deepEqual(
+    [...headingAnchors("# The `set` command\n## 1. The image\n## A\n## A\n")],
+    ["the-set-command", "1-the-image", "a", "a-1"],
+  );
 });
 
 for (const file of FILES) {
@@ -95,7 +101,8 @@ for (const file of FILES) {
         continue;
       }
       if (anchor !== undefined && anchor !== "" && absolute.endsWith(".md") && statSync(absolute).isFile()) {
-        if (!headingAnchors(readFileSync(absolute, "utf8")).has(anchor)) problems.push(`${target}: no heading #${anchor} in ${relative(PROJECT_ROOT, absolute)}`);
+        if (!headingAnchors(readFileSync(absolute, "utf8")).has(anchor))
+          problems.push(`${target}: no heading #${anchor} in ${relative(PROJECT_ROOT, absolute)}`);
       }
     }
     assert.deepEqual(problems, []);

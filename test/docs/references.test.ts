@@ -41,17 +41,24 @@ test("docs/stats.md names every stat of stats_names.ts, every reason, class and 
   const suffixes = [...counterSuffixes(), ...noiseCounterSuffixes(), ...HISTOGRAM_SUFFIXES, ...GAUGE_SUFFIXES];
   const missing = suffixes.filter((s) => !doc.includes(`wasmcustom.darklaunch.<rule>.${generalised(s)}\``));
   assert.deepEqual(missing, [], "stats without a row at /stats");
-  for (const counter of SAMPLES_COUNTERS) assert.match(doc, new RegExp(`darklaunch\\.samples\\.(${counter}|[a-z/ .\`]*${counter})`), counter);
+  for (const counter of SAMPLES_COUNTERS)
+    assert.match(doc, new RegExp(`darklaunch\\.samples\\.(${counter}|[a-z/ .\`]*${counter})`), counter);
   for (const word of [...SKIP_REASONS, ...STATUS_CLASSES, ...MISMATCH_PARTS]) assert.ok(doc.includes(`\`${word}\``), word);
   // The labelled Prometheus names of the variable parts.
-  for (const name of ['darklaunch_skipped{rule="<rule>",reason="<reason>"}', 'darklaunch_dark_status{rule="<rule>",class="<class>"}', 'darklaunch_primary_status{rule="<rule>",class="<class>"}', 'darklaunch_compare_mismatch{rule="<rule>",part="<part>"}', 'darklaunch_noise_mismatch{rule="<rule>",part="<part>"}']) {
+  for (const name of [
+    'darklaunch_skipped{rule="<rule>",reason="<reason>"}',
+    'darklaunch_dark_status{rule="<rule>",class="<class>"}',
+    'darklaunch_primary_status{rule="<rule>",class="<class>"}',
+    'darklaunch_compare_mismatch{rule="<rule>",part="<part>"}',
+    'darklaunch_noise_mismatch{rule="<rule>",part="<part>"}',
+  ]) {
     assert.ok(doc.includes(name), name);
   }
 });
 
 /** The section of `doc` under `heading` (a whole heading line), up to the next heading of level 2 or 3. */
 function section(doc: string, heading: string): string {
-  const start = doc.split("\n").findIndex((line) => line === heading);
+  const start = doc.split("\n").indexOf(heading);
   assert.ok(start >= 0, `docs/configuration.md has the heading ${heading}`);
   const lines = doc.split("\n").slice(start + 1);
   const end = lines.findIndex((line) => /^#{2,3} /.test(line));
@@ -79,6 +86,7 @@ test("docs/configuration.md describes every key the parser accepts, in the secti
   const missing: string[] = [];
   for (const [list, heading] of Object.entries(KEY_SECTIONS)) {
     const text = section(doc, heading);
+    // biome-ignore lint/performance/noDynamicNamespaceImportAccess: a test walking every list the module exports, on purpose
     for (const key of KEYS[list as keyof typeof KEYS]) {
       // A table row for the key, or (header conditions) the key in an example.
       if (!text.includes(`| \`${key}\` |`) && !text.includes(`"${key}":`)) missing.push(`${list}: ${key} (under ${heading})`);

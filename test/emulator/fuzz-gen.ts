@@ -1,6 +1,6 @@
 // Generators of fuzz inputs: filter configurations (valid, near-valid, garbage) and HTTP
 // request/response sequences with odd headers and bodies.
-import { Rng } from "./random.ts";
+import type { Rng } from "./random.ts";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -15,10 +15,17 @@ export function validConfig(r: Rng): { [k: string]: Json } {
     if (r.chance(0.3)) rule.enabled = r.chance(0.8);
     if (r.chance(0.5)) {
       const match: { [k: string]: Json } = {};
-      if (r.chance(0.4)) match.path_prefix = "/" + r.ascii(r.int(0, 3));
+      if (r.chance(0.4)) match.path_prefix = `/${r.ascii(r.int(0, 3))}`;
       if (r.chance(0.2)) match.route = r.pick(["main", "other"]);
       if (r.chance(0.4)) {
-        match.headers = [r.pick<Json>([{ name: "x-dark", exact: "1" }, { name: "x-dark", prefix: "a" }, { name: "x-user", present: true }, { name: "x-skip", absent: true }])];
+        match.headers = [
+          r.pick<Json>([
+            { name: "x-dark", exact: "1" },
+            { name: "x-dark", prefix: "a" },
+            { name: "x-user", present: true },
+            { name: "x-skip", absent: true },
+          ]),
+        ];
       }
       rule.match = match;
     }
@@ -29,14 +36,20 @@ export function validConfig(r: Rng): { [k: string]: Json } {
       rule.sample = sample;
     }
     const dark = rule.dark as { [k: string]: Json };
-    if (r.chance(0.3)) dark.authority = "svc-" + r.ascii(3);
+    if (r.chance(0.3)) dark.authority = `svc-${r.ascii(3)}`;
     if (r.chance(0.3)) dark.timeout_ms = r.int(1, 60000);
     if (r.chance(0.3)) dark.max_body_bytes = r.pick([0, 1, 100, 65536, 16777216]);
     if (r.chance(0.3)) dark.set_headers = { "x-env": "dark" };
     if (r.chance(0.3)) dark.remove_headers = ["authorization", "Cookie"];
     if (r.chance(0.4)) rule.compare = { status: r.chance(0.5), headers: r.chance(0.5) ? ["content-type"] : [], body: r.chance(0.5) };
     if (r.chance(0.3)) rule.limits = { max_in_flight: r.int(0, 300), max_per_second: r.int(0, 50) };
-    if (r.chance(0.3)) rule.breaker = { failure_ratio: r.pick([0.1, 0.5, 1]), min_calls: r.int(1, 50), window_ms: r.int(100, 60000), open_ms: r.int(100, 60000) };
+    if (r.chance(0.3))
+      rule.breaker = {
+        failure_ratio: r.pick([0.1, 0.5, 1]),
+        min_calls: r.int(1, 50),
+        window_ms: r.int(100, 60000),
+        open_ms: r.int(100, 60000),
+      };
     rules.push(rule);
   }
   const config: { [k: string]: Json } = { rules };
@@ -85,7 +98,7 @@ export function garbageConfig(r: Rng): Buffer {
     }
     case 2: {
       const depth = r.int(20, 5000);
-      return Buffer.from('{"a":'.repeat(depth) + "1" + "}".repeat(depth));
+      return Buffer.from(`${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`);
     }
     case 3:
       return Buffer.from(JSON.stringify({ rules: [{ name: "x".repeat(r.int(49, 2_000_000)), dark: { cluster: "d" } }] }));
@@ -104,7 +117,18 @@ export function garbageConfig(r: Rng): Buffer {
 }
 
 export function oddHeaderName(r: Rng): string {
-  return r.pick(["x-a", "X-Mixed-Case", "x-" + r.ascii(r.int(1, 200)), "cookie", "x-user", "x-dark-launch", "authorization", "content-type", "x-request-id", "ü-header"]);
+  return r.pick([
+    "x-a",
+    "X-Mixed-Case",
+    `x-${r.ascii(r.int(1, 200))}`,
+    "cookie",
+    "x-user",
+    "x-dark-launch",
+    "authorization",
+    "content-type",
+    "x-request-id",
+    "ü-header",
+  ]);
 }
 
 export function oddHeaderValue(r: Rng): string {
@@ -114,7 +138,10 @@ export function oddHeaderValue(r: Rng): string {
     case 1:
       return r.ascii(r.int(1, 40));
     case 2:
-      return r.bytes(r.int(1, 60)).toString("latin1").replace(/[\0\r\n]/g, "x");
+      return r
+        .bytes(r.int(1, 60))
+        .toString("latin1")
+        .replace(/[\0\r\n]/g, "x");
     case 3:
       return "a".repeat(r.int(1000, 70000));
     case 4:

@@ -11,14 +11,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import zlib from "node:zlib";
-import {
-  committedFixture,
-  makeVectors,
-  parseFixture,
-  renderFixture,
-  toolVersions,
-} from "../support/gen-inflate-vectors.ts";
-import { BODY_KINDS, bodyOf, SeededRandom } from "../support/inflate-inputs.ts";
+import { committedFixture, makeVectors, parseFixture, renderFixture, toolVersions } from "../support/gen-inflate-vectors.ts";
+import { BODY_KINDS, bodyOf, Rng } from "../support/inflate-inputs.ts";
 import { Coding, DEFAULT_MAX_OUTPUT, WasmInflater } from "../support/inflate-wasm.ts";
 import { xxh64Hex } from "../support/xxh64.ts";
 
@@ -46,12 +40,12 @@ const STRATEGIES = [
 ];
 
 /** Corpora of every body kind, sliced for the cases (making bytes in JS per case would be slow). */
-function corpora(rng: SeededRandom): Buffer[] {
+function corpora(rng: Rng): Buffer[] {
   return BODY_KINDS.map((kind) => bodyOf(kind, rng, kind === "random" || kind === "runs" ? 400_000 : 1_200_000));
 }
 
 /** Mostly small bodies, as APIs send them, some up to 300 KB. */
-function bodySize(rng: SeededRandom): number {
+function bodySize(rng: Rng): number {
   const r = rng.next();
   if (r < 0.05) return rng.int(0, 16);
   if (r < 0.5) return rng.int(0, 4096);
@@ -59,7 +53,7 @@ function bodySize(rng: SeededRandom): number {
   return rng.int(65536, 300_000);
 }
 
-function makeBody(rng: SeededRandom, sources: Buffer[]): Buffer {
+function makeBody(rng: Rng, sources: Buffer[]): Buffer {
   const size = bodySize(rng);
   const parts: Buffer[] = [];
   let length = 0;
@@ -81,7 +75,7 @@ function compress(wrapper: Wrapper, body: Buffer, options: zlib.ZlibOptions): Bu
   return zlib.deflateRawSync(body, options);
 }
 
-function makeCase(id: number, rng: SeededRandom, sources: Buffer[]): Case {
+function makeCase(id: number, rng: Rng, sources: Buffer[]): Case {
   const body = makeBody(rng, sources);
   const wrapper = rng.pick(["gzip", "zlib", "raw"] as const);
   const options: zlib.ZlibOptions = {
@@ -102,7 +96,7 @@ function makeCase(id: number, rng: SeededRandom, sources: Buffer[]): Case {
 }
 
 /** How a case's input is cut: one piece, single bytes (small inputs), or random sizes. */
-function chunker(rng: SeededRandom, inputLength: number): { name: string; next: () => number } {
+function chunker(rng: Rng, inputLength: number): { name: string; next: () => number } {
   const r = rng.next();
   if (r < 0.1) return { name: "whole", next: () => inputLength };
   if (r < 0.2 && inputLength <= 20_000) return { name: "1-byte", next: () => 1 };
@@ -125,7 +119,10 @@ test("the committed unit-test fixtures are what test/support/gen-inflate-vectors
   // streams of the generator's seeded inputs, every one, in the generator's order.
   const vectors = parseFixture(committed);
   const expected = makeVectors();
-  assert.deepEqual(vectors.map((v) => v.name), expected.map((v) => v.name));
+  assert.deepEqual(
+    vectors.map((v) => v.name),
+    expected.map((v) => v.name),
+  );
   for (let i = 0; i < vectors.length; i++) {
     const v = vectors[i]!;
     const e = expected[i]!;
@@ -160,8 +157,8 @@ function nodeInflateDeflate(input: Buffer): Buffer {
 
 test(`Wasm decoder: ${CASES} seeded bodies compressed by Node's zlib decode byte for byte, in random chunks`, async () => {
   const inflater = await WasmInflater.load();
-  const rng = new SeededRandom(SEED);
-  const sources = corpora(new SeededRandom(SEED ^ 0x5eed));
+  const rng = new Rng(SEED);
+  const sources = corpora(new Rng(SEED ^ 0x5eed));
   let bytesOut = 0;
   const seen = new Set<string>();
   for (let id = 0; id < CASES; id++) {
@@ -185,7 +182,7 @@ test(`Wasm decoder: ${CASES} seeded bodies compressed by Node's zlib decode byte
 type Corruption = "flip" | "header" | "byte" | "truncate" | "insert" | "delete" | "append";
 const CORRUPTIONS: readonly Corruption[] = ["flip", "header", "byte", "truncate", "insert", "delete", "append"];
 
-function corrupt(input: Buffer, how: Corruption, rng: SeededRandom): Buffer {
+function corrupt(input: Buffer, how: Corruption, rng: Rng): Buffer {
   const out = Buffer.from(input);
   const at = rng.int(0, Math.max(0, input.length - 1));
   switch (how) {
@@ -211,7 +208,13 @@ function corrupt(input: Buffer, how: Corruption, rng: SeededRandom): Buffer {
 }
 
 /** Refusals for bytes after a complete stream (zlib/raw trailing data, or a next gzip "member" that is none). */
-const AFTER_THE_END = ["trailing data after the stream", "incorrect header check", "unknown compression method", "unknown header flags set", "truncated stream"];
+const AFTER_THE_END = [
+  "trailing data after the stream",
+  "incorrect header check",
+  "unknown compression method",
+  "unknown header flags set",
+  "truncated stream",
+];
 
 /** What Node's zlib makes of a body, or null when it refuses it. */
 function nodeDecode(wrapper: Wrapper, input: Buffer): Buffer | null {
@@ -226,8 +229,8 @@ function nodeDecode(wrapper: Wrapper, input: Buffer): Buffer | null {
 
 test("Wasm decoder: random corruptions never trap, and Node's zlib agrees with every verdict but on bytes after the end", async (t) => {
   const inflater = await WasmInflater.load();
-  const rng = new SeededRandom(SEED + 1);
-  const sources = corpora(new SeededRandom(SEED ^ 0x5eed));
+  const rng = new Rng(SEED + 1);
+  const sources = corpora(new Rng(SEED ^ 0x5eed));
   const count = Math.max(1, Math.floor(CASES / 3));
   let accepted = 0;
   let refused = 0;
@@ -284,7 +287,7 @@ test("Wasm decoder: memory does not grow with the output (16 MiB out of one deco
   const inflater = await WasmInflater.load();
   const small = zlib.gzipSync(Buffer.from("a small body"));
   const big = zlib.gzipSync(Buffer.alloc(DEFAULT_MAX_OUTPUT, "x"), { level: 9 });
-  const bigText = zlib.deflateSync(bodyOf("mixed", new SeededRandom(7), 3_000_000), { level: 6 });
+  const bigText = zlib.deflateSync(bodyOf("mixed", new Rng(7), 3_000_000), { level: 6 });
   // The first decode allocates the decoder and the input block (big enough for every input here).
   inflater.decode(Coding.Gzip, Buffer.concat([small, Buffer.alloc(bigText.length + big.length)]).subarray(0, small.length), {
     keep: false,

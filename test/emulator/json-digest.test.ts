@@ -70,7 +70,13 @@ function randomPatterns(rng: Rng, doc: JsonNode): PatternSegment[][] {
     let p: Segment[] = rng.pick(paths);
     if (rng.chance(0.3)) p = p.slice(0, rng.int(1, p.length)); // a whole subtree
     let pattern: PatternSegment[] = p.map((s) =>
-      "member" in s ? (rng.chance(0.2) ? { anyMember: true } : { name: s.member }) : rng.chance(0.5) ? { anyElement: true } : { index: s.index },
+      "member" in s
+        ? rng.chance(0.2)
+          ? { anyMember: true }
+          : { name: s.member }
+        : rng.chance(0.5)
+          ? { anyElement: true }
+          : { index: s.index },
     );
     if (rng.chance(0.3)) pattern = [{ anyDepth: true }, ...pattern.slice(rng.int(1, pattern.length) - 1)];
     if (rng.chance(0.1)) pattern = [...pattern, { anyDepth: true }];
@@ -144,7 +150,7 @@ test("10,000 random documents: twins equal, single-leaf changes unequal and name
       // A member only the twin has, at a path that an extra pattern ignores.
       const at = rng.pick(objects);
       const obj = valueAt(doc, at) as { kind: "object"; members: Array<[string, JsonNode]> };
-      const key = "extra_" + rng.ascii(6);
+      const key = `extra_${rng.ascii(6)}`;
       const withExtra = replaceAt(doc, at, { kind: "object", members: [...obj.members, [key, randomDocument(rng, { maxDepth: 2 })]] });
       const more = [...patterns, [{ anyDepth: true }, { name: key }] as PatternSegment[]];
       const set2 = m.compilePaths(more.map((p) => patternText(p, rng))) as number;
@@ -171,12 +177,15 @@ test("10,000 random documents: twins equal, single-leaf changes unequal and name
     ib.drop();
     if (i % 256 === 255) m.exports.collect();
   }
-  t.diagnostic(`${CASES} cases: ${changesNamed} changes named exactly, ${inexact} not decodable, ${ignoredChanges} ignored changes, ${ignoredMembers} ignored members`);
+  t.diagnostic(
+    `${CASES} cases: ${changesNamed} changes named exactly, ${inexact} not decodable, ${ignoredChanges} ignored changes, ${ignoredMembers} ignored members`,
+  );
   // Naming rests on a sketch that can fail to decode (docs/json-comparison.md: about 3 in 100,000
   // for one changed leaf); a rate far above that is a bug, not bad luck.
   assert.ok(inexact <= Math.max(3, CASES / 1000), `${inexact} of ${CASES} changes could not be named exactly`);
   assert.ok(changesNamed >= CASES - inexact, "every decodable change was named");
-  if (CASES >= 1000) assert.ok(ignoredChanges > CASES / 4 && ignoredMembers > CASES / 10, `ignore cases: ${ignoredChanges}, ${ignoredMembers}`);
+  if (CASES >= 1000)
+    assert.ok(ignoredChanges > CASES / 4 && ignoredMembers > CASES / 10, `ignore cases: ${ignoredChanges}, ${ignoredMembers}`);
 });
 
 test("several differences: up to five named, all of them when decodable", () => {
@@ -228,9 +237,9 @@ test("nesting: 128 levels are compared, 129 are not JSON for the comparison", ()
   d.reset();
   assert.equal(d.writeAll(Buffer.from(nested(129))), false);
   d.reset();
-  assert.equal(d.writeAll(Buffer.from('{"a":'.repeat(127) + "[1]" + "}".repeat(127))), true);
+  assert.equal(d.writeAll(Buffer.from(`${'{"a":'.repeat(127)}[1]${"}".repeat(127)}`)), true);
   d.reset();
-  assert.equal(d.writeAll(Buffer.from('{"a":'.repeat(128) + "[1]" + "}".repeat(128))), false);
+  assert.equal(d.writeAll(Buffer.from(`${'{"a":'.repeat(128)}[1]${"}".repeat(128)}`)), false);
 });
 
 test("a 50 MB body in 64 KiB chunks: memory does not grow, twins still equal", () => {
@@ -243,7 +252,13 @@ test("a 50 MB body in 64 KiB chunks: memory does not grow, twins still equal", (
   const before = m.memoryBytes;
   a.reset();
   b.reset();
-  const record = (i: number) => ({ id: i, name: `record ${i}`, tags: ["a", "é", "😀"], price: i / 8, nested: { deep: [[i]], ok: true, none: null } });
+  const record = (i: number) => ({
+    id: i,
+    name: `record ${i}`,
+    tags: ["a", "é", "😀"],
+    price: i / 8,
+    nested: { deep: [[i]], ok: true, none: null },
+  });
   const chunk = 64 * 1024;
   let pendingA = "[";
   let pendingB = " [\n";
@@ -262,8 +277,8 @@ test("a 50 MB body in 64 KiB chunks: memory does not grow, twins still equal", (
     if (pendingA.length > 4 * chunk) pendingA = flushBytes(a, toBytes(pendingA), chunk);
     if (pendingB.length > 4 * chunk) pendingB = flushBytes(b, toBytes(pendingB), chunk);
   }
-  a.write(toBytes(pendingA + "]"));
-  b.write(toBytes(pendingB + "\n]\n"));
+  a.write(toBytes(`${pendingA}]`));
+  b.write(toBytes(`${pendingB}\n]\n`));
   assert.equal(a.finish(), true);
   assert.equal(b.finish(), true);
   assert.ok(m.equal(a, b), "the two 50 MB bodies are the same value");

@@ -62,7 +62,13 @@ function randomPatterns(rng: Rng, doc: JsonNode): PatternSegment[][] {
     let p: Segment[] = rng.pick(paths);
     if (rng.chance(0.3)) p = p.slice(0, rng.int(1, p.length));
     let pattern: PatternSegment[] = p.map((s) =>
-      "member" in s ? (rng.chance(0.2) ? { anyMember: true } : { name: s.member }) : rng.chance(0.5) ? { anyElement: true } : { index: s.index },
+      "member" in s
+        ? rng.chance(0.2)
+          ? { anyMember: true }
+          : { name: s.member }
+        : rng.chance(0.5)
+          ? { anyElement: true }
+          : { index: s.index },
     );
     if (rng.chance(0.3)) pattern = [{ anyDepth: true }, ...pattern.slice(rng.int(1, pattern.length) - 1)];
     if (rng.chance(0.1)) pattern = [...pattern, { anyDepth: true }];
@@ -79,7 +85,13 @@ function secret(rng: Rng, original: JsonNode): JsonNode {
   const r = rng.next();
   if (r < 0.5) return text();
   if (r < 0.75) return { kind: "array", items: [original, text()] };
-  return { kind: "object", members: [[MARKER + rng.ascii(2), original], ["k", text()]] };
+  return {
+    kind: "object",
+    members: [
+      [MARKER + rng.ascii(2), original],
+      ["k", text()],
+    ],
+  };
 }
 
 /** The document with every value at a redacted path (outermost) replaced by a secret; how many. */
@@ -109,7 +121,8 @@ function withSecrets(rng: Rng, node: JsonNode, patterns: PatternSegment[][], pat
 /** Wrapped in `levels` arrays or single-member objects: deep documents, some past 128 levels. */
 function nested(rng: Rng, node: JsonNode, levels: number): JsonNode {
   let n = node;
-  for (let i = 0; i < levels; i++) n = rng.chance(0.5) ? { kind: "array", items: [n] } : { kind: "object", members: [[rng.pick(["a", "b", "x.y"]), n]] };
+  for (let i = 0; i < levels; i++)
+    n = rng.chance(0.5) ? { kind: "array", items: [n] } : { kind: "object", members: [[rng.pick(["a", "b", "x.y"]), n]] };
   return n;
 }
 
@@ -157,7 +170,7 @@ test("10,000 random documents: the oracle's output byte for byte, and no redacte
       body = body.subarray(0, rng.int(0, body.length));
     } else if (r < 0.22 && patterns.length > 0) {
       corruption = "second document";
-      body = Buffer.concat([body, Buffer.from(rng.pick(["\n", " ", ""]) + `{"leak":"${MARKER}"}\n`)]);
+      body = Buffer.concat([body, Buffer.from(`${rng.pick(["\n", " ", ""])}{"leak":"${MARKER}"}\n`)]);
     } else if (r < 0.3 && body.length > 0) {
       corruption = "random byte";
       const at = rng.int(0, body.length - 1);
@@ -175,8 +188,10 @@ test("10,000 random documents: the oracle's output byte for byte, and no redacte
     const redactor = m.redactor(set as number, cap);
     const got = redactor.redact(body, randomCuts(rng, body.length));
     const want = expectedRedaction(body, patterns, cap);
-    const show = () => `${where}, ${corruption}, paths ${texts.join(" ")}, cap ${cap}\n  body ${JSON.stringify(body.toString("utf8").slice(0, 400))}\n  got  ${JSON.stringify(got.output.toString("utf8").slice(0, 400))}\n  want ${JSON.stringify(want.output.toString("utf8").slice(0, 400))}`;
-    if (corruption === "none") assert.equal(want.replacedValues, placed, `${where}: the oracle finds every value the document has at the paths`);
+    const show = () =>
+      `${where}, ${corruption}, paths ${texts.join(" ")}, cap ${cap}\n  body ${JSON.stringify(body.toString("utf8").slice(0, 400))}\n  got  ${JSON.stringify(got.output.toString("utf8").slice(0, 400))}\n  want ${JSON.stringify(want.output.toString("utf8").slice(0, 400))}`;
+    if (corruption === "none")
+      assert.equal(want.replacedValues, placed, `${where}: the oracle finds every value the document has at the paths`);
     assert.ok(got.output.equals(want.output), show());
     assert.deepEqual(
       { truncated: got.truncated, redacted: got.redacted, notJson: got.notJson, withheld: got.withheld },
@@ -200,7 +215,10 @@ test("10,000 random documents: the oracle's output byte for byte, and no redacte
   t.diagnostic(`${CASES} cases: ${JSON.stringify(counts)}; corruptions ${JSON.stringify(corruptions)}`);
   if (CASES >= 1000) {
     // Every kind of case came up often enough to mean something.
-    assert.ok(counts.truncated > CASES / 10 && counts.redacted > CASES / 3 && counts.withheld > CASES / 20 && counts.notJson > CASES / 10, JSON.stringify(counts));
+    assert.ok(
+      counts.truncated > CASES / 10 && counts.redacted > CASES / 3 && counts.withheld > CASES / 20 && counts.notJson > CASES / 10,
+      JSON.stringify(counts),
+    );
     assert.ok(counts.rootRedacted > 10 && counts.deep > 50, JSON.stringify(counts));
   }
 });
@@ -221,7 +239,10 @@ test("memory stays flat: a 50 MB body read through a redactor, most of it inside
   redactor.write(Buffer.from('null],"tail":{"token":"t1","n":1}}'));
   m.exports.redactorFinish(redactor.handle);
   const result = redactor.result();
-  assert.equal(result.output.toString(), '{"head":{"token":"[redacted]","ok":true},"big":"[redacted]","tail":{"token":"[redacted]","n":1}}');
+  assert.equal(
+    result.output.toString(),
+    '{"head":{"token":"[redacted]","ok":true},"big":"[redacted]","tail":{"token":"[redacted]","n":1}}',
+  );
   assert.deepEqual([result.truncated, result.notJson, result.redacted], [false, false, true]);
   assert.equal(m.memoryBytes, before, "the module's memory grew while reading");
   redactor.drop();

@@ -85,7 +85,7 @@ describe("comparison outcomes", () => {
       const res = await send(stack.envoy.url, { path: `${path}/${i}`, headers: reqId ? [["x-request-id", `${reqId}-${i}`]] : [] });
       assert.ok(!res.body.toString("latin1").includes(stack.dark.marker!));
     }
-    await waitForRuleStats(stack.envoy.adminUrl, rule, (s) => s["mirrored"] === n, `mirrored = ${n}`);
+    await waitForRuleStats(stack.envoy.adminUrl, rule, (s) => s.mirrored === n, `mirrored = ${n}`);
     return assertInvariants(stack.envoy.adminUrl, rule);
   }
 
@@ -173,7 +173,10 @@ describe("comparison outcomes", () => {
   });
 
   test("a real 503 / 504 from the dark service is dark.status.5xx (a verdict), not failed / timeout", async () => {
-    for (const [rule, path] of [["k-real503", "/k/real503"], ["k-real504", "/k/real504"]] as const) {
+    for (const [rule, path] of [
+      ["k-real503", "/k/real503"],
+      ["k-real504", "/k/real504"],
+    ] as const) {
       const s = await run(rule, path, 2);
       assert.deepEqual(
         nonZero(s),
@@ -230,7 +233,7 @@ describe("mismatch log rate", () => {
   test("mismatch_log_per_second 0: mismatches are counted but never logged", async () => {
     for (let i = 0; i < 3; i++) await send(quiet.envoy.url, { path: `/k/rate/${i}` });
     const s = await waitForRuleStats(quiet.envoy.adminUrl, "k-rate", (x) => x["compare.mismatch.status"] === 3, "3 mismatches");
-    assert.equal(s["mirrored"], 3);
+    assert.equal(s.mirrored, 3);
     assert.equal(s["dark.status.5xx"], 3);
     assert.ok(!quiet.envoy.logs().includes("darklaunch: mismatch"));
   });
@@ -240,7 +243,10 @@ describe("mismatch log rate", () => {
     for (let i = 0; i < 10; i++) await send(normal.envoy.url, { path: `/k/rate/${i}` });
     await waitForRuleStats(normal.envoy.adminUrl, "k-rate", (x) => x["compare.mismatch.status"] === 10, "10 mismatches");
     const elapsedS = (Date.now() - started) / 1000;
-    const lines = normal.envoy.logs().split("\n").filter((l) => l.includes("darklaunch: mismatch rule=k-rate"));
+    const lines = normal.envoy
+      .logs()
+      .split("\n")
+      .filter((l) => l.includes("darklaunch: mismatch rule=k-rate"));
     assert.ok(lines.length >= 1, "at least one mismatch line");
     assert.ok(lines.length <= 1 + Math.ceil(elapsedS), `${lines.length} lines in ${elapsedS}s`);
   });

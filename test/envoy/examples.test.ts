@@ -44,10 +44,10 @@ function wasmFilterConfigs(node: unknown, found: WasmFilterConfig[] = []): WasmF
     for (const item of node) wasmFilterConfigs(item, found);
   } else if (node !== null && typeof node === "object") {
     const record = node as Record<string, unknown>;
-    const typed = record["typed_config"] as { "@type"?: string; config?: WasmFilterConfig } | undefined;
+    const typed = record.typed_config as { "@type"?: string; config?: WasmFilterConfig } | undefined;
     // Inline (`name: envoy.filters.http.wasm`) or delivered by ECDS (a TypedExtensionConfig in
     // the dump's EcdsConfigDump, named after its http_filters entry).
-    const isWasm = record["name"] === "envoy.filters.http.wasm" || typed?.["@type"] === WASM_TYPE;
+    const isWasm = record.name === "envoy.filters.http.wasm" || typed?.["@type"] === WASM_TYPE;
     if (isWasm && typed?.config !== undefined) found.push(typed.config);
     for (const value of Object.values(record)) wasmFilterConfigs(value, found);
   }

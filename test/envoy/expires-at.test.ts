@@ -39,9 +39,9 @@ describe("expires_at in Envoy", () => {
 
   test("in the past: every request counts as skipped.expired, nothing reaches the dark service", async () => {
     for (let i = 0; i < 5; i++) assert.equal((await send(stack.envoy.url, { path: `/past/${i}` })).status, 200);
-    const stats = await waitForRuleStats(stack.envoy.adminUrl, "past", (s) => s["requests"] === 5, "5 requests");
+    const stats = await waitForRuleStats(stack.envoy.adminUrl, "past", (s) => s.requests === 5, "5 requests");
     assert.equal(stats["skipped.expired"], 5);
-    assert.equal(stats["mirrored"], 0);
+    assert.equal(stats.mirrored, 0);
     await sleep(200);
     assert.equal(stack.dark.requestsTo("/past").length, 0);
     assert.equal(stack.primary.requestsTo("/past").length, 5, "the primary serves them as always");
@@ -51,8 +51,13 @@ describe("expires_at in Envoy", () => {
   test("in the future: mirrored as usual", async () => {
     for (let i = 0; i < 5; i++) assert.equal((await send(stack.envoy.url, { path: `/future/${i}` })).status, 200);
     await stack.dark.waitForRequests("/future", 5);
-    const stats = await waitForRuleStats(stack.envoy.adminUrl, "future", (s) => s["compare.match"]! + s["compare.mismatch.body"]! === 5, "5 compared");
-    assert.equal(stats["mirrored"], 5);
+    const stats = await waitForRuleStats(
+      stack.envoy.adminUrl,
+      "future",
+      (s) => s["compare.match"]! + s["compare.mismatch.body"]! === 5,
+      "5 compared",
+    );
+    assert.equal(stats.mirrored, 5);
     assert.equal(stats["skipped.expired"], 0);
   });
 
@@ -72,11 +77,19 @@ describe("expires_at in Envoy", () => {
     const early = sent.filter((s) => s.at < expiresAt - LEEWAY_MS);
     const late = sent.filter((s) => s.at > expiresAt + LEEWAY_MS);
     assert.ok(early.length >= 10 && late.length >= 10, `${early.length} before, ${late.length} after`);
-    assert.deepEqual(early.filter((s) => !mirrored.has(s.i)).map((s) => s.i), [], "sent before expires_at and not mirrored");
-    assert.deepEqual(late.filter((s) => mirrored.has(s.i)).map((s) => s.i), [], "sent after expires_at and mirrored");
+    assert.deepEqual(
+      early.filter((s) => !mirrored.has(s.i)).map((s) => s.i),
+      [],
+      "sent before expires_at and not mirrored",
+    );
+    assert.deepEqual(
+      late.filter((s) => mirrored.has(s.i)).map((s) => s.i),
+      [],
+      "sent after expires_at and mirrored",
+    );
     const stats = await settledRuleStats(stack.envoy.adminUrl, "passing");
-    assert.equal(stats["requests"], sent.length);
-    assert.equal(stats["mirrored"], mirrored.size);
+    assert.equal(stats.requests, sent.length);
+    assert.equal(stats.mirrored, mirrored.size);
     assert.equal(stats["skipped.expired"], sent.length - mirrored.size);
     await assertInvariants(stack.envoy.adminUrl, "passing");
   });
@@ -84,9 +97,9 @@ describe("expires_at in Envoy", () => {
   test("verdict and watch show the expired rule as expired", async () => {
     const json = JSON.parse((await cli(["verdict", "--admin", stack.envoy.adminUrl, "--json"])).stdout) as VerdictDocument;
     const byRule = Object.fromEntries(json.rules.map((r) => [r.rule, r]));
-    assert.equal(byRule["past"]!.expired, true);
-    assert.equal(byRule["past"]!.figures.expired, byRule["past"]!.figures.skipped["expired"]);
-    assert.equal(byRule["future"]!.expired, false);
+    assert.equal(byRule.past!.expired, true);
+    assert.equal(byRule.past!.figures.expired, byRule.past!.figures.skipped.expired);
+    assert.equal(byRule.future!.expired, false);
     const text = (await cli(["verdict", "--admin", stack.envoy.adminUrl, "--rule", "past"])).stdout;
     assert.match(text, /^past +NOT ENOUGH DATA \(expired\) +\d+ +0 /m);
     assert.match(text, /^ {2}expired {6}its expires_at has passed: \d+ requests not mirrored since$/m);

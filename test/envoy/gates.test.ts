@@ -33,19 +33,31 @@ describe("gates (one Envoy, one rule per case)", () => {
           prefixRule("g-cookie", "/g/cookie", { sample: { percent: 50, by: "cookie:uid" } }),
           // One rule per position in the order of checks: each would also fail every later gate.
           prefixRule("g-order-disabled", "/g/order-disabled", {
-            enabled: false, sample: { percent: 0 }, dark: { max_body_bytes: 1, cluster: "no_such_cluster" }, limits: { max_in_flight: 0 },
+            enabled: false,
+            sample: { percent: 0 },
+            dark: { max_body_bytes: 1, cluster: "no_such_cluster" },
+            limits: { max_in_flight: 0 },
           }),
           prefixRule("g-order-method", "/g/order-method", {
-            sample: { percent: 0 }, dark: { max_body_bytes: 1, cluster: "no_such_cluster" }, limits: { max_in_flight: 0 },
+            sample: { percent: 0 },
+            dark: { max_body_bytes: 1, cluster: "no_such_cluster" },
+            limits: { max_in_flight: 0 },
           }),
           prefixRule("g-order-sampled", "/g/order-sampled", {
-            methods: ["POST"], sample: { percent: 0 }, dark: { max_body_bytes: 1, cluster: "no_such_cluster" }, limits: { max_in_flight: 0 },
+            methods: ["POST"],
+            sample: { percent: 0 },
+            dark: { max_body_bytes: 1, cluster: "no_such_cluster" },
+            limits: { max_in_flight: 0 },
           }),
           prefixRule("g-order-body", "/g/order-body", {
-            methods: ["POST"], dark: { max_body_bytes: 1, cluster: "no_such_cluster" }, limits: { max_in_flight: 0, max_per_second: 1 },
+            methods: ["POST"],
+            dark: { max_body_bytes: 1, cluster: "no_such_cluster" },
+            limits: { max_in_flight: 0, max_per_second: 1 },
           }),
           prefixRule("g-order-inflight", "/g/order-inflight", {
-            methods: ["POST"], dark: { cluster: "no_such_cluster" }, limits: { max_in_flight: 0, max_per_second: 1 },
+            methods: ["POST"],
+            dark: { cluster: "no_such_cluster" },
+            limits: { max_in_flight: 0, max_per_second: 1 },
           }),
           prefixRule("g-order-rate", "/g/order-rate", { dark: { cluster: "no_such_cluster" }, limits: { max_per_second: 1 } }),
         ],
@@ -77,10 +89,16 @@ describe("gates (one Envoy, one rule per case)", () => {
     }
     await stack.dark.waitForRequests("/g/method", 3);
     await sleep(QUIET_MS);
-    assert.deepEqual(stack.dark.requestsTo("/g/method").map((r) => r.method).sort(), ["GET", "HEAD", "OPTIONS"]);
+    assert.deepEqual(
+      stack.dark
+        .requestsTo("/g/method")
+        .map((r) => r.method)
+        .sort(),
+      ["GET", "HEAD", "OPTIONS"],
+    );
     const s = await assertInvariants(stack.envoy.adminUrl, "g-method");
-    assert.equal(s["requests"], 7);
-    assert.equal(s["mirrored"], 3);
+    assert.equal(s.requests, 7);
+    assert.equal(s.mirrored, 3);
     assert.equal(s["skipped.method"], 4);
   });
 
@@ -94,7 +112,7 @@ describe("gates (one Envoy, one rule per case)", () => {
 
   test("body_too_large: one byte over max_body_bytes is skipped (content-length and chunked), exactly at it is copied whole", async () => {
     const at = "0123456789abcdef"; // 16 bytes = max_body_bytes
-    const over = at + "!";
+    const over = `${at}!`;
     const cases = [
       { path: "/g/body/at-cl", body: at, chunked: false, mirrored: true },
       { path: "/g/body/at-chunked", body: at, chunked: true, mirrored: true },
@@ -117,8 +135,8 @@ describe("gates (one Envoy, one rule per case)", () => {
       if (c.mirrored) assert.equal(dark[0]!.body.toString(), c.body, `${c.path}: copy body`);
     }
     const s = await assertInvariants(stack.envoy.adminUrl, "g-body");
-    assert.equal(s["requests"], 5);
-    assert.equal(s["mirrored"], 2);
+    assert.equal(s.requests, 5);
+    assert.equal(s.mirrored, 2);
     assert.equal(s["skipped.body_too_large"], 3);
   });
 
@@ -128,9 +146,12 @@ describe("gates (one Envoy, one rule per case)", () => {
     await send(stack.envoy.url, { method: "POST", path: "/g/zero-body/one-chunked", body: "1", chunked: true });
     await stack.dark.waitForRequests("/g/zero-body/empty", 1);
     await sleep(QUIET_MS);
-    assert.deepEqual(stack.dark.requestsTo("/g/zero-body").map((r) => r.path), ["/g/zero-body/empty"]);
+    assert.deepEqual(
+      stack.dark.requestsTo("/g/zero-body").map((r) => r.path),
+      ["/g/zero-body/empty"],
+    );
     const s = await assertInvariants(stack.envoy.adminUrl, "g-body0");
-    assert.deepEqual([s["requests"], s["mirrored"], s["skipped.body_too_large"]], [3, 1, 2]);
+    assert.deepEqual([s.requests, s.mirrored, s["skipped.body_too_large"]], [3, 1, 2]);
   });
 
   test("cookie:<name> key: the first <name>= pair across cookie headers (not a longer name ending in it)", async () => {
@@ -164,14 +185,14 @@ describe("gates (one Envoy, one rule per case)", () => {
     const s = await waitForRuleStats(stack.envoy.adminUrl, "g-aborted", (x) => x["skipped.aborted"] === 2, "skipped.aborted = 2");
     await sleep(QUIET_MS);
     assert.equal(stack.dark.requestsTo("/g/aborted").length, 0);
-    assert.equal(s["requests"], 2);
-    assert.equal(s["mirrored"], 0);
+    assert.equal(s.requests, 2);
+    assert.equal(s.mirrored, 0);
     // A complete POST on the same rule is still mirrored afterwards.
     assert.equal((await send(stack.envoy.url, { method: "POST", path: "/g/aborted/3", body: "whole" })).status, 200);
     const [copy] = await stack.dark.waitForRequests("/g/aborted/3", 1);
     assert.equal(copy!.body.toString(), "whole");
     const end = await assertInvariants(stack.envoy.adminUrl, "g-aborted");
-    assert.deepEqual([end["requests"], end["mirrored"], end["skipped.aborted"]], [3, 1, 2]);
+    assert.deepEqual([end.requests, end.mirrored, end["skipped.aborted"]], [3, 1, 2]);
   });
 
   test("aborted: the primary resets the stream while the client is still sending the body", async () => {
@@ -189,7 +210,7 @@ describe("gates (one Envoy, one rule per case)", () => {
     });
     assert.match(raw, /^HTTP\/1\.1 503/, "Envoy answers the reset with a local 503");
     const s = await waitForRuleStats(stack.envoy.adminUrl, "g-reset", (x) => x["skipped.aborted"] === 1, "skipped.aborted = 1");
-    assert.equal(s["mirrored"], 0);
+    assert.equal(s.mirrored, 0);
     assert.equal(stack.dark.requestsTo("/g/reset").length, 0);
     await assertInvariants(stack.envoy.adminUrl, "g-reset");
   });
@@ -202,20 +223,25 @@ describe("gates (one Envoy, one rule per case)", () => {
     }
     const s = await assertInvariants(stack.envoy.adminUrl, "g-dispatch");
     assert.deepEqual(nonZero(s), { requests: 5, "skipped.dispatch_failed": 5 });
-    const line = await stack.envoy.waitForLog(/darklaunch: dark call to cluster "no_such_cluster" refused by Envoy \(rule g-dispatch\): BadArgument/);
+    const line = await stack.envoy.waitForLog(
+      /darklaunch: dark call to cluster "no_such_cluster" refused by Envoy \(rule g-dispatch\): BadArgument/,
+    );
     assert.match(line, /\[error\]/);
     // Rate-limited: at most one line per rule every 10 s per worker (one worker here).
-    const lines = stack.envoy.logs().split("\n").filter((l) => l.includes('cluster "no_such_cluster" refused by Envoy (rule g-dispatch)'));
+    const lines = stack.envoy
+      .logs()
+      .split("\n")
+      .filter((l) => l.includes('cluster "no_such_cluster" refused by Envoy (rule g-dispatch)'));
     assert.equal(lines.length, 1, lines.join("\n"));
   });
 
   test("a request without the sticky key falls back to a random draw (50%: neither none nor all of 200)", async () => {
     for (let i = 0; i < 200; i++) await send(stack.envoy.url, { path: `/g/random/${i}` });
     const s = await assertInvariants(stack.envoy.adminUrl, "g-random");
-    assert.equal(s["requests"], 200);
+    assert.equal(s.requests, 200);
     // Binomial(200, 0.5): sd ≈ 7; these bounds are more than 5 sd away.
-    assert.ok(s["mirrored"]! >= 60 && s["mirrored"]! <= 140, `mirrored ${s["mirrored"]} of 200`);
-    assert.equal(s["skipped.sampled_out"], 200 - s["mirrored"]!);
+    assert.ok(s.mirrored! >= 60 && s.mirrored! <= 140, `mirrored ${s.mirrored} of 200`);
+    assert.equal(s["skipped.sampled_out"], 200 - s.mirrored!);
   });
 
   test("skip reasons are checked in the contract's order: the first failing gate is counted, once", async () => {
@@ -229,7 +255,11 @@ describe("gates (one Envoy, one rule per case)", () => {
     ];
     for (const [rule, path, reason] of cases) {
       for (let i = 0; i < 3; i++) {
-        const res = await send(stack.envoy.url, { method: "POST", path: `${path}/${i}`, body: reason === "skipped.in_flight_limit" ? "y" : big });
+        const res = await send(stack.envoy.url, {
+          method: "POST",
+          path: `${path}/${i}`,
+          body: reason === "skipped.in_flight_limit" ? "y" : big,
+        });
         assert.equal(res.status, 200);
       }
       const s = await assertInvariants(stack.envoy.adminUrl, rule);
@@ -246,7 +276,7 @@ describe("gates (one Envoy, one rule per case)", () => {
       await assertInvariants(stack.envoy.adminUrl, rule);
     }
     const s = await ruleStats(stack.envoy.adminUrl, "g-disabled");
-    assert.equal(s["mirrored"], 0);
+    assert.equal(s.mirrored, 0);
   });
 });
 

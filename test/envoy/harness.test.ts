@@ -50,17 +50,20 @@ describe("harness: Envoy without the filter", () => {
 
   test("no filter stats exist without the filter", async () => {
     const stats = await statsValues(stack.envoy.adminUrl);
-    assert.deepEqual([...stats.keys()].filter((k) => k.startsWith("wasmcustom.")), []);
+    assert.deepEqual(
+      [...stats.keys()].filter((k) => k.startsWith("wasmcustom.")),
+      [],
+    );
   });
 });
 
 test("stop() ends Envoy with SIGTERM and the admin port stops answering", async (t) => {
   const envoy = await startEnvoy({ bootstrap: renderBootstrap({ primaryPort: 9, filterConfig: null }) });
   t.after(() => envoy.stop());
-  assert.equal((await getText(envoy.adminUrl + "/ready")).status, 200);
+  assert.equal((await getText(`${envoy.adminUrl}/ready`)).status, 200);
   await envoy.stop();
   assert.throws(() => process.kill(envoy.pid, 0), /ESRCH/);
-  await assert.rejects(getText(envoy.adminUrl + "/ready", 1000));
+  await assert.rejects(getText(`${envoy.adminUrl}/ready`, 1000));
 });
 
 test("a bootstrap Envoy rejects is reported as a failed start with its exit code and log", async () => {

@@ -12,7 +12,15 @@ import { send } from "../support/client.js";
 import { prefixRule, startStack, type Stack } from "../support/stack.js";
 import { assertInvariants, nonZero, type RuleStats } from "../support/stats.js";
 
-const ORDER = { id: 42, status: "paid", items: [{ sku: "a", price: 10 }, { sku: "b", price: 2.5 }], meta: { version: 3 } };
+const ORDER = {
+  id: 42,
+  status: "paid",
+  items: [
+    { sku: "a", price: 10 },
+    { sku: "b", price: 2.5 },
+  ],
+  meta: { version: 3 },
+};
 
 /** The same order as another instance would serialise it: its own ids and times, members reordered, pretty-printed. */
 function volatileOrder(): string {
@@ -23,8 +31,15 @@ function volatileOrder(): string {
   );
 }
 
-const REORDERED = '{ "meta": {"version": 3.0}, "items": [ {"price": 1e1, "sku": "a"}, {"sku": "\\u0062", "price": 25E-1} ], "status": "paid", "id": 42 }';
-const CHANGED_PRICE = JSON.stringify({ ...ORDER, items: [{ sku: "a", price: 10 }, { sku: "b", price: 3 }] });
+const REORDERED =
+  '{ "meta": {"version": 3.0}, "items": [ {"price": 1e1, "sku": "a"}, {"sku": "\\u0062", "price": 25E-1} ], "status": "paid", "id": 42 }';
+const CHANGED_PRICE = JSON.stringify({
+  ...ORDER,
+  items: [
+    { sku: "a", price: 10 },
+    { sku: "b", price: 3 },
+  ],
+});
 const JSON_TYPE = { "content-type": "application/json" };
 const TEXT = "the same text in every encoding, repeated to give the compressor something to do. ".repeat(40);
 
@@ -93,7 +108,13 @@ describe("JSON comparison and content decoding", () => {
     return nonZero(await assertInvariants(stack.envoy.adminUrl, rule));
   }
 
-  const counted = (n: number, rest: RuleStats): RuleStats => ({ requests: n, mirrored: n, "dark.status.2xx": n, "primary.status.2xx": n, ...rest });
+  const counted = (n: number, rest: RuleStats): RuleStats => ({
+    requests: n,
+    mirrored: n,
+    "dark.status.2xx": n,
+    "primary.status.2xx": n,
+    ...rest,
+  });
 
   test("two instances differing only in ignored volatile fields (and member order, whitespace): match", async () => {
     assert.deepEqual(await run("j-volatile", "/j/volatile"), counted(3, { "compare.match": 3 }));

@@ -6,14 +6,16 @@ import { after, before, describe, test } from "node:test";
 import { connect, type Socket } from "node:net";
 import { send } from "../support/client.js";
 import { prefixRule, startStack, type Stack } from "../support/stack.js";
-import { allCallsEnded, assertInvariants, nonZero, ruleStats, settledRuleStats, waitForRuleStats } from "../support/stats.js";
+import { allCallsEnded, assertInvariants, nonZero, settledRuleStats, waitForRuleStats } from "../support/stats.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe("limits (one worker)", () => {
   let stack: Stack;
   const openSockets: Socket[] = [];
-  after(() => openSockets.forEach((s) => s.destroy()));
+  after(() => {
+    for (const s of openSockets) s.destroy();
+  });
   before(async () => {
     stack = await startStack({
       darkScripts: {
@@ -56,8 +58,8 @@ describe("limits (one worker)", () => {
     }
     assert.ok(Date.now() - started < 3000, "eight primary requests took longer than one dark answer");
     // The gauge moves at the worker's next tick; the dark service sleeps past the timeout.
-    const during = await waitForRuleStats(stack.envoy.adminUrl, "l-slow", (x) => x["in_flight"]! > 0, "in_flight > 0", 1000);
-    assert.ok(during["in_flight"]! > 0, "dark calls in flight while the dark service sleeps");
+    const during = await waitForRuleStats(stack.envoy.adminUrl, "l-slow", (x) => x.in_flight! > 0, "in_flight > 0", 1000);
+    assert.ok(during.in_flight! > 0, "dark calls in flight while the dark service sleeps");
     const s = await waitForRuleStats(stack.envoy.adminUrl, "l-slow", (x) => x["dark.timeout"] === 8, "dark.timeout = 8");
     assert.equal(s["compare.incomplete"], 8);
     assert.equal(s["dark.status.2xx"], 0);
@@ -103,13 +105,13 @@ describe("limits (one worker)", () => {
       assert.ok(res.elapsedMs < 500, `primary answered in ${res.elapsedMs} ms`);
     }
     // Counted at the worker's next tick (the dark side is still asleep then).
-    const during = await waitForRuleStats(stack.envoy.adminUrl, "l-inflight", (x) => x["requests"] === 6, "requests = 6");
-    assert.equal(during["in_flight"], 2);
-    assert.equal(during["mirrored"], 2);
+    const during = await waitForRuleStats(stack.envoy.adminUrl, "l-inflight", (x) => x.requests === 6, "requests = 6");
+    assert.equal(during.in_flight, 2);
+    assert.equal(during.mirrored, 2);
     assert.equal(during["skipped.in_flight_limit"], 4);
-    await waitForRuleStats(stack.envoy.adminUrl, "l-inflight", (x) => allCallsEnded(x) && x["in_flight"] === 0, "both calls answered");
+    await waitForRuleStats(stack.envoy.adminUrl, "l-inflight", (x) => allCallsEnded(x) && x.in_flight === 0, "both calls answered");
     await send(stack.envoy.url, { path: "/l/inflight/b0" });
-    const s = await waitForRuleStats(stack.envoy.adminUrl, "l-inflight", (x) => x["mirrored"] === 3, "mirrored = 3");
+    const s = await waitForRuleStats(stack.envoy.adminUrl, "l-inflight", (x) => x.mirrored === 3, "mirrored = 3");
     assert.equal(s["skipped.in_flight_limit"], 4);
     await assertInvariants(stack.envoy.adminUrl, "l-inflight");
   });
@@ -119,16 +121,16 @@ describe("limits (one worker)", () => {
     for (let i = 0; i < 12; i++) await send(stack.envoy.url, { path: `/l/rate/${i}` });
     const elapsedS = (Date.now() - started) / 1000;
     const s = await assertInvariants(stack.envoy.adminUrl, "l-rate");
-    assert.equal(s["requests"], 12);
-    assert.ok(s["mirrored"]! >= 3, `mirrored ${s["mirrored"]}: the burst of 3 should pass`);
-    assert.ok(s["mirrored"]! <= 3 + 3 * elapsedS + 1, `mirrored ${s["mirrored"]} in ${elapsedS}s`);
-    assert.equal(s["skipped.rate_limited"], 12 - s["mirrored"]!);
+    assert.equal(s.requests, 12);
+    assert.ok(s.mirrored! >= 3, `mirrored ${s.mirrored}: the burst of 3 should pass`);
+    assert.ok(s.mirrored! <= 3 + 3 * elapsedS + 1, `mirrored ${s.mirrored} in ${elapsedS}s`);
+    assert.equal(s["skipped.rate_limited"], 12 - s.mirrored!);
 
     // The bucket refills: after more than a second, a new burst gets (about) 3 through again.
     await sleep(1500);
     for (let i = 0; i < 6; i++) await send(stack.envoy.url, { path: `/l/rate/again-${i}` });
     const again = await assertInvariants(stack.envoy.adminUrl, "l-rate");
-    const more = again["mirrored"]! - s["mirrored"]!;
+    const more = again.mirrored! - s.mirrored!;
     assert.ok(more >= 3 && more <= 4, `${more} of 6 mirrored after the refill`);
   });
 
@@ -140,7 +142,7 @@ describe("limits (one worker)", () => {
       assert.equal(res.status, 200, "the primary is unaffected by the breaker");
     }
     const open = await settledRuleStats(stack.envoy.adminUrl, "l-breaker");
-    assert.equal(open["mirrored"], 4);
+    assert.equal(open.mirrored, 4);
     assert.equal(open["skipped.breaker_open"], 6);
     assert.equal(stack.dark.requestsTo("/l/breaker/b").length, 0);
 
@@ -148,7 +150,7 @@ describe("limits (one worker)", () => {
     await sleep(1500 + 400);
     for (let i = 0; i < 3; i++) await send(stack.envoy.url, { path: `/l/breaker/c${i}` });
     const s = await waitForRuleStats(stack.envoy.adminUrl, "l-breaker", (x) => x["dark.status.2xx"]! >= 1, "a call through after open_ms");
-    assert.ok(s["mirrored"]! >= 5, JSON.stringify(nonZero(s)));
+    assert.ok(s.mirrored! >= 5, JSON.stringify(nonZero(s)));
     await assertInvariants(stack.envoy.adminUrl, "l-breaker");
   });
 
@@ -157,10 +159,10 @@ describe("limits (one worker)", () => {
     const pattern = ["o", "o", "o", "f", "o", "o", "f", "o", "o", "o", "o", "o"];
     for (const [i, kind] of pattern.entries()) {
       await send(stack.envoy.url, { path: `/l/ratio/${kind}${i}` });
-      await waitForRuleStats(stack.envoy.adminUrl, "l-ratio", (x) => x["mirrored"] === i + 1 && allCallsEnded(x), `call ${i + 1} answered`);
+      await waitForRuleStats(stack.envoy.adminUrl, "l-ratio", (x) => x.mirrored === i + 1 && allCallsEnded(x), `call ${i + 1} answered`);
     }
     const s = await assertInvariants(stack.envoy.adminUrl, "l-ratio");
-    assert.deepEqual([s["mirrored"], s["skipped.breaker_open"], s["dark.status.5xx"]], [12, 0, 2]);
+    assert.deepEqual([s.mirrored, s["skipped.breaker_open"], s["dark.status.5xx"]], [12, 0, 2]);
   });
 
   test("timeouts count as breaker failures", async () => {
@@ -168,6 +170,6 @@ describe("limits (one worker)", () => {
     await waitForRuleStats(stack.envoy.adminUrl, "l-brk-timeout", (x) => x["dark.timeout"] === 3, "dark.timeout = 3");
     for (let i = 0; i < 3; i++) await send(stack.envoy.url, { path: `/l/brk-timeout/b${i}` });
     const s = await assertInvariants(stack.envoy.adminUrl, "l-brk-timeout");
-    assert.deepEqual([s["mirrored"], s["skipped.breaker_open"]], [3, 3]);
+    assert.deepEqual([s.mirrored, s["skipped.breaker_open"]], [3, 3]);
   });
 });

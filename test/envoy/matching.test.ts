@@ -43,7 +43,7 @@ describe("rule matching", () => {
 
   /** A rule's requests once the workers have flushed what they counted. */
   async function counts(rule: string): Promise<number> {
-    return (await settledRuleStats(stack.envoy.adminUrl, rule))["requests"]!;
+    return (await settledRuleStats(stack.envoy.adminUrl, rule)).requests!;
   }
 
   test("route: matches requests on the named route (xds.route_name) only", async () => {
@@ -63,7 +63,10 @@ describe("rule matching", () => {
     await stack.dark.waitForRequests("/m/exact", 1);
     await sleep(200);
     assert.equal(await counts("m-exact"), 1);
-    assert.deepEqual(stack.dark.requestsTo("/m/exact").map((r) => r.path), ["/m/exact/1"]);
+    assert.deepEqual(
+      stack.dark.requestsTo("/m/exact").map((r) => r.path),
+      ["/m/exact/1"],
+    );
   });
 
   test("header prefix: values starting with the prefix match (header name case-insensitive)", async () => {
@@ -74,7 +77,13 @@ describe("rule matching", () => {
     await stack.dark.waitForRequests("/m/prefix", 2);
     await sleep(200);
     assert.equal(await counts("m-prefix"), 2);
-    assert.deepEqual(stack.dark.requestsTo("/m/prefix").map((r) => r.path).sort(), ["/m/prefix/1", "/m/prefix/2"]);
+    assert.deepEqual(
+      stack.dark
+        .requestsTo("/m/prefix")
+        .map((r) => r.path)
+        .sort(),
+      ["/m/prefix/1", "/m/prefix/2"],
+    );
   });
 
   test("header present / absent", async () => {
@@ -88,7 +97,10 @@ describe("rule matching", () => {
     await sleep(200);
     assert.equal(await counts("m-present"), 2);
     assert.equal(await counts("m-absent"), 1);
-    assert.deepEqual(stack.dark.requestsTo("/m/absent").map((r) => r.path), ["/m/absent/1"]);
+    assert.deepEqual(
+      stack.dark.requestsTo("/m/absent").map((r) => r.path),
+      ["/m/absent/1"],
+    );
   });
 
   test("rules are tried in order: the first that fits counts the request, the next does not", async () => {
@@ -99,15 +111,29 @@ describe("rule matching", () => {
     assert.equal(await counts("m-order-a"), 1);
     assert.equal(await counts("m-order-b"), 2);
     const copies = stack.dark.requestsTo("/m/order");
-    const byPath = Object.fromEntries(copies.map((r) => [r.path, r.rawHeaders[r.rawHeaders.findIndex((h) => h.toLowerCase() === "x-dark-launch") + 1]]));
+    const byPath = Object.fromEntries(
+      copies.map((r) => [r.path, r.rawHeaders[r.rawHeaders.findIndex((h) => h.toLowerCase() === "x-dark-launch") + 1]]),
+    );
     assert.deepEqual(byPath, { "/m/order/1": "m-order-a", "/m/order/2": "m-order-b", "/m/order/3": "m-order-b" });
   });
 
   test("all conditions of a match must hold (route, prefix and two headers)", async () => {
-    await send(stack.envoy.url, { path: "/m/all/1", headers: [["x-a", "1"], ["x-b", "z"]] });
+    await send(stack.envoy.url, {
+      path: "/m/all/1",
+      headers: [
+        ["x-a", "1"],
+        ["x-b", "z"],
+      ],
+    });
     await send(stack.envoy.url, { path: "/m/all/2", headers: [["x-a", "1"]] });
     await send(stack.envoy.url, { path: "/m/all/3", headers: [["x-b", "z"]] });
-    await send(stack.envoy.url, { path: "/m/al/4", headers: [["x-a", "1"], ["x-b", "z"]] });
+    await send(stack.envoy.url, {
+      path: "/m/al/4",
+      headers: [
+        ["x-a", "1"],
+        ["x-b", "z"],
+      ],
+    });
     await stack.dark.waitForRequests("/m/all", 1);
     await sleep(200);
     assert.equal(await counts("m-all"), 1);
@@ -131,7 +157,7 @@ describe("rule matching", () => {
   test("invariants hold for every matching rule", async () => {
     for (const rule of RULES) {
       const s = await assertInvariants(stack.envoy.adminUrl, rule);
-      assert.equal(s["mirrored"], s["requests"], `${rule}: ${JSON.stringify(nonZero(s))}`);
+      assert.equal(s.mirrored, s.requests, `${rule}: ${JSON.stringify(nonZero(s))}`);
     }
   });
 });

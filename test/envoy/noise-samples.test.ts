@@ -16,7 +16,10 @@ import { getJson } from "../collector/post.js";
 
 const JSON_TYPE = { "content-type": "application/json" };
 /** One version's answer: its own timestamp every time (noise), `price` as the version has it. */
-const answer = (price: number) => () => ({ body: JSON.stringify({ id: 7, price, generated_at: randomUUID() }), headers: { ...JSON_TYPE, "x-secret-header": "s3cret" } });
+const answer = (price: number) => () => ({
+  body: JSON.stringify({ id: 7, price, generated_at: randomUUID() }),
+  headers: { ...JSON_TYPE, "x-secret-header": "s3cret" },
+});
 
 const SAMPLES = "wasmcustom.darklaunch.samples.";
 
@@ -56,23 +59,33 @@ describe("noise floor and samples with a real collector", () => {
   });
 
   test("noise.* counts the primary–noise pairs; a sample per mismatch arrives, with the dark and the noise paths", async () => {
-    for (let i = 0; i < 5; i++) assert.equal((await send(stack.envoy.url, { path: `/p/item?n=${i}`, headers: [["x-request-id", `req-${i}`]] })).status, 200);
+    for (let i = 0; i < 5; i++)
+      assert.equal((await send(stack.envoy.url, { path: `/p/item?n=${i}`, headers: [["x-request-id", `req-${i}`]] })).status, 200);
     for (let i = 0; i < 4; i++) assert.equal((await send(stack.envoy.url, { path: "/same/x" })).status, 200);
     const priced = await assertInvariants(stack.envoy.adminUrl, "priced");
     assert.deepEqual(nonZero(priced), {
-      requests: 5, mirrored: 5, "dark.status.2xx": 5, "primary.status.2xx": 5,
-      "compare.mismatch.body": 5, "noise.mismatch.body": 5,
+      requests: 5,
+      mirrored: 5,
+      "dark.status.2xx": 5,
+      "primary.status.2xx": 5,
+      "compare.mismatch.body": 5,
+      "noise.mismatch.body": 5,
     });
     await assertInvariants(stack.envoy.adminUrl, "same");
-    const stats = await waitFor(() => statsValues(stack.envoy.adminUrl), (s) => s.get(SAMPLES + "sent") === 5, "5 samples sent");
-    assert.equal(stats.get(SAMPLES + "failed"), 0);
-    assert.equal(stats.get(SAMPLES + "dropped"), 0);
+    const stats = await waitFor(
+      () => statsValues(stack.envoy.adminUrl),
+      (s) => s.get(`${SAMPLES}sent`) === 5,
+      "5 samples sent",
+    );
+    assert.equal(stats.get(`${SAMPLES}failed`), 0);
+    assert.equal(stats.get(`${SAMPLES}dropped`), 0);
 
     const listing = await getJson(`${collector.url}/api/samples?rule=priced&limit=10`);
     assert.equal(listing.status, 200);
     const items = listing.body.samples as { id: number }[];
     assert.equal(items.length, 5);
     const one = await getJson(`${collector.url}/api/samples/${items[0]!.id}`);
+    // biome-ignore lint/suspicious/noExplicitAny: a stored sample document, asserted on field by field
     const doc = one.body.doc as Record<string, any>;
     assert.equal(doc.rule, "priced");
     assert.equal(doc.part, "body");
@@ -84,7 +97,11 @@ describe("noise floor and samples with a real collector", () => {
     assert.deepEqual(Object.keys(doc.dark.headers), ["content-type"], "only allow-listed headers");
     assert.equal(JSON.parse(doc.dark.body).price, 12);
     const rules = (await getJson(`${collector.url}/api/diff`)).body.rules as { rule: string }[];
-    assert.deepEqual(rules.map((r) => r.rule), ["priced"], "matching pairs are not sampled");
+    assert.deepEqual(
+      rules.map((r) => r.rule),
+      ["priced"],
+      "matching pairs are not sampled",
+    );
   });
 });
 
@@ -99,7 +116,10 @@ describe("a collector that is down, failing or slow changes nothing for the prim
       if (kind === "down") {
         port = await freePort();
       } else {
-        const up = await startUpstream({ name: "collector", scripts: { "/": kind === "failing" ? { status: 500, body: "no" } : { delayMs: 7000, status: 201 } } });
+        const up = await startUpstream({
+          name: "collector",
+          scripts: { "/": kind === "failing" ? { status: 500, body: "no" } : { delayMs: 7000, status: 201 } },
+        });
         cleanups.push(() => up.close());
         port = up.port;
       }
@@ -118,8 +138,13 @@ describe("a collector that is down, failing or slow changes nothing for the prim
       }
       await assertInvariants(stack.envoy.adminUrl, "p");
       // A slow collector's sample fails after the sample timeout (5 s).
-      const stats = await waitFor(() => statsValues(stack.envoy.adminUrl), (s) => s.get(SAMPLES + "failed") === 3, "3 samples failed", 15000);
-      assert.equal(stats.get(SAMPLES + "sent"), 0);
+      const stats = await waitFor(
+        () => statsValues(stack.envoy.adminUrl),
+        (s) => s.get(`${SAMPLES}failed`) === 3,
+        "3 samples failed",
+        15000,
+      );
+      assert.equal(stats.get(`${SAMPLES}sent`), 0);
     });
   }
 });

@@ -31,7 +31,7 @@ function remoteCodeOf(bootstrap: Json): RemoteCode {
     if (Array.isArray(node)) node.forEach(walk);
     else if (node !== null && typeof node === "object") {
       const record = node as Json;
-      if (record["remote"] !== undefined && (record["remote"] as Json)["http_uri"] !== undefined) found.push(record["remote"] as RemoteCode);
+      if (record.remote !== undefined && (record.remote as Json).http_uri !== undefined) found.push(record.remote as RemoteCode);
       Object.values(record).forEach(walk);
     }
   };
@@ -43,15 +43,18 @@ function remoteCodeOf(bootstrap: Json): RemoteCode {
 /** The example on free loopback ports, its clusters pointing at the test's servers. */
 function exampleBootstrap(ports: Record<string, number>, sha256: string): string {
   const bootstrap = parse(readFileSync(EXAMPLE, "utf8")) as Json;
-  const admin = bootstrap["admin"] as { address: { socket_address: { port_value: number } } };
+  const admin = bootstrap.admin as { address: { socket_address: { port_value: number } } };
   admin.address.socket_address.port_value = 0;
-  const resources = bootstrap["static_resources"] as { listeners: Json[]; clusters: Json[] };
-  for (const listener of resources.listeners) (listener["address"] as { socket_address: { port_value: number } }).socket_address.port_value = 0;
+  const resources = bootstrap.static_resources as { listeners: Json[]; clusters: Json[] };
+  for (const listener of resources.listeners)
+    (listener.address as { socket_address: { port_value: number } }).socket_address.port_value = 0;
   for (const cluster of resources.clusters) {
-    const port = ports[cluster["name"] as string];
-    assert.ok(port !== undefined, `the test serves cluster ${String(cluster["name"])}`);
-    const endpoint = ((cluster["load_assignment"] as Json)["endpoints"] as Json[])[0]!;
-    ((endpoint["lb_endpoints"] as Json[])[0]!["endpoint"] as { address: { socket_address: { port_value: number } } }).address.socket_address.port_value = port;
+    const port = ports[cluster.name as string];
+    assert.ok(port !== undefined, `the test serves cluster ${String(cluster.name)}`);
+    const endpoint = ((cluster.load_assignment as Json).endpoints as Json[])[0]!;
+    (
+      (endpoint.lb_endpoints as Json[])[0]!.endpoint as { address: { socket_address: { port_value: number } } }
+    ).address.socket_address.port_value = port;
   }
   const remote = remoteCodeOf(bootstrap);
   const uri = new URL(remote.http_uri.uri);
@@ -70,7 +73,10 @@ describe("deploy/envoy-remote/envoy.yaml: the filter fetched over HTTP", () => {
   const envoys: EnvoyProcess[] = [];
 
   before(async () => {
-    wasmServer = await startUpstream({ name: "wasm-server", scripts: { [MODULE_PATH]: { headers: { "content-type": "application/wasm" }, body: wasm } } });
+    wasmServer = await startUpstream({
+      name: "wasm-server",
+      scripts: { [MODULE_PATH]: { headers: { "content-type": "application/wasm" }, body: wasm } },
+    });
     primary = await startUpstream({ name: "primary" });
     dark = await startUpstream({ name: "dark", marker: true });
   });
@@ -100,7 +106,11 @@ describe("deploy/envoy-remote/envoy.yaml: the filter fetched over HTTP", () => {
     assert.equal(res.status, 200);
     await dark.waitForRequests("/api/checkout/cart", 1);
     // The counters reach Envoy at the worker's next tick.
-    const stats = await waitFor(() => statsValues(envoy.adminUrl), (s) => s.get("wasmcustom.darklaunch.checkout.mirrored") === 1, "mirrored = 1");
+    const stats = await waitFor(
+      () => statsValues(envoy.adminUrl),
+      (s) => s.get("wasmcustom.darklaunch.checkout.mirrored") === 1,
+      "mirrored = 1",
+    );
     assert.equal(stats.get("wasmcustom.darklaunch.checkout.requests"), 1);
     assert.equal(stats.get("wasmcustom.darklaunch.checkout.mirrored"), 1);
     assert.equal(stats.get("wasm.remote_load_fetch_successes"), 1);

@@ -27,7 +27,9 @@ const RULES = ["s-one", "s-two", "s_three", "s-off"];
  */
 function promSeries(rule: string, suffix: string): string {
   const { name, labels } = prometheusSeries(rule, suffix);
-  const text = STATS_TAGS.filter((t) => t.tag_name in labels).map((t) => `${t.tag_name}="${labels[t.tag_name]}"`).join(",");
+  const text = STATS_TAGS.filter((t) => t.tag_name in labels)
+    .map((t) => `${t.tag_name}="${labels[t.tag_name]}"`)
+    .join(",");
   return `${name}{${text}}`;
 }
 
@@ -102,7 +104,10 @@ describe("stats", () => {
     assert.ok(!firstProm.includes("wasmcustom"), "the wasmcustom. namespace leaks into Prometheus names");
     // No name part is left in a metric name: one series family per kind.
     const families = [...firstProm.matchAll(/^# TYPE (darklaunch_\S+) /gm)].map((m) => m[1]);
-    assert.deepEqual(families.filter((f) => /_(2xx|3xx|4xx|5xx|sampled_out|disabled|body|status_status)$/.test(f!)), []);
+    assert.deepEqual(
+      families.filter((f) => /_(2xx|3xx|4xx|5xx|sampled_out|disabled|body|status_status)$/.test(f!)),
+      [],
+    );
   });
 
   test("/stats/prometheus: the latency histograms on the project's buckets, labelled by rule", () => {
@@ -117,14 +122,21 @@ describe("stats", () => {
   test("traffic moves only its rule's counters, at /stats and /stats/prometheus", async () => {
     for (let i = 0; i < 3; i++) assert.equal((await send(stack.envoy.url, { path: `/s/one/${i}` })).status, 200);
     await send(stack.envoy.url, { path: "/s/off/1" });
-    const one = await waitFor(() => ruleStats(stack.envoy.adminUrl, "s-one"), (s) => s["compare.incomplete"]! + s["compare.match"]! + s["compare.mismatch.body"]! === 3, "s-one: 3 compared");
-    assert.equal(one["requests"], 3);
-    assert.equal(one["mirrored"], 3);
+    const one = await waitFor(
+      () => ruleStats(stack.envoy.adminUrl, "s-one"),
+      (s) => s["compare.incomplete"]! + s["compare.match"]! + s["compare.mismatch.body"]! === 3,
+      "s-one: 3 compared",
+    );
+    assert.equal(one.requests, 3);
+    assert.equal(one.mirrored, 3);
     assert.equal(one["dark.status.2xx"], 3);
     assert.equal(one["primary.status.2xx"], 3);
     assert.equal(one["compare.mismatch.body"], 3, "the dark answers with its marker: a different body");
     const two = await settledRuleStats(stack.envoy.adminUrl, "s-two");
-    assert.ok(Object.values(two).every((v) => v === 0), "s-two moved");
+    assert.ok(
+      Object.values(two).every((v) => v === 0),
+      "s-two moved",
+    );
     const off = await settledRuleStats(stack.envoy.adminUrl, "s-off");
     assert.equal(off["skipped.disabled"], 1);
 

@@ -23,12 +23,18 @@ function mixedPrimaryReply(req: RecordedRequest): Reply {
 function mixedDarkReply(req: RecordedRequest): Reply {
   const body = mixedBody(req.path);
   switch (mixedKind(req.path)) {
-    case "reset": return { reset: true };
-    case "timeout": return { delayMs: 700, body };
-    case "error": return { status: 500, body };
-    case "match": return { body };
-    case "body": return { body: body + "!" };
-    case "headers": return { body, headers: { "content-type": "application/json" } };
+    case "reset":
+      return { reset: true };
+    case "timeout":
+      return { delayMs: 700, body };
+    case "error":
+      return { status: 500, body };
+    case "match":
+      return { body };
+    case "body":
+      return { body: `${body}!` };
+    case "headers":
+      return { body, headers: { "content-type": "application/json" } };
   }
 }
 
@@ -78,10 +84,10 @@ describe("two workers", () => {
       assert.equal(res.status, 200);
     });
     const s = await assertInvariants(stack.envoy.adminUrl, rule);
-    assert.equal(s["requests"], jobs.length);
-    assert.equal(s["mirrored"]! + s["skipped.sampled_out"]!, jobs.length, JSON.stringify(nonZero(s)));
+    assert.equal(s.requests, jobs.length);
+    assert.equal(s.mirrored! + s["skipped.sampled_out"]!, jobs.length, JSON.stringify(nonZero(s)));
     return new Set(
-      [...copiesByKey(stack.dark.requestsTo(prefix + "/"), (r) => headerValues(r.rawHeaders, "x-test-key")[0])].map(([key, n]) => {
+      [...copiesByKey(stack.dark.requestsTo(`${prefix}/`), (r) => headerValues(r.rawHeaders, "x-test-key")[0])].map(([key, n]) => {
         assert.equal(n, COPIES_PER_KEY, `key ${key}: ${n} of ${COPIES_PER_KEY} copies (decisions differ between requests)`);
         return key;
       }),
@@ -89,7 +95,10 @@ describe("two workers", () => {
   }
 
   test("sticky header sampling: each key is mirrored on every request or never, exactly the keys FNV-1a 64 puts in", async () => {
-    const mirrored = await stickyRun("/w/sticky", "w-sticky", (key) => [["x-user-id", key], ["x-test-key", key]]);
+    const mirrored = await stickyRun("/w/sticky", "w-sticky", (key) => [
+      ["x-user-id", key],
+      ["x-test-key", key],
+    ]);
     const expected = new Set(KEYS.filter((k) => stickyIn(k, 37.5)));
     assert.ok(expected.size > 10 && expected.size < KEYS.length - 10, "the key set tests both outcomes");
     assert.deepEqual([...mirrored].sort(), [...expected].sort());
@@ -106,14 +115,23 @@ describe("two workers", () => {
   });
 
   test("sticky cookie sampling: the cookie's value is the key (all-or-nothing per key, FNV-1a 64 set)", async () => {
-    const mirrored = await stickyRun("/w/cookie", "w-cookie", (key) => [["cookie", `theme=dark; uid=${key}; other=1`], ["x-test-key", key]]);
+    const mirrored = await stickyRun("/w/cookie", "w-cookie", (key) => [
+      ["cookie", `theme=dark; uid=${key}; other=1`],
+      ["x-test-key", key],
+    ]);
     const expected = new Set(KEYS.filter((k) => stickyIn(k, 50)));
     assert.deepEqual([...mirrored].sort(), [...expected].sort());
   });
 
   test("raising percent only adds keys: the 10% set is inside the 20% set, both as computed", async () => {
-    const at10 = await stickyRun("/w/s10", "w-sticky10", (key) => [["x-user-id", key], ["x-test-key", key]]);
-    const at20 = await stickyRun("/w/s20", "w-sticky20", (key) => [["x-user-id", key], ["x-test-key", key]]);
+    const at10 = await stickyRun("/w/s10", "w-sticky10", (key) => [
+      ["x-user-id", key],
+      ["x-test-key", key],
+    ]);
+    const at20 = await stickyRun("/w/s20", "w-sticky20", (key) => [
+      ["x-user-id", key],
+      ["x-test-key", key],
+    ]);
     assert.deepEqual([...at10].sort(), KEYS.filter((k) => stickyIn(k, 10)).sort());
     assert.deepEqual([...at20].sort(), KEYS.filter((k) => stickyIn(k, 20)).sort());
     for (const k of at10) assert.ok(at20.has(k), `${k} in at 10% but out at 20%`);
@@ -122,26 +140,34 @@ describe("two workers", () => {
 
   test("max_per_second 5 holds across workers: a burst of 100 on separate connections", async () => {
     const started = Date.now();
-    await inBatches(Array.from({ length: 100 }, (_, i) => i), 20, async (i) => {
-      const res = await send(stack.envoy.url, { path: `/w/rate/${i}` });
-      assert.equal(res.status, 200);
-    });
+    await inBatches(
+      Array.from({ length: 100 }, (_, i) => i),
+      20,
+      async (i) => {
+        const res = await send(stack.envoy.url, { path: `/w/rate/${i}` });
+        assert.equal(res.status, 200);
+      },
+    );
     const elapsedS = (Date.now() - started) / 1000;
     const s = await assertInvariants(stack.envoy.adminUrl, "w-rate");
-    assert.equal(s["requests"], 100);
-    assert.equal(s["mirrored"]! + s["skipped.rate_limited"]!, 100, JSON.stringify(nonZero(s)));
+    assert.equal(s.requests, 100);
+    assert.equal(s.mirrored! + s["skipped.rate_limited"]!, 100, JSON.stringify(nonZero(s)));
     const bound = 5 + 5 * elapsedS + 1;
-    assert.ok(s["mirrored"]! <= bound, `mirrored ${s["mirrored"]} > ${bound} (burst ${elapsedS.toFixed(2)} s)`);
-    assert.ok(s["mirrored"]! >= 5, `mirrored ${s["mirrored"]}: the burst of 5 should pass`);
+    assert.ok(s.mirrored! <= bound, `mirrored ${s.mirrored} > ${bound} (burst ${elapsedS.toFixed(2)} s)`);
+    assert.ok(s.mirrored! >= 5, `mirrored ${s.mirrored}: the burst of 5 should pass`);
   });
 
   test("max_in_flight 3 holds across workers: 24 concurrent requests while the dark service sleeps", async () => {
-    await inBatches(Array.from({ length: 24 }, (_, i) => i), 24, async (i) => {
-      const res = await send(stack.envoy.url, { path: `/w/inflight/${i}` });
-      assert.equal(res.status, 200);
-    });
-    const during = await waitForRuleStats(stack.envoy.adminUrl, "w-inflight", (x) => x["requests"] === 24, "requests = 24");
-    assert.equal(during["mirrored"], 3, JSON.stringify(nonZero(during)));
+    await inBatches(
+      Array.from({ length: 24 }, (_, i) => i),
+      24,
+      async (i) => {
+        const res = await send(stack.envoy.url, { path: `/w/inflight/${i}` });
+        assert.equal(res.status, 200);
+      },
+    );
+    const during = await waitForRuleStats(stack.envoy.adminUrl, "w-inflight", (x) => x.requests === 24, "requests = 24");
+    assert.equal(during.mirrored, 3, JSON.stringify(nonZero(during)));
     assert.equal(during["skipped.in_flight_limit"], 21);
     await assertInvariants(stack.envoy.adminUrl, "w-inflight");
   });
@@ -171,8 +197,8 @@ describe("two workers", () => {
     const count = (kind: MixedKind): number => mirroredJobs.filter((j) => j.kind === kind).length;
     assert.deepEqual(
       {
-        requests: s["requests"],
-        mirrored: s["mirrored"],
+        requests: s.requests,
+        mirrored: s.mirrored,
         body_too_large: s["skipped.body_too_large"],
         aborted: s["skipped.aborted"],
         failed: s["dark.failed"],

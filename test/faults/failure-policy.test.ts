@@ -44,12 +44,16 @@ async function crashScenario(t: import("node:test").TestContext, failureSetting:
 
   for (let i = 0; i < 3; i++) assert.equal((await send(envoy.url, { path: `/before/${i}` })).status, 200);
   // Counted at the worker's next tick.
-  await waitForRuleStats(envoy.adminUrl, "all", (s) => s["mirrored"] === 3, "the filter works before the crash: mirrored = 3");
+  await waitForRuleStats(envoy.adminUrl, "all", (s) => s.mirrored === 3, "the filter works before the crash: mirrored = 3");
 
   const inFlight = send(envoy.url, { path: "/slow" });
   await primary.waitForRequests("/slow", 1);
   const crashed = await send(envoy.url, { path: "/crash", headers: [["x-test-trap", "1"]] });
-  await waitFor(async () => envoy.logs(), (l) => /proxy_on_request_headers failed: Uncaught RuntimeError: unreachable/.test(l), "the trap in Envoy's log");
+  await waitFor(
+    async () => envoy.logs(),
+    (l) => /proxy_on_request_headers failed: Uncaught RuntimeError: unreachable/.test(l),
+    "the trap in Envoy's log",
+  );
   const slow = await inFlight;
   const after = [];
   for (let i = 0; i < 20; i++) after.push(await send(envoy.url, { path: `/after/${i}` }));
@@ -63,7 +67,7 @@ for (const file of ["envoy/dark-launch.yaml", "envoy/demo/dark-launch-filter.yam
     assert.equal(primary.requestsTo("/crash").length, 1);
     assert.equal(slow.status, 200, "the request in flight during the crash completes");
     assert.equal(slow.body.toString(), "slow primary");
-    after.forEach((r, i) => assert.equal(r.status, 200, `request ${i} after the crash`));
+    for (const [i, r] of after.entries()) assert.equal(r.status, 200, `request ${i} after the crash`);
     assert.equal(primary.requestsTo("/after/").length, 20, "every later request reached the primary");
     for (const r of [crashed, slow, ...after]) assert.ok(!r.body.toString().includes(dark.marker!), "no dark bytes downstream");
   });
@@ -76,5 +80,5 @@ test("why not failure_policy: with FAIL_OPEN, Envoy 1.40 answers 503 to the stre
   assert.equal(crashed.status, 503);
   assert.equal(slow.status, 503);
   assert.equal(primary.requestsTo("/crash").length, 0);
-  after.forEach((r, i) => assert.equal(r.status, 200, `request ${i} after the crash`));
+  for (const [i, r] of after.entries()) assert.equal(r.status, 200, `request ${i} after the crash`);
 });

@@ -111,7 +111,13 @@ function matrixMarkdown(rows: Row[]): string {
  * Raw bytes of a client that sends `head` and goes away once `enough(bytesSoFar)` holds or the
  * server closes the connection; after `holdMs` it leaves too (or, with `untilClosed`, fails).
  */
-function rawClient(port: number, head: string | Buffer, enough: (received: Buffer) => boolean, holdMs: number, untilClosed = false): Promise<Buffer> {
+function rawClient(
+  port: number,
+  head: string | Buffer,
+  enough: (received: Buffer) => boolean,
+  holdMs: number,
+  untilClosed = false,
+): Promise<Buffer> {
   return new Promise((resolveRaw, reject) => {
     const socket = connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
@@ -171,7 +177,10 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     darkRaw = await startRawServer({
       "/m/dark-reset": { kind: "partial", declaredBytes: 100_000, sentBytes: 1000 },
       "/m/dark-hang": { kind: "hang" },
-      "/m/dark-garbage": { kind: "garbage", bytes: Buffer.from("\x00\x01\xffSSH-2.0-not-http garbage\r\n\r\n\x7f\x80 more bytes that are not HTTP at all") },
+      "/m/dark-garbage": {
+        kind: "garbage",
+        bytes: Buffer.from("\x00\x01\xffSSH-2.0-not-http garbage\r\n\r\n\x7f\x80 more bytes that are not HTTP at all"),
+      },
     });
     stops.push(() => darkRaw.close());
     primaryRaw = await startRawServer({
@@ -255,7 +264,10 @@ describe("fault matrix: with the filter, every client sees what it sees without 
 
   function assertNoDarkBytes(what: string, rawHeaders: string[], body: Buffer): void {
     const marker = dark.marker!;
-    assert.ok(!rawHeaders.some((h) => h.toLowerCase().includes(DARK_MARKER_HEADER) || h.includes(marker)), `${what}: dark header downstream`);
+    assert.ok(
+      !rawHeaders.some((h) => h.toLowerCase().includes(DARK_MARKER_HEADER) || h.includes(marker)),
+      `${what}: dark header downstream`,
+    );
     assert.ok(!body.includes(marker), `${what}: dark marker in the body downstream`);
   }
 
@@ -277,14 +289,21 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     for (let i = 0; i < 2; i++) {
       const { withFilter } = await twin({ path: `/m/dark-slow/${i}` });
       assert.equal(withFilter.status, 200);
-      assert.ok(withFilter.elapsedMs < 500, `the primary answered in ${withFilter.elapsedMs.toFixed(0)} ms with a dark service that sleeps 5 s`);
+      assert.ok(
+        withFilter.elapsedMs < 500,
+        `the primary answered in ${withFilter.elapsedMs.toFixed(0)} ms with a dark service that sleeps 5 s`,
+      );
       last = withFilter;
     }
     // The gauge moves at the worker's next tick (the dark side sleeps 5 s, the timeout is 1 s).
-    const during = await waitForRuleStats(filtered.adminUrl, rule, (s) => s["in_flight"]! >= 2, "in_flight = 2", 900);
-    assert.equal(during["in_flight"], 2, "both dark calls still waiting when the primary has answered");
+    const during = await waitForRuleStats(filtered.adminUrl, rule, (s) => s.in_flight! >= 2, "in_flight = 2", 900);
+    assert.equal(during.in_flight, 2, "both dark calls still waiting when the primary has answered");
     const delta = await settledDelta(rule, b, {
-      requests: 2, mirrored: 2, "dark.timeout": 2, "primary.status.2xx": 2, "compare.incomplete": 2,
+      requests: 2,
+      mirrored: 2,
+      "dark.timeout": 2,
+      "primary.status.2xx": 2,
+      "compare.incomplete": 2,
     });
     record(`${statusLine(last!)}, in under 500 ms`, delta);
   });
@@ -296,7 +315,11 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     for (let i = 0; i < 3; i++) last = (await twin({ path: `/m/dark-refused/${i}` })).withFilter;
     assert.equal(last!.status, 200);
     const delta = await settledDelta(rule, b, {
-      requests: 3, mirrored: 3, "dark.failed": 3, "primary.status.2xx": 3, "compare.incomplete": 3,
+      requests: 3,
+      mirrored: 3,
+      "dark.failed": 3,
+      "primary.status.2xx": 3,
+      "compare.incomplete": 3,
     });
     record(statusLine(last!), delta);
   });
@@ -308,9 +331,17 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     for (let i = 0; i < 2; i++) last = (await twin({ path: `/m/dark-reset/${i}` })).withFilter;
     assert.equal(last!.status, 200);
     const delta = await settledDelta(rule, b, {
-      requests: 2, mirrored: 2, "dark.failed": 2, "primary.status.2xx": 2, "compare.incomplete": 2,
+      requests: 2,
+      mirrored: 2,
+      "dark.failed": 2,
+      "primary.status.2xx": 2,
+      "compare.incomplete": 2,
     });
-    assert.deepEqual(darkRaw.paths.filter((p) => p.startsWith("/m/dark-reset/")), ["/m/dark-reset/0", "/m/dark-reset/1"], "the dark side got both copies");
+    assert.deepEqual(
+      darkRaw.paths.filter((p) => p.startsWith("/m/dark-reset/")),
+      ["/m/dark-reset/0", "/m/dark-reset/1"],
+      "the dark side got both copies",
+    );
     record(statusLine(last!), delta);
   });
 
@@ -323,7 +354,11 @@ describe("fault matrix: with the filter, every client sees what it sees without 
       assert.ok(last.elapsedMs < 500, `the primary answered in ${last.elapsedMs.toFixed(0)} ms`);
     }
     const delta = await settledDelta(rule, b, {
-      requests: 2, mirrored: 2, "dark.timeout": 2, "primary.status.2xx": 2, "compare.incomplete": 2,
+      requests: 2,
+      mirrored: 2,
+      "dark.timeout": 2,
+      "primary.status.2xx": 2,
+      "compare.incomplete": 2,
     });
     assert.equal(darkRaw.paths.filter((p) => p.startsWith("/m/dark-hang/")).length, 2);
     record(statusLine(last!), delta);
@@ -336,54 +371,75 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     for (let i = 0; i < 2; i++) last = (await twin({ path: `/m/dark-garbage/${i}` })).withFilter;
     assert.equal(last!.status, 200);
     const delta = await settledDelta(rule, b, {
-      requests: 2, mirrored: 2, "dark.failed": 2, "primary.status.2xx": 2, "compare.incomplete": 2,
+      requests: 2,
+      mirrored: 2,
+      "dark.failed": 2,
+      "primary.status.2xx": 2,
+      "compare.incomplete": 2,
     });
     assert.equal(darkRaw.paths.filter((p) => p.startsWith("/m/dark-garbage/")).length, 2);
     record(statusLine(last!), delta);
   });
 
-  matrixCase("dark answers a 10 MiB body, three rounds (primary: the same 10 MiB; then 10 MiB differing in the last byte)", async (record) => {
-    const rule = "m-dark-10mb";
-    const b = await ruleStats(filtered.adminUrl, rule);
-    const memBefore = readProcessMemory(filtered.pid);
-    let roundsDone = 0;
-    const round = async (tag: string): Promise<ClientResponse> => {
-      const same = await twin({ path: `/m/dark-10mb/same/${tag}` });
-      const diff = await twin({ path: `/m/dark-10mb/diff/${tag}` });
-      for (const r of [same.withFilter, diff.withFilter]) {
-        assert.equal(r.status, 200);
-        assert.ok(r.body.equals(TEN_MIB), "the client gets the primary's 10 MiB unchanged");
-      }
-      roundsDone++;
-      await waitForRuleStats(filtered.adminUrl, rule, (s) => s["requests"]! - b["requests"]! === 2 * roundsDone && allCallsEnded(s), "the 10 MiB dark calls answered", 15000);
-      return same.withFilter;
-    };
-    const last = await round("a");
-    const memFirst = readProcessMemory(filtered.pid);
-    await round("b");
-    await round("c");
-    const memLast = readProcessMemory(filtered.pid);
-    const delta = await settledDelta(rule, b, {
-      requests: 6, mirrored: 6, "dark.status.2xx": 6, "primary.status.2xx": 6, "compare.match": 3, "compare.mismatch.body": 3,
-    });
-    // Memory stays sane: the first round may grow Envoy and the VM (buffers, linear memory that
-    // never shrinks); later rounds of the same size must reuse it rather than add to it.
-    const growthFirst = memFirst.rssBytes - memBefore.rssBytes;
-    const growthLater = memLast.rssBytes - memFirst.rssBytes;
-    const vmFirst = Math.max(0, ...memFirst.wasmMemoryBytes);
-    const vmLast = Math.max(0, ...memLast.wasmMemoryBytes);
-    const mib = (n: number): string => `${(n / MiB).toFixed(1)} MiB`;
-    const memo = `Envoy RSS ${mib(memBefore.rssBytes)} → ${mib(memFirst.rssBytes)} → ${mib(memLast.rssBytes)}, VM linear memory ${mib(vmFirst)} → ${mib(vmLast)}`;
-    console.log(`10 MiB case: ${memo}`);
-    assert.ok(growthFirst < 200 * MiB, `first round grew Envoy by ${mib(growthFirst)} (${memo})`);
-    assert.ok(growthLater < 40 * MiB, `two more rounds grew Envoy by ${mib(growthLater)} (${memo})`);
-    assert.ok(vmLast <= vmFirst + 16 * MiB, `the VM's linear memory keeps growing (${memo})`);
-    assert.ok(vmLast < 128 * MiB, `the VM's linear memory is ${mib(vmLast)} (${memo})`);
-    // And Envoy did not choke: it still answers small requests at once.
-    const after10 = await twin({ path: "/unmatched/after-10mb" });
-    assert.ok(after10.withFilter.elapsedMs < 500, `small request after the 10 MiB rounds took ${after10.withFilter.elapsedMs.toFixed(0)} ms`);
-    record(`${last.status}, the primary's 10 MiB body byte for byte`, delta);
-  });
+  matrixCase(
+    "dark answers a 10 MiB body, three rounds (primary: the same 10 MiB; then 10 MiB differing in the last byte)",
+    async (record) => {
+      const rule = "m-dark-10mb";
+      const b = await ruleStats(filtered.adminUrl, rule);
+      const memBefore = readProcessMemory(filtered.pid);
+      let roundsDone = 0;
+      const round = async (tag: string): Promise<ClientResponse> => {
+        const same = await twin({ path: `/m/dark-10mb/same/${tag}` });
+        const diff = await twin({ path: `/m/dark-10mb/diff/${tag}` });
+        for (const r of [same.withFilter, diff.withFilter]) {
+          assert.equal(r.status, 200);
+          assert.ok(r.body.equals(TEN_MIB), "the client gets the primary's 10 MiB unchanged");
+        }
+        roundsDone++;
+        await waitForRuleStats(
+          filtered.adminUrl,
+          rule,
+          (s) => s.requests! - b.requests! === 2 * roundsDone && allCallsEnded(s),
+          "the 10 MiB dark calls answered",
+          15000,
+        );
+        return same.withFilter;
+      };
+      const last = await round("a");
+      const memFirst = readProcessMemory(filtered.pid);
+      await round("b");
+      await round("c");
+      const memLast = readProcessMemory(filtered.pid);
+      const delta = await settledDelta(rule, b, {
+        requests: 6,
+        mirrored: 6,
+        "dark.status.2xx": 6,
+        "primary.status.2xx": 6,
+        "compare.match": 3,
+        "compare.mismatch.body": 3,
+      });
+      // Memory stays sane: the first round may grow Envoy and the VM (buffers, linear memory that
+      // never shrinks); later rounds of the same size must reuse it rather than add to it.
+      const growthFirst = memFirst.rssBytes - memBefore.rssBytes;
+      const growthLater = memLast.rssBytes - memFirst.rssBytes;
+      const vmFirst = Math.max(0, ...memFirst.wasmMemoryBytes);
+      const vmLast = Math.max(0, ...memLast.wasmMemoryBytes);
+      const mib = (n: number): string => `${(n / MiB).toFixed(1)} MiB`;
+      const memo = `Envoy RSS ${mib(memBefore.rssBytes)} → ${mib(memFirst.rssBytes)} → ${mib(memLast.rssBytes)}, VM linear memory ${mib(vmFirst)} → ${mib(vmLast)}`;
+      console.log(`10 MiB case: ${memo}`);
+      assert.ok(growthFirst < 200 * MiB, `first round grew Envoy by ${mib(growthFirst)} (${memo})`);
+      assert.ok(growthLater < 40 * MiB, `two more rounds grew Envoy by ${mib(growthLater)} (${memo})`);
+      assert.ok(vmLast <= vmFirst + 16 * MiB, `the VM's linear memory keeps growing (${memo})`);
+      assert.ok(vmLast < 128 * MiB, `the VM's linear memory is ${mib(vmLast)} (${memo})`);
+      // And Envoy did not choke: it still answers small requests at once.
+      const after10 = await twin({ path: "/unmatched/after-10mb" });
+      assert.ok(
+        after10.withFilter.elapsedMs < 500,
+        `small request after the 10 MiB rounds took ${after10.withFilter.elapsedMs.toFixed(0)} ms`,
+      );
+      record(`${last.status}, the primary's 10 MiB body byte for byte`, delta);
+    },
+  );
 
   matrixCase("primary slow (answers after 2 s)", async (record) => {
     const rule = "m-primary-slow";
@@ -392,10 +448,17 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     for (const { withFilter, without } of results) {
       assert.equal(withFilter.status, 200);
       assert.ok(withFilter.elapsedMs >= 1900, `answered in ${withFilter.elapsedMs.toFixed(0)} ms: the primary really was slow`);
-      assert.ok(withFilter.elapsedMs < without.elapsedMs + 1000, `with the filter ${withFilter.elapsedMs.toFixed(0)} ms, without ${without.elapsedMs.toFixed(0)} ms`);
+      assert.ok(
+        withFilter.elapsedMs < without.elapsedMs + 1000,
+        `with the filter ${withFilter.elapsedMs.toFixed(0)} ms, without ${without.elapsedMs.toFixed(0)} ms`,
+      );
     }
     const delta = await settledDelta(rule, b, {
-      requests: 2, mirrored: 2, "dark.status.2xx": 2, "primary.status.2xx": 2, "compare.match": 2,
+      requests: 2,
+      mirrored: 2,
+      "dark.status.2xx": 2,
+      "primary.status.2xx": 2,
+      "compare.match": 2,
     });
     record(`${statusLine(results[0]!.withFilter)}, after 2 s`, delta);
   });
@@ -409,7 +472,11 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     // The client sees Envoy's own 503; the primary service never answered, so the pair has no
     // verdict (contract: a primary reset makes the pair incomplete), as the dark side's would.
     const delta = await settledDelta(rule, b, {
-      requests: 2, mirrored: 2, "dark.status.2xx": 2, "primary.status.5xx": 2, "compare.incomplete": 2,
+      requests: 2,
+      mirrored: 2,
+      "dark.status.2xx": 2,
+      "primary.status.5xx": 2,
+      "compare.incomplete": 2,
     });
     record(`${statusLine(last!)} (Envoy's local reply)`, delta);
   });
@@ -419,23 +486,32 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     const b = await ruleStats(filtered.adminUrl, rule);
     // Envoy closes the client's connection about 1 s after the upstream reset (its delayed
     // close), with or without the filter: the two requests run side by side.
-    await Promise.all([0, 1].map(async (i) => {
-      const head = `GET /m/primary-midbody-reset/${i} HTTP/1.1\r\nhost: reset.example\r\n\r\n`;
-      const untilClosed = (): boolean => false;
-      const [rawWith, rawWithout] = await Promise.all([
-        rawClient(filtered.port, head, untilClosed, 5000, true),
-        rawClient(baseline.port, head, untilClosed, 5000, true),
-      ]);
-      const withFilter = splitRaw(rawWith);
-      const without = splitRaw(rawWithout);
-      assert.equal(withFilter.status, without.status);
-      assert.equal(withFilter.status, 200);
-      assert.ok(withFilter.body.equals(without.body), `body bytes with the filter (${withFilter.body.length}) = without (${without.body.length})`);
-      assert.ok(withFilter.body.equals(Buffer.alloc(1000, "p")), "the 1000 bytes the primary sent, then the connection closed");
-      assertNoDarkBytes("primary reset mid-body", [withFilter.head], withFilter.body);
-    }));
+    await Promise.all(
+      [0, 1].map(async (i) => {
+        const head = `GET /m/primary-midbody-reset/${i} HTTP/1.1\r\nhost: reset.example\r\n\r\n`;
+        const untilClosed = (): boolean => false;
+        const [rawWith, rawWithout] = await Promise.all([
+          rawClient(filtered.port, head, untilClosed, 5000, true),
+          rawClient(baseline.port, head, untilClosed, 5000, true),
+        ]);
+        const withFilter = splitRaw(rawWith);
+        const without = splitRaw(rawWithout);
+        assert.equal(withFilter.status, without.status);
+        assert.equal(withFilter.status, 200);
+        assert.ok(
+          withFilter.body.equals(without.body),
+          `body bytes with the filter (${withFilter.body.length}) = without (${without.body.length})`,
+        );
+        assert.ok(withFilter.body.equals(Buffer.alloc(1000, "p")), "the 1000 bytes the primary sent, then the connection closed");
+        assertNoDarkBytes("primary reset mid-body", [withFilter.head], withFilter.body);
+      }),
+    );
     const delta = await settledDelta(rule, b, {
-      requests: 2, mirrored: 2, "dark.status.2xx": 2, "primary.status.2xx": 2, "compare.incomplete": 2,
+      requests: 2,
+      mirrored: 2,
+      "dark.status.2xx": 2,
+      "primary.status.2xx": 2,
+      "compare.incomplete": 2,
     });
     record("200 head and the 1000 bytes sent, then the connection is closed", delta);
   });
@@ -448,8 +524,13 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     const diff = (await twin({ path: "/m/primary-5xx/diff" })).withFilter;
     for (const r of [same, diff]) assert.deepEqual([r.status, r.body.toString()], [500, "primary failed"]);
     const delta = await settledDelta(rule, b, {
-      requests: 2, mirrored: 2, "dark.status.2xx": 1, "dark.status.5xx": 1, "primary.status.5xx": 2,
-      "compare.match": 1, "compare.mismatch.status": 1,
+      requests: 2,
+      mirrored: 2,
+      "dark.status.2xx": 1,
+      "dark.status.5xx": 1,
+      "primary.status.5xx": 2,
+      "compare.match": 1,
+      "compare.mismatch.status": 1,
     });
     record(statusLine(same), delta);
   });
@@ -460,11 +541,21 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     const head = "POST /m/client-abort-request/1 HTTP/1.1\r\nhost: abort.example\r\ncontent-length: 50000\r\n\r\n";
     const request = Buffer.concat([Buffer.from(head), Buffer.alloc(1000, "a")]);
     const never = (): boolean => false;
-    const [withFilter, without] = await Promise.all([rawClient(filtered.port, request, never, 300), rawClient(baseline.port, request, never, 300)]);
+    const [withFilter, without] = await Promise.all([
+      rawClient(filtered.port, request, never, 300),
+      rawClient(baseline.port, request, never, 300),
+    ]);
     assert.equal(withFilter.length, 0, "the client got nothing before it left, with the filter");
     assert.equal(without.length, 0, "the client got nothing before it left, without the filter");
     await primary.waitForRequests("/m/client-abort-request/", 2);
-    assert.deepEqual(primary.requestsTo("/m/client-abort-request/").map((r) => [r.complete, r.body.length]), [[false, 1000], [false, 1000]], "the primary saw the same truncated request from both Envoys");
+    assert.deepEqual(
+      primary.requestsTo("/m/client-abort-request/").map((r) => [r.complete, r.body.length]),
+      [
+        [false, 1000],
+        [false, 1000],
+      ],
+      "the primary saw the same truncated request from both Envoys",
+    );
     const delta = await settledDelta(rule, b, { requests: 1, "skipped.aborted": 1 });
     assert.equal(dark.requestsTo("/m/client-abort-request").length, 0, "nothing mirrored");
     record("no response (the client left first, as without the filter)", delta);
@@ -486,8 +577,14 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     const without = splitRaw(rawWithout);
     assert.equal(withFilter.status, without.status);
     assert.equal(withFilter.status, 200);
-    for (const [what, r] of [["with", withFilter], ["without", without]] as const) {
-      assert.ok(r.body.length > 0 && SLOW_STREAM.subarray(0, r.body.length).equals(r.body), `${what} the filter: the first body bytes are the primary's`);
+    for (const [what, r] of [
+      ["with", withFilter],
+      ["without", without],
+    ] as const) {
+      assert.ok(
+        r.body.length > 0 && SLOW_STREAM.subarray(0, r.body.length).equals(r.body),
+        `${what} the filter: the first body bytes are the primary's`,
+      );
       assert.match(r.head, /content-length: 2097152/i, `${what} the filter: the primary's head`);
     }
     assertNoDarkBytes("client abort mid-response", [withFilter.head], withFilter.body);
@@ -495,7 +592,11 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     while (primaryRaw.streamsCut.length < 2 && Date.now() < deadline) await sleep(50);
     assert.equal(primaryRaw.streamsCut.length, 2, "both Envoys dropped the primary stream when the client left");
     const delta = await settledDelta(rule, b, {
-      requests: 1, mirrored: 1, "dark.status.2xx": 1, "primary.status.2xx": 1, "compare.incomplete": 1,
+      requests: 1,
+      mirrored: 1,
+      "dark.status.2xx": 1,
+      "primary.status.2xx": 1,
+      "compare.incomplete": 1,
     });
     record(`${withFilter.status} head and first body bytes, then the client is gone`, delta);
   });
@@ -509,10 +610,15 @@ describe("fault matrix: with the filter, every client sees what it sees without 
       assert.ok(withFilter.elapsedMs < 1000, `the primary answered in ${withFilter.elapsedMs.toFixed(0)} ms`);
     }
     // The gauge moves at the worker's next tick; the dark side answers after 1.5 s.
-    const during = await waitForRuleStats(filtered.adminUrl, rule, (s) => s["in_flight"]! - b["in_flight"]! >= 2, "in_flight = 2", 1200);
-    assert.equal(during["in_flight"]! - b["in_flight"]!, 2, "exactly max_in_flight dark calls waiting");
+    const during = await waitForRuleStats(filtered.adminUrl, rule, (s) => s.in_flight! - b.in_flight! >= 2, "in_flight = 2", 1200);
+    assert.equal(during.in_flight! - b.in_flight!, 2, "exactly max_in_flight dark calls waiting");
     const delta = await settledDelta(rule, b, {
-      requests: 6, mirrored: 2, "skipped.in_flight_limit": 4, "dark.status.2xx": 2, "primary.status.2xx": 2, "compare.match": 2,
+      requests: 6,
+      mirrored: 2,
+      "skipped.in_flight_limit": 4,
+      "dark.status.2xx": 2,
+      "primary.status.2xx": 2,
+      "compare.match": 2,
     });
     record(statusLine(results[0]!.withFilter), delta);
   });
@@ -525,15 +631,19 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     const elapsedS = (performance.now() - started) / 1000;
     for (const { withFilter } of results) assert.equal(withFilter.status, 200);
     const final = await assertInvariants(filtered.adminUrl, rule);
-    const mirrored = final["mirrored"]! - b["mirrored"]!;
+    const mirrored = final.mirrored! - b.mirrored!;
     // The bucket starts full (burst = 2) and refills 2 tokens a second.
     const allowance = 2 + Math.floor(2 * elapsedS);
     assert.ok(mirrored >= 2 && mirrored <= allowance, `mirrored ${mirrored} with a burst of 2 and ${elapsedS.toFixed(2)} s of refill`);
     // A burst over in under half a second (as here, normally) earns no refill: exact counts.
     const expectedMirrored = elapsedS < 0.5 ? 2 : mirrored;
     const delta = await settledDelta(rule, b, {
-      requests: 10, mirrored: expectedMirrored, "skipped.rate_limited": 10 - expectedMirrored,
-      "dark.status.2xx": expectedMirrored, "primary.status.2xx": expectedMirrored, "compare.match": expectedMirrored,
+      requests: 10,
+      mirrored: expectedMirrored,
+      "skipped.rate_limited": 10 - expectedMirrored,
+      "dark.status.2xx": expectedMirrored,
+      "primary.status.2xx": expectedMirrored,
+      "compare.match": expectedMirrored,
     });
     assert.ok(delta["skipped.rate_limited"]! > 0);
     record(statusLine(results[0]!.withFilter), delta);
@@ -544,7 +654,12 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     const b = await ruleStats(filtered.adminUrl, rule);
     let last: ClientResponse | undefined;
     for (let i = 0; i < 4; i++) last = (await twin({ path: `/m/breaker/fail-${i}` })).withFilter;
-    await waitForRuleStats(filtered.adminUrl, rule, (s) => s["dark.status.5xx"]! - b["dark.status.5xx"]! === 4, "4 failing dark calls answered");
+    await waitForRuleStats(
+      filtered.adminUrl,
+      rule,
+      (s) => s["dark.status.5xx"]! - b["dark.status.5xx"]! === 4,
+      "4 failing dark calls answered",
+    );
     for (let i = 0; i < 3; i++) last = (await twin({ path: `/m/breaker/open-${i}` })).withFilter;
     const open = await settledRuleStats(filtered.adminUrl, rule);
     assert.equal(open["skipped.breaker_open"]! - b["skipped.breaker_open"]!, 3, "the open breaker skips every request");
@@ -554,13 +669,24 @@ describe("fault matrix: with the filter, every client sees what it sees without 
     await sleep(1500 + 500);
     for (let i = 0; i < 3; i++) {
       last = (await twin({ path: `/m/breaker/closed-${i}` })).withFilter;
-      await waitForRuleStats(filtered.adminUrl, rule, (s) => s["dark.status.2xx"]! - b["dark.status.2xx"]! === i + 1, "the dark call answered");
+      await waitForRuleStats(
+        filtered.adminUrl,
+        rule,
+        (s) => s["dark.status.2xx"]! - b["dark.status.2xx"]! === i + 1,
+        "the dark call answered",
+      );
     }
     assert.equal(dark.requestsTo("/m/breaker/closed-").length, 3, "mirroring resumed after open_ms");
     assert.equal(last!.status, 200);
     const delta = await settledDelta(rule, b, {
-      requests: 10, mirrored: 7, "skipped.breaker_open": 3, "dark.status.2xx": 3, "dark.status.5xx": 4,
-      "primary.status.2xx": 7, "compare.match": 3, "compare.mismatch.status": 4,
+      requests: 10,
+      mirrored: 7,
+      "skipped.breaker_open": 3,
+      "dark.status.2xx": 3,
+      "dark.status.5xx": 4,
+      "primary.status.2xx": 7,
+      "compare.match": 3,
+      "compare.mismatch.status": 4,
     });
     record(statusLine(last!), delta);
   });

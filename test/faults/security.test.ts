@@ -10,7 +10,15 @@ import { after, before, describe, test } from "node:test";
 import { renderBootstrap, startEnvoy, type EnvoyProcess } from "../../tools/lib/envoy.js";
 import { inBatches, rawStatus, send, sendRaw } from "../support/client.js";
 import { prefixRule, startStack, type Stack } from "../support/stack.js";
-import { GAUGE_SUFFIXES, allCallsEnded, counterSuffixes, settledRuleStats, settledStatsValues, statsText, waitForRuleStats } from "../support/stats.js";
+import {
+  GAUGE_SUFFIXES,
+  allCallsEnded,
+  counterSuffixes,
+  settledRuleStats,
+  settledStatsValues,
+  statsText,
+  waitForRuleStats,
+} from "../support/stats.js";
 import { headerPairs, headerValues, type RecordedRequest } from "../support/upstream.js";
 import { HISTOGRAM_SUFFIXES } from "../../assembly/darklaunch/stats_names.js";
 
@@ -50,7 +58,7 @@ const RULES = [
   prefixRule("s-log-body", "/s/log/body", { methods: ["POST"] }),
   prefixRule("s-any", "/", { match: { headers: [{ name: "x-any", present: true }] } }),
 ];
-const RULE_NAMES = RULES.map((r) => r["name"] as string);
+const RULE_NAMES = RULES.map((r) => r.name as string);
 
 const PRIMARY_SCRIPTS = {
   "/s/log/": {
@@ -147,8 +155,9 @@ describe("security", () => {
 
     const copy = await onlyCopy("/s/creds/with");
     const names = headerPairs(copy.rawHeaders).map(([k]) => k);
-    for (const removed of ["authorization", "cookie", "x-api-key"]) assert.ok(!names.includes(removed), `${removed} reached the dark service`);
-    const darkText = copy.rawHeaders.join("\n") + "\n" + copy.body.toString("latin1");
+    for (const removed of ["authorization", "cookie", "x-api-key"])
+      assert.ok(!names.includes(removed), `${removed} reached the dark service`);
+    const darkText = `${copy.rawHeaders.join("\n")}\n${copy.body.toString("latin1")}`;
     for (const [what, value] of Object.entries(CREDS)) assert.ok(!darkText.includes(value), `${what} reached the dark service`);
     assert.deepEqual(headerValues(copy.rawHeaders, "x-kept"), ["visible"], "other headers are copied");
     assert.equal(copy.body.toString(), "body=okay");
@@ -158,7 +167,11 @@ describe("security", () => {
     const primaryWithout = primaryGot("/s/creds/without");
     const primaryText = primaryWith.rawHeaders.join("\n");
     for (const [what, value] of Object.entries(CREDS)) assert.ok(primaryText.includes(value), `${what} missing at the primary`);
-    assert.deepEqual(headerPairs(primaryWith.rawHeaders), headerPairs(primaryWithout.rawHeaders), "the primary's headers with the filter = without it");
+    assert.deepEqual(
+      headerPairs(primaryWith.rawHeaders),
+      headerPairs(primaryWithout.rawHeaders),
+      "the primary's headers with the filter = without it",
+    );
   });
 
   test("a client-sent x-dark-launch never reaches the dark side (exactly one, the rule name); the primary gets the client's values as without the filter", async () => {
@@ -201,18 +214,39 @@ describe("security", () => {
     const tag = "zqx";
     const tokenOf = (len: number): string => tag + rng.token(len);
     const methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND", "MKCOL", "TRACE"] as const;
-    const prefixes = ["/s/creds", "/s/evil", "/s/sticky", "/s/gate", "/s/log/status", "/s/log/headers", "/s/log/body", "/", "/other"] as const;
+    const prefixes = [
+      "/s/creds",
+      "/s/evil",
+      "/s/sticky",
+      "/s/gate",
+      "/s/log/status",
+      "/s/log/headers",
+      "/s/log/body",
+      "/",
+      "/other",
+    ] as const;
     const oddDarkLaunch = () =>
       rng.pick([
-        "", "evil", "s-any", "s-creds.requests", "../../etc/passwd", "wasmcustom.darklaunch.x.requests", "a b c", "%00%ff",
-        "x".repeat(2000), `${tokenOf(8)}.${tokenOf(8)}`, "{\"rule\":\"x\"}", "\t",
+        "",
+        "evil",
+        "s-any",
+        "s-creds.requests",
+        "../../etc/passwd",
+        "wasmcustom.darklaunch.x.requests",
+        "a b c",
+        "%00%ff",
+        "x".repeat(2000),
+        `${tokenOf(8)}.${tokenOf(8)}`,
+        '{"rule":"x"}',
+        "\t",
       ]);
     const requests = Array.from({ length: 400 }, (_, i) => {
       const method = rng.pick(methods);
       const segments = Array.from({ length: 1 + rng.int(4) }, () => rng.pick([tokenOf(6), "%2e%2e", "..", "%F0%9F%92%A9", tokenOf(30)]));
       const query = rng.int(2) === 0 ? `?${tokenOf(4)}=${tokenOf(12)}&rule=${tokenOf(5)}` : "";
       const headers: [string, string][] = [["x-request-id", `sec-card-${i}`]];
-      for (let h = rng.int(6); h > 0; h--) headers.push([tokenOf(1 + rng.int(20)), rng.token(rng.int(60), " !#$%&'()*+,./:;<=>?@[]^_`{|}~abcXYZ0189")]);
+      for (let h = rng.int(6); h > 0; h--)
+        headers.push([tokenOf(1 + rng.int(20)), rng.token(rng.int(60), " !#$%&'()*+,./:;<=>?@[]^_`{|}~abcXYZ0189")]);
       if (rng.int(2) === 0) headers.push(["x-dark-launch", oddDarkLaunch()]);
       if (rng.int(2) === 0) headers.push(["cookie", `session=${tokenOf(10)}; ${tokenOf(4)}=${tokenOf(6)}`]);
       if (rng.int(2) === 0) headers.push(["x-user-id", tokenOf(rng.int(40))]);
@@ -229,17 +263,25 @@ describe("security", () => {
       }
     });
     const answered = statuses.filter((s) => typeof s === "number").length;
-    assert.ok(answered >= 390, `Envoy answered ${answered} of ${requests.length}: ${JSON.stringify(statuses.filter((s) => typeof s !== "number").slice(0, 3))}`);
+    assert.ok(
+      answered >= 390,
+      `Envoy answered ${answered} of ${requests.length}: ${JSON.stringify(statuses.filter((s) => typeof s !== "number").slice(0, 3))}`,
+    );
 
     const afterAll = await statNames(stack.envoy.adminUrl);
     const afterWasm = wasmNames(afterAll);
     await settledStatsValues(stack.envoy.adminUrl); // the last counts reach Envoy at the workers' ticks
-    const requestsSeen = (await statsText(stack.envoy.adminUrl)).split("\n").filter((l) => /^wasmcustom\.darklaunch\.[^.]+\.requests: [1-9]/.test(l)).length;
+    const requestsSeen = (await statsText(stack.envoy.adminUrl))
+      .split("\n")
+      .filter((l) => /^wasmcustom\.darklaunch\.[^.]+\.requests: [1-9]/.test(l)).length;
     assert.ok(requestsSeen >= 5, `the random traffic reached the filter's rules (${requestsSeen} rules counted requests)`);
     assert.deepEqual(afterWasm, beforeWasm, "the set of wasmcustom.* stat names changed");
     const leaked = [...afterAll].filter((n) => n.toLowerCase().includes(tag));
     assert.deepEqual(leaked, [], "a client-chosen string became part of a stat name");
-    const troubles = stack.envoy.logs().split("\n").filter((l) => /\[(error|critical)\]/.test(l) || /Uncaught|RuntimeError/.test(l));
+    const troubles = stack.envoy
+      .logs()
+      .split("\n")
+      .filter((l) => /\[(error|critical)\]/.test(l) || /Uncaught|RuntimeError/.test(l));
     assert.deepEqual(troubles, [], "the random traffic made the filter fail");
   });
 
@@ -258,7 +300,8 @@ describe("security", () => {
       ["s-log-body", "body"],
     ] as const;
     const before = new Map<string, number>();
-    for (const [rule, part] of expectations) before.set(rule, (await settledRuleStats(stack.envoy.adminUrl, rule))[`compare.mismatch.${part}`]!);
+    for (const [rule, part] of expectations)
+      before.set(rule, (await settledRuleStats(stack.envoy.adminUrl, rule))[`compare.mismatch.${part}`]!);
     for (let i = 0; i < n; i++) {
       await send(stack.envoy.url, { path: `/s/log/status/${i}`, headers: secretHeaders(`sec-log-status-${i}`) });
       await send(stack.envoy.url, { path: `/s/log/headers/${i}`, headers: secretHeaders(`sec-log-headers-${i}`) });
@@ -271,7 +314,12 @@ describe("security", () => {
     }
     for (const [rule, part] of expectations) {
       const want = before.get(rule)! + n;
-      await waitForRuleStats(stack.envoy.adminUrl, rule, (s) => s[`compare.mismatch.${part}`] === want && allCallsEnded(s), `${n} more mismatches of ${part}`);
+      await waitForRuleStats(
+        stack.envoy.adminUrl,
+        rule,
+        (s) => s[`compare.mismatch.${part}`] === want && allCallsEnded(s),
+        `${n} more mismatches of ${part}`,
+      );
     }
     // The secrets really went through: the dark copies carried the request's header and body.
     const bodyCopy = stack.dark.requests.find((r) => r.path === "/s/log/body/0");
@@ -279,7 +327,10 @@ describe("security", () => {
     assert.ok(bodyCopy.body.toString().includes(LOG_SECRETS.requestBody), "the copy carried the secret body");
     assert.deepEqual(headerValues(bodyCopy.rawHeaders, "x-api-token"), [LOG_SECRETS.requestHeader], "the copy carried the secret header");
 
-    const lines = stack.envoy.logs().split("\n").filter((l) => l.includes("darklaunch: mismatch") && l.includes(" x-request-id=sec-log-"));
+    const lines = stack.envoy
+      .logs()
+      .split("\n")
+      .filter((l) => l.includes("darklaunch: mismatch") && l.includes(" x-request-id=sec-log-"));
     for (const [rule, part] of expectations) {
       const ruleLines = lines.filter((l) => l.includes(`rule=${rule} `));
       assert.equal(ruleLines.length, n, `${rule}: one mismatch line per mismatch (mismatch_log_per_second 1000)`);
@@ -291,6 +342,7 @@ describe("security", () => {
     const log = stack.envoy.logs();
     for (const [what, value] of Object.entries(LOG_SECRETS)) assert.ok(!log.includes(value), `${what} appears in Envoy's log`);
     // Fragments too: nothing of a secret's random part.
-    for (const [what, value] of Object.entries(LOG_SECRETS)) assert.ok(!log.includes(value.slice(-12)), `part of ${what} appears in Envoy's log`);
+    for (const [what, value] of Object.entries(LOG_SECRETS))
+      assert.ok(!log.includes(value.slice(-12)), `part of ${what} appears in Envoy's log`);
   });
 });

@@ -51,9 +51,7 @@ const PROMETHEUS_SERIES = new Set(["ALERTS"]);
 
 /** Grafana's variables replaced by values Prometheus accepts. */
 function substituteVariables(expr: string): string {
-  return expr
-    .replace(/\$\{?rule\}?/g, "checkout")
-    .replace(/\$\{?(__rate_interval|__interval|__range)\}?/g, "5m");
+  return expr.replace(/\$\{?rule\}?/g, "checkout").replace(/\$\{?(__rate_interval|__interval|__range)\}?/g, "5m");
 }
 
 describe("grafana dashboard", () => {
@@ -85,7 +83,10 @@ describe("grafana dashboard", () => {
 
   test("three rows: Overview, On-call, Debug, each with panels", () => {
     const rows = dashboard.panels.filter((p) => p.type === "row");
-    assert.deepEqual(rows.map((r) => r.title), ["Overview", "On-call", "Debug"]);
+    assert.deepEqual(
+      rows.map((r) => r.title),
+      ["Overview", "On-call", "Debug"],
+    );
     const counts = new Map<string, number>();
     let current = "";
     for (const p of dashboard.panels) {
@@ -102,7 +103,10 @@ describe("grafana dashboard", () => {
 
   test("the views the issue asks for are there", () => {
     const exprs = (title: RegExp): string =>
-      queries.filter((q) => title.test(q.panel.title)).map((q) => q.target.expr).join("\n");
+      queries
+        .filter((q) => title.test(q.panel.title))
+        .map((q) => q.target.expr)
+        .join("\n");
     assert.match(exprs(/coverage/i), /darklaunch:mirror_coverage:ratio_rate5m/);
     assert.match(exprs(/^Divergence/), /darklaunch:divergence:ratio_rate5m/);
     assert.match(exprs(/error rate/i), /darklaunch:dark_error:ratio_rate5m[\s\S]*darklaunch:primary_error:ratio_rate5m/);
@@ -143,7 +147,9 @@ describe("grafana dashboard", () => {
   });
 
   test("no query reads a name that still carries a reason, a class or a part (they are labels)", () => {
-    const old = queries.flatMap(({ target }) => metricNamesIn(target.expr)).filter((n) => /^darklaunch_(skipped_|(dark|primary)_status_|(compare|noise)_mismatch_)/.test(n));
+    const old = queries
+      .flatMap(({ target }) => metricNamesIn(target.expr))
+      .filter((n) => /^darklaunch_(skipped_|(dark|primary)_status_|(compare|noise)_mismatch_)/.test(n));
     assert.deepEqual(old, []);
   });
 

@@ -86,12 +86,22 @@ describe("a fleet of three Envoys judged from Prometheus and from their admin en
     dark = await startUpstream({
       name: "dark",
       marker: true,
-      scripts: { "/": { body: "same answer" }, "/differ": { body: "another answer" }, "/failing": { status: 503, body: "down" }, "/hard": { status: 503, body: "down" } },
+      scripts: {
+        "/": { body: "same answer" },
+        "/differ": { body: "another answer" },
+        "/failing": { status: 503, body: "down" },
+        "/hard": { status: 503, body: "down" },
+      },
     });
     cleanups.push(() => dark.close());
     for (let i = 0; i < 3; i++) {
       const envoy = await startEnvoy({
-        bootstrap: renderBootstrap({ primaryPort: primary.port, clusters: { dark: dark.port }, statsFlushIntervalMs: 1000, filterConfig: { rules: RULES } }),
+        bootstrap: renderBootstrap({
+          primaryPort: primary.port,
+          clusters: { dark: dark.port },
+          statsFlushIntervalMs: 1000,
+          filterConfig: { rules: RULES },
+        }),
       });
       envoys.push(envoy);
       cleanups.push(() => envoy.stop());
@@ -130,11 +140,11 @@ describe("a fleet of three Envoys judged from Prometheus and from their admin en
     const settled = await settledStats(admins());
     const rules = ["same", "differ", "failing"];
     const fromAdmins = counts(settled, rules);
-    assert.equal(fromAdmins["same"]!["requests"], SAME);
+    assert.equal(fromAdmins.same!.requests, SAME);
     // Each Envoy had a third of the traffic.
     for (const e of envoys) {
       const one = await new AdminSource([e.adminUrl]).read();
-      assert.equal(one.rules.find((r) => r.rule === "same")!.counters["requests"], SAME / 3);
+      assert.equal(one.rules.find((r) => r.rule === "same")!.counters.requests, SAME / 3);
     }
 
     // Prometheus has every request once its next scrapes are in.
@@ -147,15 +157,46 @@ describe("a fleet of three Envoys judged from Prometheus and from their admin en
     assert.deepEqual(fromPrometheus, fromAdmins);
 
     // The CLI from both sources: the same counts, the same verdicts, the right ones.
-    const viaAdmins = await cli(["verdict", ...adminArgs(), "--thresholds", thresholds, "--rule", "same", "--rule", "differ", "--rule", "failing", "--json"]);
-    const viaPrometheus = await cli(["verdict", "--prometheus", prometheus.url, "--window", "10m", "--thresholds", thresholds, "--rule", "same", "--rule", "differ", "--rule", "failing", "--json"]);
+    const viaAdmins = await cli([
+      "verdict",
+      ...adminArgs(),
+      "--thresholds",
+      thresholds,
+      "--rule",
+      "same",
+      "--rule",
+      "differ",
+      "--rule",
+      "failing",
+      "--json",
+    ]);
+    const viaPrometheus = await cli([
+      "verdict",
+      "--prometheus",
+      prometheus.url,
+      "--window",
+      "10m",
+      "--thresholds",
+      thresholds,
+      "--rule",
+      "same",
+      "--rule",
+      "differ",
+      "--rule",
+      "failing",
+      "--json",
+    ]);
     const a = JSON.parse(viaAdmins.stdout) as VerdictDocument;
     const p = JSON.parse(viaPrometheus.stdout) as VerdictDocument;
     assert.deepEqual(a.source, { kind: "admin", urls: admins() });
     assert.equal(p.source.kind, "prometheus");
     const verdicts = (doc: VerdictDocument) =>
       Object.fromEntries(doc.rules.map((r) => [r.rule, [r.verdict, r.checks.filter((c) => c.verdict === "FAIL").map((c) => c.check)]]));
-    assert.deepEqual(verdicts(a), { same: ["PASS", []], differ: ["FAIL", ["divergence"]], failing: ["FAIL", ["error_rate"]] }, a.rules.map((r) => r.reasons.join("; ")).join("\n"));
+    assert.deepEqual(
+      verdicts(a),
+      { same: ["PASS", []], differ: ["FAIL", ["divergence"]], failing: ["FAIL", ["error_rate"]] },
+      a.rules.map((r) => r.reasons.join("; ")).join("\n"),
+    );
     assert.deepEqual(verdicts(p), verdicts(a), p.rules.map((r) => r.reasons.join("; ")).join("\n"));
     for (const rule of rules) {
       const fa = a.rules.find((r) => r.rule === rule)!.figures;
@@ -168,18 +209,34 @@ describe("a fleet of three Envoys judged from Prometheus and from their admin en
   });
 
   test("watch --prometheus: blocks with the interval's rates and the verdict so far", async () => {
-    const run = await cli(["watch", "--prometheus", prometheus.url, "--window", "10m", "--interval", "1.5", "--iterations", "1", "--json", "--thresholds", thresholds]);
+    const run = await cli([
+      "watch",
+      "--prometheus",
+      prometheus.url,
+      "--window",
+      "10m",
+      "--interval",
+      "1.5",
+      "--iterations",
+      "1",
+      "--json",
+      "--thresholds",
+      thresholds,
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const block = JSON.parse(run.stdout.trim()) as { interval_s: number; rules: { rule: string; verdict_so_far: string }[] };
     assert.ok(block.interval_s > 1);
     const soFar = Object.fromEntries(block.rules.map((r) => [r.rule, r.verdict_so_far]));
-    assert.equal(soFar["same"], "PASS");
-    assert.equal(soFar["differ"], "FAIL");
-    assert.equal(soFar["failing"], "FAIL");
+    assert.equal(soFar.same, "PASS");
+    assert.equal(soFar.differ, "FAIL");
+    assert.equal(soFar.failing, "FAIL");
   });
 
   test("the Argo Rollouts and Flagger template queries, on the same Prometheus, fail the divergent and failing rules", async () => {
-    const analysis = parse(readFileSync(join(PROJECT_ROOT, "deploy", "argo-rollouts", "analysis-template.yaml"), "utf8")) as Record<string, unknown>;
+    const analysis = parse(readFileSync(join(PROJECT_ROOT, "deploy", "argo-rollouts", "analysis-template.yaml"), "utf8")) as Record<
+      string,
+      unknown
+    >;
     const flagger = parseAllDocuments(readFileSync(join(PROJECT_ROOT, "deploy", "flagger", "metric-templates.yaml"), "utf8")).map(
       (d) => d.toJS() as { metadata: { name: string }; spec: { query: string } },
     );
@@ -199,20 +256,20 @@ describe("a fleet of three Envoys judged from Prometheus and from their admin en
       for (const q of argoQueries(analysis)) argo[rule]![q.name] = await value(fillArgo(q.query, rule));
     }
     // Divergence: none for `same`; every pair for `differ`; `failing` compares nothing (no value).
-    assert.equal(argo["same"]!["divergence"], 0);
-    assert.equal(argo["differ"]!["divergence"], 1);
-    assert.equal(argo["failing"]!["divergence"], null);
+    assert.equal(argo.same!.divergence, 0);
+    assert.equal(argo.differ!.divergence, 1);
+    assert.equal(argo.failing!.divergence, null);
     // Error excess: 0 for the identical dark service. `failing` tripped each Envoy's breaker
     // after its first 20 calls: too few mirrored requests for the error metric (no value), and
     // the breaker metric fails it.
-    assert.equal(argo["same"]!["dark-error-excess"], 0);
-    assert.equal(argo["failing"]!["dark-error-excess"], null);
-    assert.ok(argo["failing"]!["breaker-open"]! > 0, `breaker-open ${argo["failing"]!["breaker-open"]}`);
-    assert.equal(argo["same"]!["breaker-open"], 0);
-    assert.ok(argo["same"]!["latency-p95-ratio"] !== null && argo["same"]!["latency-p95-ratio"]! > 0);
+    assert.equal(argo.same!["dark-error-excess"], 0);
+    assert.equal(argo.failing!["dark-error-excess"], null);
+    assert.ok(argo.failing!["breaker-open"]! > 0, `breaker-open ${argo.failing!["breaker-open"]}`);
+    assert.equal(argo.same!["breaker-open"], 0);
+    assert.ok(argo.same!["latency-p95-ratio"] !== null && argo.same!["latency-p95-ratio"]! > 0);
     // The conditions' limits: `same` succeeds on the two count checks, `differ` and `failing` fail one.
-    assert.ok(argo["same"]!["divergence"]! <= 0.01 && argo["same"]!["dark-error-excess"]! <= 0.005);
-    assert.ok(argo["differ"]!["divergence"]! > 0.01);
+    assert.ok(argo.same!.divergence! <= 0.01 && argo.same!["dark-error-excess"]! <= 0.005);
+    assert.ok(argo.differ!.divergence! > 0.01);
 
     const byName = Object.fromEntries(flagger.map((t) => [t.metadata.name, t.spec.query]));
     assert.equal(await value(fillFlagger(byName["dark-launch-divergence"]!, "differ")), 100);
@@ -250,6 +307,8 @@ describe("a fleet of three Envoys judged from Prometheus and from their admin en
     // Prometheus scrapes every second here: a few scrapes and one query. (Measured: about 2 s.)
     assert.ok(seconds < 10, `FAILed ${seconds} s after the traffic started`);
     assert.match(reasons[0]!, /^error_rate: /);
-    t.diagnostic(`a hard-failing dark service: FAIL from Prometheus ${seconds.toFixed(1)} s after its traffic started (${i} requests sent)`);
+    t.diagnostic(
+      `a hard-failing dark service: FAIL from Prometheus ${seconds.toFixed(1)} s after its traffic started (${i} requests sent)`,
+    );
   });
 });

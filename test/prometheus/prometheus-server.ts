@@ -138,10 +138,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
       if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
         child.kill("SIGTERM");
         let timer: NodeJS.Timeout | undefined;
-        const done = await Promise.race([
-          exited.then(() => true),
-          new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000))),
-        ]);
+        const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000)))]);
         clearTimeout(timer);
         if (!done) {
           child.kill("SIGKILL");

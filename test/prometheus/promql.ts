@@ -6,12 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import {
-  GAUGE_SUFFIXES,
-  HISTOGRAM_SUFFIXES,
-  counterSuffixes,
-  noiseCounterSuffixes,
-} from "../../assembly/darklaunch/stats_names.js";
+import { GAUGE_SUFFIXES, HISTOGRAM_SUFFIXES, counterSuffixes, noiseCounterSuffixes } from "../../assembly/darklaunch/stats_names.js";
 import { PROJECT_ROOT } from "../../tools/lib/envoy.js";
 import { prometheusSeries } from "../../tools/darklaunch/src/stats-config.js";
 
@@ -24,7 +19,7 @@ export const DASHBOARD_FILE: string = join(PROJECT_ROOT, "grafana", "dark-launch
  */
 export function prometheusName(suffix: string): { name: string; labels: Record<string, string> } {
   const { name, labels } = prometheusSeries("r", suffix);
-  delete labels["rule"];
+  delete labels.rule;
   return { name, labels };
 }
 
@@ -34,7 +29,8 @@ export function prometheusName(suffix: string): { name: string; labels: Record<s
  */
 export function filterMetricNames(opts: { noise: boolean } = { noise: true }): Set<string> {
   const names = new Set<string>();
-  for (const s of [...counterSuffixes(), ...(opts.noise ? noiseCounterSuffixes() : []), ...GAUGE_SUFFIXES]) names.add(prometheusName(s).name);
+  for (const s of [...counterSuffixes(), ...(opts.noise ? noiseCounterSuffixes() : []), ...GAUGE_SUFFIXES])
+    names.add(prometheusName(s).name);
   for (const s of HISTOGRAM_SUFFIXES) {
     for (const part of ["_bucket", "_sum", "_count"]) names.add(prometheusName(s).name + part);
   }
@@ -69,8 +65,19 @@ export const isAlerting = (r: Rule): r is AlertingRule => "alert" in r;
 
 // Words of PromQL that look like identifiers but are not metric names.
 const PROMQL_WORDS = new Set([
-  "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool",
-  "offset", "inf", "nan",
+  "and",
+  "or",
+  "unless",
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "bool",
+  "offset",
+  "inf",
+  "nan",
 ]);
 
 /**

@@ -39,7 +39,9 @@ describe("prometheus rules", () => {
   });
 
   test("promtool test rules passes every test file", () => {
-    const files = readdirSync(TEST_DIR).filter((f) => f.endsWith(".test.yml")).sort();
+    const files = readdirSync(TEST_DIR)
+      .filter((f) => f.endsWith(".test.yml"))
+      .sort();
     assert.deepEqual(files, ["alerts.test.yml", "recording.test.yml"]);
     const { status, output } = runTool("promtool", ["test", "rules", ...files.map((f) => join(TEST_DIR, f))]);
     assert.equal(status, 0, output);
@@ -75,18 +77,21 @@ describe("prometheus rules", () => {
       metricNamesIn('histogram_quantile(0.95, sum by (rule, le) (rate(darklaunch_dark_latency_ms_bucket{rule=~"a|b"}[5m])))'),
       ["darklaunch_dark_latency_ms_bucket"],
     );
-    assert.deepEqual(
-      metricNamesIn("a:b:rate5m / ignoring (reason) group_left c_total offset 5m > bool 1e3 and on (rule) d"),
-      ["a:b:rate5m", "c_total", "d"],
-    );
+    assert.deepEqual(metricNamesIn("a:b:rate5m / ignoring (reason) group_left c_total offset 5m > bool 1e3 and on (rule) d"), [
+      "a:b:rate5m",
+      "c_total",
+      "d",
+    ]);
     assert.throws(() => metricNamesIn('rate({__name__=~"darklaunch_.+"}[5m])'), /__name__/);
   });
 
   test("skips, mismatches and status classes are read as labels: one series family each, kept by reason and part", () => {
     // Every skip reason is one series of darklaunch_skipped with its `reason`, every part one of
     // darklaunch_compare_mismatch with its `part` (the stats tags of the Envoy configs).
-    for (const reason of SKIP_REASONS) assert.deepEqual(prometheusName("skipped." + reason), { name: "darklaunch_skipped", labels: { reason } });
-    for (const part of MISMATCH_PARTS) assert.deepEqual(prometheusName("compare.mismatch." + part), { name: "darklaunch_compare_mismatch", labels: { part } });
+    for (const reason of SKIP_REASONS)
+      assert.deepEqual(prometheusName(`skipped.${reason}`), { name: "darklaunch_skipped", labels: { reason } });
+    for (const part of MISMATCH_PARTS)
+      assert.deepEqual(prometheusName(`compare.mismatch.${part}`), { name: "darklaunch_compare_mismatch", labels: { part } });
     const byRecord = (record: string): string => rules.filter(isRecording).find((r) => r.record === record)!.expr;
     assert.equal(byRecord("darklaunch:skipped:rate5m"), "sum by (rule, reason) (rate(darklaunch_skipped[5m]))");
     assert.equal(byRecord("darklaunch:compare_mismatch_by_part:rate5m"), "sum by (rule, part) (rate(darklaunch_compare_mismatch[5m]))");
@@ -94,7 +99,9 @@ describe("prometheus rules", () => {
     assert.match(byRecord("darklaunch:dark_errors:rate5m"), /darklaunch_dark_status\{class="5xx"\}/);
     assert.match(byRecord("darklaunch:primary_error:ratio_rate5m"), /darklaunch_primary_status\{class="5xx"\}/);
     // No rule reads a name that still carries a reason, a class or a part.
-    const old = rules.flatMap((r) => metricNamesIn(r.expr)).filter((n) => /^darklaunch_(skipped_|(dark|primary)_status_|(compare|noise)_mismatch_)/.test(n));
+    const old = rules
+      .flatMap((r) => metricNamesIn(r.expr))
+      .filter((n) => /^darklaunch_(skipped_|(dark|primary)_status_|(compare|noise)_mismatch_)/.test(n));
     assert.deepEqual(old, []);
   });
 
@@ -125,11 +132,11 @@ describe("prometheus rules", () => {
     ]);
     for (const a of alerts) {
       assert.match(a.for ?? "", /^\d+[smh]$/, `${a.alert}: for`);
-      assert.ok(["info", "warning", "critical"].includes(a.labels?.["severity"] ?? ""), `${a.alert}: severity`);
+      assert.ok(["info", "warning", "critical"].includes(a.labels?.severity ?? ""), `${a.alert}: severity`);
       for (const key of ["summary", "description"]) {
         assert.match(a.annotations?.[key] ?? "", /\{\{ \$labels\.rule \}\}/, `${a.alert}: ${key} names the rule`);
       }
-      assert.equal(a.annotations?.["runbook_url"], `docs/alerts.md#${a.alert.toLowerCase()}`);
+      assert.equal(a.annotations?.runbook_url, `docs/alerts.md#${a.alert.toLowerCase()}`);
     }
   });
 });

@@ -9,13 +9,7 @@ import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import {
-  FILTER_WASM_PATH,
-  getText,
-  renderBootstrap,
-  startEnvoy,
-  type EnvoyProcess,
-} from "../../tools/lib/envoy.js";
+import { FILTER_WASM_PATH, getText, renderBootstrap, startEnvoy, type EnvoyProcess } from "../../tools/lib/envoy.js";
 import { SKIP_REASONS } from "../../assembly/darklaunch/stats_names.js";
 import { RULES_FILE, filterMetricNames } from "./promql.js";
 import { startPrometheus, type PrometheusServer, type Sample } from "./prometheus-server.js";
@@ -74,7 +68,7 @@ async function eventually<T>(what: string, timeoutMs: number, check: () => Promi
 /** rule label → value of a query's result. */
 function byRule(samples: Sample[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const s of samples) out[s.metric["rule"] ?? "?"] = s.value;
+  for (const s of samples) out[s.metric.rule ?? "?"] = s.value;
   return out;
 }
 
@@ -87,9 +81,7 @@ describe("a real Prometheus scraping Envoy with the filter", () => {
     if (!existsSync(FILTER_WASM_PATH)) throw new Error(`${FILTER_WASM_PATH} is missing: run npm run build`);
     const primary = await startService((path) => JSON.stringify({ path, version: "v1" }));
     cleanups.push(() => primary.close());
-    const dark = await startService((path) =>
-      JSON.stringify({ path, version: path.startsWith("/differ") ? "v2" : "v1" }),
-    );
+    const dark = await startService((path) => JSON.stringify({ path, version: path.startsWith("/differ") ? "v2" : "v1" }));
     cleanups.push(() => dark.close());
     envoy = await startEnvoy({
       bootstrap: renderBootstrap({
@@ -131,7 +123,11 @@ describe("a real Prometheus scraping Envoy with the filter", () => {
     const res = await getText(`${prometheus.url}/api/v1/rules`);
     const groups = (JSON.parse(res.text) as { data: { groups: { name: string; rules: { health: string }[] }[] } }).data.groups;
     assert.deepEqual(groups.map((g) => g.name).sort(), ["darklaunch.alerts", "darklaunch.recording"]);
-    for (const g of groups) assert.ok(g.rules.every((r) => r.health !== "err"), JSON.stringify(g));
+    for (const g of groups)
+      assert.ok(
+        g.rules.every((r) => r.health !== "err"),
+        JSON.stringify(g),
+      );
     assert.deepEqual(byRule(await prometheus.query('up{job="envoy"}')), { "?": 1 });
   });
 
@@ -156,14 +152,17 @@ describe("a real Prometheus scraping Envoy with the filter", () => {
     // Every series the filter's stats table names is in Prometheus, as derived from the table
     // (no rule here has a noise cluster).
     const names = new Set(await prometheus.metricNames());
-    assert.deepEqual([...filterMetricNames({ noise: false })].filter((n) => !names.has(n)), []);
+    assert.deepEqual(
+      [...filterMetricNames({ noise: false })].filter((n) => !names.has(n)),
+      [],
+    );
 
     const mismatches = await prometheus.query("darklaunch:compare_mismatch_by_part:rate5m");
     const byPart: Record<string, number> = {};
-    for (const s of mismatches) if (s.metric["rule"] === "differ") byPart[s.metric["part"]!] = s.value;
-    assert.equal(byPart["status"], 0);
-    assert.equal(byPart["headers"], 0);
-    assert.ok(byPart["body"]! > 0, `body mismatch rate ${byPart["body"]}`);
+    for (const s of mismatches) if (s.metric.rule === "differ") byPart[s.metric.part!] = s.value;
+    assert.equal(byPart.status, 0);
+    assert.equal(byPart.headers, 0);
+    assert.ok(byPart.body! > 0, `body mismatch rate ${byPart.body}`);
 
     // A ratio of two recorded rates can be off for one evaluation: Prometheus evaluates the rules
     // of a group one query at a time, and a scrape that lands between the numerator's and the
@@ -178,7 +177,7 @@ describe("a real Prometheus scraping Envoy with the filter", () => {
     assert.equal(skippedSame.length, SKIP_REASONS.length);
     assert.ok(skippedSame.every((s) => s.value === 0));
     const compared = byRule(await prometheus.query("darklaunch:compared:rate5m * 300"));
-    assert.ok(compared["differ"]! >= REQUESTS_PER_RULE, `compared pairs in 5 minutes: ${compared["differ"]}`);
+    assert.ok(compared.differ! >= REQUESTS_PER_RULE, `compared pairs in 5 minutes: ${compared.differ}`);
 
     // Latency quantiles come from Envoy's histograms (milliseconds): present and finite.
     await eventually("latency quantiles", 15000, async () => {
@@ -192,19 +191,22 @@ describe("a real Prometheus scraping Envoy with the filter", () => {
 
   test("the divergence alert is active for the differing rule only", async () => {
     const divergence = await eventually("DarkLaunchDivergenceHigh", 15000, async () => {
-      const alerts = (await prometheus.alerts()).filter((a) => a.labels["alertname"] === "DarkLaunchDivergenceHigh");
-      assert.deepEqual(alerts.map((a) => a.labels["rule"]), ["differ"]);
+      const alerts = (await prometheus.alerts()).filter((a) => a.labels.alertname === "DarkLaunchDivergenceHigh");
+      assert.deepEqual(
+        alerts.map((a) => a.labels.rule),
+        ["differ"],
+      );
       return alerts[0]!;
     });
     assert.ok(["pending", "firing"].includes(divergence.state), divergence.state);
-    assert.equal(divergence.labels["severity"], "warning");
-    assert.equal(divergence.annotations["summary"], "Dark launch differ: 100% of compared responses differ");
-    assert.equal(divergence.annotations["runbook_url"], "docs/alerts.md#darklaunchdivergencehigh");
+    assert.equal(divergence.labels.severity, "warning");
+    assert.equal(divergence.annotations.summary, "Dark launch differ: 100% of compared responses differ");
+    assert.equal(divergence.annotations.runbook_url, "docs/alerts.md#darklaunchdivergencehigh");
 
     // Nothing else is wrong: no errors, no breaker, full coverage. (Latency is left out: on one
     // machine the dark p95 may be over the primary's by chance.)
     const others = (await prometheus.alerts())
-      .map((a) => a.labels["alertname"]!)
+      .map((a) => a.labels.alertname!)
       .filter((n) => ["DarkLaunchDarkErrorRateHigh", "DarkLaunchBreakerOpen", "DarkLaunchMirrorCoverageCollapsed"].includes(n));
     assert.deepEqual(others, []);
   });

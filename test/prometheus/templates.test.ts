@@ -26,11 +26,11 @@ const readAll = (path: string): Json[] => parseAllDocuments(readFileSync(join(DE
 /** The openAPIV3Schema of a kind's served version in Flagger's vendored CRD file. */
 function flaggerSchema(kind: string): object {
   const crds = readAll("flagger/crd/crd.yaml");
-  const crd = crds.find((c) => ((c["spec"] as Json)["names"] as Json)["kind"] === kind);
+  const crd = crds.find((c) => ((c.spec as Json).names as Json).kind === kind);
   assert.ok(crd !== undefined, `Flagger's CRD file defines ${kind}`);
-  const versions = (crd["spec"] as Json)["versions"] as Json[];
-  const served = versions.find((v) => v["name"] === "v1beta1")!;
-  return (served["schema"] as Json)["openAPIV3Schema"] as object;
+  const versions = (crd.spec as Json).versions as Json[];
+  const served = versions.find((v) => v.name === "v1beta1")!;
+  return (served.schema as Json).openAPIV3Schema as object;
 }
 
 /** A validator for Kubernetes structural schemas (their x-kubernetes-* keywords are annotations here). */
@@ -42,7 +42,12 @@ function validator(schema: object): (doc: unknown) => string[] {
 }
 
 describe("progressive-delivery templates", () => {
-  const recorded = new Set(loadRuleGroups().flatMap((g) => g.rules).filter(isRecording).map((r) => r.record));
+  const recorded = new Set(
+    loadRuleGroups()
+      .flatMap((g) => g.rules)
+      .filter(isRecording)
+      .map((r) => r.record),
+  );
   const analysis = readYaml("argo-rollouts/analysis-template.yaml");
   const rollout = readYaml("argo-rollouts/rollout-snippet.yaml");
   const metricTemplates = readAll("flagger/metric-templates.yaml");
@@ -53,40 +58,43 @@ describe("progressive-delivery templates", () => {
     assert.doesNotThrow(() => new Rollout(rollout as never).validate());
     // The schema does reject a broken template (the check is not vacuous).
     const broken = structuredClone(analysis);
-    delete ((broken["spec"] as Json)["metrics"] as Json[])[0]!["name"]; // required
+    delete ((broken.spec as Json).metrics as Json[])[0]!.name; // required
     assert.throws(() => new AnalysisTemplate(broken as never).validate(), /name/);
     const wrongType = structuredClone(analysis);
-    ((wrongType["spec"] as Json)["metrics"] as Json[])[0]!["successCondition"] = 0.01;
+    ((wrongType.spec as Json).metrics as Json[])[0]!.successCondition = 0.01;
     assert.throws(() => new AnalysisTemplate(wrongType as never).validate(), /string/);
     // The Rollout runs this template with the rule as its argument.
-    const steps = (((rollout["spec"] as Json)["strategy"] as Json)["canary"] as Json)["steps"] as Json[];
-    const step = steps.find((s) => "analysis" in s)!["analysis"] as Json;
-    assert.deepEqual(step["templates"], [{ templateName: (analysis["metadata"] as Json)["name"] }]);
-    assert.deepEqual(step["args"], [{ name: "rule", value: "checkout" }]);
+    const steps = (((rollout.spec as Json).strategy as Json).canary as Json).steps as Json[];
+    const step = steps.find((s) => "analysis" in s)!.analysis as Json;
+    assert.deepEqual(step.templates, [{ templateName: (analysis.metadata as Json).name }]);
+    assert.deepEqual(step.args, [{ name: "rule", value: "checkout" }]);
   });
 
   test("Flagger: the MetricTemplates and the Canary validate against Flagger's CRD schema", () => {
     const templateErrors = validator(flaggerSchema("MetricTemplate"));
     assert.equal(metricTemplates.length, 4);
-    for (const t of metricTemplates) assert.deepEqual(templateErrors(t), [], String((t["metadata"] as Json)["name"]));
+    for (const t of metricTemplates) assert.deepEqual(templateErrors(t), [], String((t.metadata as Json).name));
     const canaryErrors = validator(flaggerSchema("Canary"));
     assert.deepEqual(canaryErrors(canary), []);
     // Not vacuous: a wrong type is refused.
     const broken = structuredClone(canary);
-    (((broken["spec"] as Json)["analysis"] as Json)["metrics"] as Json[])[0]!["thresholdRange"] = { max: "one" };
+    (((broken.spec as Json).analysis as Json).metrics as Json[])[0]!.thresholdRange = { max: "one" };
     assert.notDeepEqual(canaryErrors(broken), []);
     // The Canary refers to the four templates, each with the rule as its variable.
-    const metrics = ((canary["spec"] as Json)["analysis"] as Json)["metrics"] as Json[];
+    const metrics = ((canary.spec as Json).analysis as Json).metrics as Json[];
     assert.deepEqual(
-      metrics.map((m) => [(m["templateRef"] as Json)["name"], (m["templateVariables"] as Json)["rule"]]),
-      metricTemplates.map((t) => [(t["metadata"] as Json)["name"], "checkout"]),
+      metrics.map((m) => [(m.templateRef as Json).name, (m.templateVariables as Json).rule]),
+      metricTemplates.map((t) => [(t.metadata as Json).name, "checkout"]),
     );
   });
 
   test("every query reads only the recording rules, and promtool parses it", () => {
     const queries = [
       ...argoQueries(analysis).map((q) => ({ id: `argo ${q.name}`, expr: fillArgo(q.query, "checkout") })),
-      ...metricTemplates.map((t) => ({ id: `flagger ${(t["metadata"] as Json)["name"]}`, expr: fillFlagger(String((t["spec"] as Json)["query"]), "checkout") })),
+      ...metricTemplates.map((t) => ({
+        id: `flagger ${(t.metadata as Json).name}`,
+        expr: fillFlagger(String((t.spec as Json).query), "checkout"),
+      })),
     ];
     assert.equal(queries.length, 8);
     for (const q of queries) {
@@ -96,7 +104,12 @@ describe("progressive-delivery templates", () => {
     const dir = mkdtempSync(join(tmpdir(), "darklaunch-templates-"));
     try {
       const file = join(dir, "templates.rules.yml");
-      writeFileSync(file, JSON.stringify({ groups: [{ name: "templates", rules: queries.map((q, i) => ({ record: `templates:query_${i}`, expr: q.expr })) }] }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          groups: [{ name: "templates", rules: queries.map((q, i) => ({ record: `templates:query_${i}`, expr: q.expr })) }],
+        }),
+      );
       const { status, output } = runTool("promtool", ["check", "rules", file]);
       assert.equal(status, 0, output);
     } finally {
@@ -115,4 +128,3 @@ describe("progressive-delivery templates", () => {
     for (const q of argoQueries(analysis)) assert.equal(q.failure, q.success.replace("<=", ">"));
   });
 });
-

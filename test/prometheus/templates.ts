@@ -5,11 +5,11 @@ type Json = Record<string, unknown>;
 
 /** Every PromQL query of a template, with its template variables filled in. */
 export function argoQueries(template: Json): { name: string; query: string; success: string; failure: string }[] {
-  return ((template["spec"] as Json)["metrics"] as Json[]).map((m) => ({
-    name: String(m["name"]),
-    query: String(((m["provider"] as Json)["prometheus"] as Json)["query"]),
-    success: String(m["successCondition"]),
-    failure: String(m["failureCondition"]),
+  return ((template.spec as Json).metrics as Json[]).map((m) => ({
+    name: String(m.name),
+    query: String(((m.provider as Json).prometheus as Json).query),
+    success: String(m.successCondition),
+    failure: String(m.failureCondition),
   }));
 }
 
@@ -20,4 +20,3 @@ export function fillArgo(query: string, rule: string): string {
 export function fillFlagger(query: string, rule: string): string {
   return query.replace(/\{\{ variables\.rule \}\}/g, rule);
 }
-

@@ -83,21 +83,24 @@ export async function startGrpcUpstream(answer: GrpcAnswer = { kind: "ok" }): Pr
 }
 
 /** A gRPC client of the echo method through `host:port` (Envoy's listener), over h2c. */
-export function echoClient(port: number): { call(body: Buffer, timeoutMs?: number): Promise<{ code: grpc.status; details: string; body: Buffer | null }>; close(): void } {
+export function echoClient(port: number): {
+  call(body: Buffer, timeoutMs?: number): Promise<{ code: grpc.status; details: string; body: Buffer | null }>;
+  close(): void;
+} {
   const Client = grpc.makeGenericClientConstructor(ECHO_SERVICE, "Echo");
   const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   return {
     call: (body, timeoutMs = 10000) =>
       new Promise((resolve) => {
         const deadline = new Date(Date.now() + timeoutMs);
-        (client as unknown as { Call: (req: Buffer, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Buffer) => void) => void }).Call(
-          body,
-          { deadline },
-          (err, res) => {
-            if (err) resolve({ code: err.code, details: err.details, body: null });
-            else resolve({ code: grpc.status.OK, details: "", body: res ?? null });
-          },
-        );
+        (
+          client as unknown as {
+            Call: (req: Buffer, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Buffer) => void) => void;
+          }
+        ).Call(body, { deadline }, (err, res) => {
+          if (err) resolve({ code: err.code, details: err.details, body: null });
+          else resolve({ code: grpc.status.OK, details: "", body: res ?? null });
+        });
       }),
     close: () => client.close(),
   };

@@ -2,26 +2,10 @@
 // runs, and a mix of them. The same seed always gives the same bytes (the committed fixtures
 // depend on it).
 
-/** mulberry32: small, fast, and the same sequence on every platform. */
-export class SeededRandom {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** An integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-}
+import { Rng } from "../emulator/random.ts";
+
+// The generator is the tests' one (mulberry32): the same seed, the same bytes everywhere.
+export { Rng };
 
 const WORDS = (
   "the of and to in is that for it as was with be by on not he this are or his from at which but have an they " +
@@ -34,7 +18,7 @@ export type BodyKind = "text" | "json" | "random" | "runs" | "mixed";
 export const BODY_KINDS: readonly BodyKind[] = ["text", "json", "random", "runs", "mixed"];
 
 /** Prose-like lines of common words. */
-export function textBody(rng: SeededRandom, size: number): Buffer {
+export function textBody(rng: Rng, size: number): Buffer {
   const out = Buffer.alloc(size);
   let at = 0;
   let column = 0;
@@ -48,7 +32,7 @@ export function textBody(rng: SeededRandom, size: number): Buffer {
 }
 
 /** An API-like JSON document (an array of records), cut to `size` bytes. */
-export function jsonBody(rng: SeededRandom, size: number): Buffer {
+export function jsonBody(rng: Rng, size: number): Buffer {
   const parts: string[] = ['{"items":['];
   let length = parts[0]!.length;
   for (let id = 1; length < size; id++) {
@@ -69,14 +53,14 @@ export function jsonBody(rng: SeededRandom, size: number): Buffer {
 }
 
 /** Uniformly random bytes: incompressible, so deflate stores them. */
-export function randomBody(rng: SeededRandom, size: number): Buffer {
+export function randomBody(rng: Rng, size: number): Buffer {
   const out = Buffer.alloc(size);
   for (let i = 0; i < size; i++) out[i] = rng.int(0, 255);
   return out;
 }
 
 /** Runs of one byte (1 to 600 long): long overlapping matches, distance 1 especially. */
-export function runsBody(rng: SeededRandom, size: number): Buffer {
+export function runsBody(rng: Rng, size: number): Buffer {
   const out = Buffer.alloc(size);
   for (let at = 0; at < size; ) {
     const end = Math.min(size, at + rng.int(1, 600));
@@ -87,7 +71,7 @@ export function runsBody(rng: SeededRandom, size: number): Buffer {
 }
 
 /** Pieces of every kind above, with repeats of earlier pieces from far back (long distances). */
-export function mixedBody(rng: SeededRandom, size: number): Buffer {
+export function mixedBody(rng: Rng, size: number): Buffer {
   const pieces: Buffer[] = [];
   let length = 0;
   while (length < size) {
@@ -107,7 +91,7 @@ export function mixedBody(rng: SeededRandom, size: number): Buffer {
   return Buffer.concat(pieces).subarray(0, size);
 }
 
-export function bodyOf(kind: BodyKind, rng: SeededRandom, size: number): Buffer {
+export function bodyOf(kind: BodyKind, rng: Rng, size: number): Buffer {
   switch (kind) {
     case "text":
       return textBody(rng, size);

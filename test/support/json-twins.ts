@@ -5,7 +5,7 @@
 // of every number). The oracle half (`leafMultiset`, `differingPaths`, `pathName`) restates the
 // comparison's semantics in plain TypeScript: the leaves (path, scalar) of a value, ignored paths
 // left out, and the paths named for them, spelled as the filter spells them.
-import { Rng } from "../emulator/random.ts";
+import type { Rng } from "../emulator/random.ts";
 
 /** A number as its exact value: (negative ? -1 : 1) × 0.digits × 10^point; digits "" is zero. */
 export interface JsonNumber {
@@ -31,7 +31,21 @@ export type Segment = { member: string } | { index: number };
 
 /** Keys: plain ones the path grammar writes bare, and ones it must quote. */
 const PLAIN_KEYS = ["id", "name", "items", "meta", "trace_id", "price", "a", "b", "v1", "x-y", "@type", "$ref", "0", "ETag"];
-const QUOTED_KEYS = ["a.b", "with space", 'quo"te', "back\\slash", "é", "日本", "emoji😀", "", "comma,eq=", "ctl\u0001", "tab\t", "lone\ud800x", "[x]"];
+const QUOTED_KEYS = [
+  "a.b",
+  "with space",
+  'quo"te',
+  "back\\slash",
+  "é",
+  "日本",
+  "emoji😀",
+  "",
+  "comma,eq=",
+  "ctl\u0001",
+  "tab\t",
+  "lone\ud800x",
+  "[x]",
+];
 
 export interface DocumentOptions {
   /** Deepest nesting (containers); default random 0..6. */
@@ -85,13 +99,35 @@ export function randomScalar(rng: Rng): JsonNode {
   return { kind: "null" };
 }
 
-const STRING_PIECES = ["a", "b", "hello", " ", "/", '"', "\\", "\n", "\t", "\u0000", "\u001f", "\u007f", "é", "ß", "日本語", "😀", "𝄞", "\u2028", "\ufeff", "\uffff"];
+const STRING_PIECES = [
+  "a",
+  "b",
+  "hello",
+  " ",
+  "/",
+  '"',
+  "\\",
+  "\n",
+  "\t",
+  "\u0000",
+  "\u001f",
+  "\u007f",
+  "é",
+  "ß",
+  "日本語",
+  "😀",
+  "𝄞",
+  "\u2028",
+  "\ufeff",
+  "\uffff",
+];
 
 export function randomString(rng: Rng): string {
   let s = "";
   const n = rng.chance(0.1) ? rng.int(20, 120) : rng.int(0, 10);
   for (let i = 0; i < n; i++) {
-    if (rng.chance(0.02)) s += String.fromCharCode(rng.int(0xd800, 0xdfff)); // a lone surrogate
+    if (rng.chance(0.02))
+      s += String.fromCharCode(rng.int(0xd800, 0xdfff)); // a lone surrogate
     else s += rng.chance(0.6) ? rng.ascii(1, "abcdefghijklmnopqrstuvwxyz0123456789 .,:-") : rng.pick(STRING_PIECES);
   }
   return s;
@@ -181,14 +217,16 @@ function write(node: JsonNode, style: TwinStyle | null, depth: number): string {
       let parts: string[] =
         node.kind === "array"
           ? node.items.map((item) => write(item, style, depth + 1))
-          : node.members.map(([k, v]) => quote(k, style) + gap(style) + ":" + (style?.pretty ? " " : gap(style)) + write(v, style, depth + 1));
+          : node.members.map(
+              ([k, v]) => `${quote(k, style) + gap(style)}:${style?.pretty ? " " : gap(style)}${write(v, style, depth + 1)}`,
+            );
       if (parts.length === 0) return open + gap(style) + close;
-      if (style !== null && style.shuffle && node.kind === "object") parts = shuffled(parts, style.rng);
+      if (style?.shuffle && node.kind === "object") parts = shuffled(parts, style.rng);
       if (style?.pretty) {
-        const inner = "\n" + style.pretty.repeat(depth + 1);
-        return open + inner + parts.join("," + inner) + "\n" + style.pretty.repeat(depth) + close;
+        const inner = `\n${style.pretty.repeat(depth + 1)}`;
+        return `${open + inner + parts.join(`,${inner}`)}\n${style.pretty.repeat(depth)}${close}`;
       }
-      return open + gap(style) + parts.map((p) => p + gap(style)).join("," + gap(style)) + close;
+      return open + gap(style) + parts.map((p) => p + gap(style)).join(`,${gap(style)}`) + close;
     }
   }
 }
@@ -206,7 +244,7 @@ const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": 
 
 function hex4(unit: number, rng: Rng | null): string {
   const h = unit.toString(16).padStart(4, "0");
-  return "\\u" + (rng !== null && rng.chance(0.5) ? h.toUpperCase() : h);
+  return `\\u${rng?.chance(0.5) ? h.toUpperCase() : h}`;
 }
 
 /** A JSON string literal of `s`; with a style, escapes chosen at random. Lone surrogates are always escaped. */
@@ -232,7 +270,7 @@ export function quote(s: string, style: TwinStyle | null): string {
     }
     if (pair) i++;
   }
-  return out + '"';
+  return `${out}"`;
 }
 
 /** The shortest plain decimal spelling. */
@@ -263,14 +301,14 @@ export function spellNumber(n: JsonNumber, rng: Rng): string {
   const r = rng.next();
   if (r < 0.3 && point <= 40 && point >= -40) {
     const plain = plainNumber(n);
-    return plain.includes(".") ? plain + zeros() : plain + (rng.chance(0.3) ? "." + "0".repeat(rng.int(1, 3)) : "");
+    return plain.includes(".") ? plain + zeros() : plain + (rng.chance(0.3) ? `.${"0".repeat(rng.int(1, 3))}` : "");
   }
   if (r < 0.45) return `${sign}0.${digits}${zeros()}${expo(point)}`;
   // k digits before the point, the rest after it: 0.D × 10^p = D[0..k).D[k..] × 10^(p-k).
   const k = rng.int(1, digits.length + 2);
   const padded = digits.padEnd(k, "0");
   const fraction = padded.slice(k) + zeros();
-  return sign + padded.slice(0, k) + (fraction ? "." + fraction : "") + expo(point - k);
+  return sign + padded.slice(0, k) + (fraction ? `.${fraction}` : "") + expo(point - k);
 }
 
 // ---- paths and the oracle ----
@@ -312,19 +350,26 @@ function memberSegment(key: string, first: boolean): string {
   let out = '["';
   for (let i = 0; i < kept.length; i++) {
     const c = kept[i]!;
-    if (c === 0x22 || c === 0x5c) out += "\\" + String.fromCharCode(c);
-    else if (c <= 0x20 || c === 0x2c || c === 0x3d) out += "\\u" + c.toString(16).padStart(4, "0");
+    if (c === 0x22 || c === 0x5c) out += `\\${String.fromCharCode(c)}`;
+    else if (c <= 0x20 || c === 0x2c || c === 0x3d) out += `\\u${c.toString(16).padStart(4, "0")}`;
     else if (c === 0xed && i + 2 < kept.length && kept[i + 1]! >= 0xa0) {
       const unit = 0xd000 | ((kept[i + 1]! & 0x3f) << 6) | (kept[i + 2]! & 0x3f);
-      out += "\\u" + unit.toString(16);
+      out += `\\u${unit.toString(16)}`;
       i += 2;
     } else {
-      out += "\u0000" + c.toString(16).padStart(2, "0"); // a raw byte, decoded below
+      out += `\u0000${c.toString(16).padStart(2, "0")}`; // a raw byte, decoded below
     }
   }
   // Raw bytes back to text (UTF-8 sequences of the key, unchanged).
-  out = out.replace(/(\u0000[0-9a-f]{2})+/g, (run) => Buffer.from(run.split("\u0000").slice(1).map((h) => parseInt(h, 16))).toString("utf8"));
-  return bytes.length > KEY_KEPT_BYTES ? out : out + '"]';
+  out = out.replace(/(\u0000[0-9a-f]{2})+/g, (run) =>
+    Buffer.from(
+      run
+        .split("\u0000")
+        .slice(1)
+        .map((h) => parseInt(h, 16)),
+    ).toString("utf8"),
+  );
+  return bytes.length > KEY_KEPT_BYTES ? out : `${out}"]`;
 }
 
 /** The path name the filter gives `path`: `items[3].price`, `["a.b"].c`, `(root)`; cut after 63 bytes with "...". */
@@ -349,7 +394,7 @@ export function pathName(path: readonly Segment[]): string {
   const c = bytes[lead]!;
   const size = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
   if (lead + size > kept) kept = lead;
-  return bytes.subarray(0, kept).toString("utf8") + "...";
+  return `${bytes.subarray(0, kept).toString("utf8")}...`;
 }
 
 /** One segment of an ignore pattern. */
@@ -362,9 +407,9 @@ export function patternText(pattern: readonly PatternSegment[], rng?: Rng): stri
     const dot = i === 0 ? "" : ".";
     if ("name" in seg) {
       if (PLAIN_NAME.test(seg.name)) out += dot + seg.name;
-      else out += (i > 0 && rng?.chance(0.5) ? "." : "") + "[" + JSON.stringify(seg.name) + "]";
-    } else if ("anyMember" in seg) out += dot + "*";
-    else if ("anyDepth" in seg) out += dot + "**";
+      else out += `${i > 0 && rng?.chance(0.5) ? "." : ""}[${JSON.stringify(seg.name)}]`;
+    } else if ("anyMember" in seg) out += `${dot}*`;
+    else if ("anyDepth" in seg) out += `${dot}**`;
     else if ("anyElement" in seg) out += "[*]";
     else out += `[${seg.index}]`;
   });
@@ -397,7 +442,7 @@ export function patternMatches(pattern: readonly PatternSegment[], path: readonl
 function scalarKey(node: JsonNode): string {
   switch (node.kind) {
     case "string":
-      return "s" + node.value;
+      return `s${node.value}`;
     case "number":
       return node.value.digits === "" ? "n0" : `n${node.value.negative ? "-" : "+"}${node.value.digits}e${node.value.point}`;
     case "object":
@@ -413,14 +458,17 @@ function scalarKey(node: JsonNode): string {
  * The leaves of a value: (path name, canonical scalar) for each scalar, and for each container
  * with no leaf under it (empty, or all of it ignored); values at ignored paths left out.
  */
-export function leafMultiset(node: JsonNode, ignore: ReadonlyArray<readonly PatternSegment[]> = []): Array<{ path: Segment[]; scalar: string }> {
+export function leafMultiset(
+  node: JsonNode,
+  ignore: ReadonlyArray<readonly PatternSegment[]> = [],
+): Array<{ path: Segment[]; scalar: string }> {
   const out: Array<{ path: Segment[]; scalar: string }> = [];
   const visit = (n: JsonNode, path: Segment[]): void => {
     if (ignore.some((p) => patternMatches(p, path))) return;
     if (n.kind === "object" || n.kind === "array") {
       const before = out.length;
       if (n.kind === "object") for (const [k, v] of n.members) visit(v, [...path, { member: k }]);
-      else n.items.forEach((v, i) => visit(v, [...path, { index: i }]));
+      else for (const [i, v] of n.items.entries()) visit(v, [...path, { index: i }]);
       if (out.length > before) return;
     }
     out.push({ path, scalar: scalarKey(n) });
@@ -454,7 +502,7 @@ export function differingPaths(a: JsonNode, b: JsonNode, ignore: ReadonlyArray<r
 export function allPaths(node: JsonNode, path: Segment[] = [], out: Segment[][] = []): Segment[][] {
   out.push(path);
   if (node.kind === "object") for (const [k, v] of node.members) allPaths(v, [...path, { member: k }], out);
-  else if (node.kind === "array") node.items.forEach((v, i) => allPaths(v, [...path, { index: i }], out));
+  else if (node.kind === "array") for (const [i, v] of node.items.entries()) allPaths(v, [...path, { index: i }], out);
   return out;
 }
 
@@ -501,8 +549,7 @@ export function leafPaths(node: JsonNode): Segment[][] {
 export function differentLeaf(rng: Rng, old: JsonNode): JsonNode {
   for (;;) {
     const r = rng.next();
-    const candidate: JsonNode =
-      r < 0.1 ? { kind: "object", members: [] } : r < 0.2 ? { kind: "array", items: [] } : randomScalar(rng);
+    const candidate: JsonNode = r < 0.1 ? { kind: "object", members: [] } : r < 0.2 ? { kind: "array", items: [] } : randomScalar(rng);
     // Small changes of the same type too: one digit of a number, one character of a string.
     if (old.kind === "number" && rng.chance(0.3) && old.value.digits !== "") {
       const d = old.value.digits;

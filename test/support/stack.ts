@@ -1,12 +1,7 @@
 // One test setup: a recording primary, a recording dark service (with a marker), and a real
 // Envoy in front of them. `stop()` stops all of it in reverse order, also after a failed start.
 
-import {
-  renderBootstrap,
-  startEnvoy,
-  type BootstrapOptions,
-  type EnvoyProcess,
-} from "../../tools/lib/envoy.js";
+import { renderBootstrap, startEnvoy, type BootstrapOptions, type EnvoyProcess } from "../../tools/lib/envoy.js";
 import { startUpstream, type Script, type Upstream } from "./upstream.js";
 
 export interface StackOptions {

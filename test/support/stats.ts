@@ -82,7 +82,7 @@ export async function ruleStats(adminUrl: string, rule: string): Promise<RuleSta
  * timed out): no call of the rule is in flight, as far as the flushed counters tell.
  */
 export function allCallsEnded(s: RuleStats): boolean {
-  return darkCallsEnded((k) => s[k] ?? 0) === s["mirrored"];
+  return darkCallsEnded((k) => s[k] ?? 0) === s.mirrored;
 }
 
 /** Counters that are not 0, for messages. */
@@ -140,7 +140,8 @@ export async function settled<T>(read: () => Promise<T>, key: (v: T) => string, 
   let lastKey = key(last);
   let since = Date.now();
   while (Date.now() - since < SETTLE_MS) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} to settle; last: ${lastKey.slice(0, 500)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} to settle; last: ${lastKey.slice(0, 500)}`);
     await sleep(100);
     const next = await read();
     const nextKey = key(next);
@@ -153,7 +154,12 @@ export async function settled<T>(read: () => Promise<T>, key: (v: T) => string, 
 
 /** A rule's stats once they have settled (nothing counted is still waiting for a flush). */
 export function settledRuleStats(adminUrl: string, rule: string, timeoutMs = 15000): Promise<RuleStats> {
-  return settled(() => ruleStats(adminUrl, rule), (s) => JSON.stringify(s), `${rule}: stats`, timeoutMs);
+  return settled(
+    () => ruleStats(adminUrl, rule),
+    (s) => JSON.stringify(s),
+    `${rule}: stats`,
+    timeoutMs,
+  );
 }
 
 /** Every counter and gauge, once the filter's (`wasmcustom.*`) have settled. */
@@ -186,11 +192,11 @@ export async function assertInvariants(
   const deadline = Date.now() + timeoutMs + SETTLE_MS;
   let last = await settledRuleStats(adminUrl, rule, deadline - Date.now());
   // Settled with calls still in flight (a dark side slower than the settle window): wait for them.
-  while ((last["in_flight"] !== 0 || invariantProblems(last, compare).length > 0) && Date.now() < deadline) {
+  while ((last.in_flight !== 0 || invariantProblems(last, compare).length > 0) && Date.now() < deadline) {
     await sleep(100);
     last = await settledRuleStats(adminUrl, rule, Math.max(deadline - Date.now(), SETTLE_MS + 500));
   }
-  assert.equal(last["in_flight"], 0, `${rule}: dark calls still in flight: ${JSON.stringify(nonZero(last))}`);
+  assert.equal(last.in_flight, 0, `${rule}: dark calls still in flight: ${JSON.stringify(nonZero(last))}`);
   assert.deepEqual(invariantProblems(last, compare), [], `${rule}: invariants broken; counters: ${JSON.stringify(nonZero(last))}`);
   return last;
 }

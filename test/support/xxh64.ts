@@ -23,7 +23,10 @@ export function xxh64Hex(bytes: Uint8Array | string): string {
   let at = 0;
   let h: bigint;
   if (b.length >= 32) {
-    let v1 = add(P1, P2), v2 = P2, v3 = 0n, v4 = (0n - P1) & M;
+    let v1 = add(P1, P2),
+      v2 = P2,
+      v3 = 0n,
+      v4 = (0n - P1) & M;
     for (; at + 32 <= b.length; at += 32) {
       v1 = round(v1, u64(at));
       v2 = round(v2, u64(at + 8));

@@ -284,10 +284,14 @@ function spawnEnvoy(opts: StartOptions): Spawned {
   const configPath = join(dir, "bootstrap.json");
   writeFileSync(configPath, opts.bootstrap);
   const args = [
-    "-c", configPath,
-    "--concurrency", String(opts.concurrency ?? 1),
-    "-l", opts.logLevel ?? "info",
-    "--admin-address-path", join(dir, "admin-address"),
+    "-c",
+    configPath,
+    "--concurrency",
+    String(opts.concurrency ?? 1),
+    "-l",
+    opts.logLevel ?? "info",
+    "--admin-address-path",
+    join(dir, "admin-address"),
     // Several Envoys (tests, demo) may run on one machine at once.
     "--disable-hot-restart",
   ];
@@ -364,10 +368,7 @@ async function terminate(s: Spawned): Promise<void> {
     if (s.child.exitCode === null && s.child.signalCode === null) {
       s.child.kill("SIGTERM");
       let timer: NodeJS.Timeout | undefined;
-      const done = await Promise.race([
-        s.exited.then(() => true),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000))),
-      ]);
+      const done = await Promise.race([s.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000)))]);
       clearTimeout(timer);
       if (!done) {
         s.child.kill("SIGKILL");
@@ -439,7 +440,11 @@ export async function startEnvoy(opts: StartOptions): Promise<EnvoyProcess> {
     logs: s.logs,
     waitForLog: (pattern, timeoutMs = 10000) =>
       new Promise<string>((resolveLine, reject) => {
-        const find = (): string | undefined => s.logs().split("\n").find((line) => pattern.test(line));
+        const find = (): string | undefined =>
+          s
+            .logs()
+            .split("\n")
+            .find((line) => pattern.test(line));
         const hit = find();
         if (hit !== undefined) return resolveLine(hit);
         const timer = setTimeout(() => {

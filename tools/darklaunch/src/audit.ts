@@ -29,8 +29,11 @@ export interface AuditEntry {
 /** Appends one line; an unwritable audit file is an error (exit 2), after the change was made. */
 export function appendAudit(path: string, entry: AuditEntry): void {
   try {
-    appendFileSync(path, JSON.stringify(entry) + "\n", { encoding: "utf8", flag: "a" });
+    appendFileSync(path, `${JSON.stringify(entry)}\n`, { encoding: "utf8", flag: "a" });
   } catch (err) {
-    throw new CliError(`cannot append to the audit file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.other);
+    throw new CliError(
+      `cannot append to the audit file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      EXIT.other,
+    );
   }
 }

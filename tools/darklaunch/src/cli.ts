@@ -204,18 +204,19 @@ function onePositional(command: string, positionals: string[], what: string): st
 /** The source flags of a judging command. */
 function sourceOf(values: Record<string, unknown>): Source {
   return sourceFromFlags({
-    admin: values["admin"] as string[] | undefined,
-    prometheus: values["prometheus"] as string | undefined,
-    window: values["window"] as string | undefined,
-    selector: values["selector"] as string | undefined,
+    admin: values.admin as string[] | undefined,
+    prometheus: values.prometheus as string | undefined,
+    window: values.window as string | undefined,
+    selector: values.selector as string | undefined,
   });
 }
 
 /** --ecds FILE or --wasmplugin FILE (not both); the ECDS default when neither. */
 function configFileOf(values: Record<string, unknown>): { file: string; fileKind: "ecds" | "wasmplugin" } {
-  const ecds = values["ecds"] as string | undefined;
-  const wasmplugin = values["wasmplugin"] as string | undefined;
-  if (ecds !== undefined && wasmplugin !== undefined) throw new UsageError("--ecds and --wasmplugin exclude each other: one file holds the rule");
+  const ecds = values.ecds as string | undefined;
+  const wasmplugin = values.wasmplugin as string | undefined;
+  if (ecds !== undefined && wasmplugin !== undefined)
+    throw new UsageError("--ecds and --wasmplugin exclude each other: one file holds the rule");
   return wasmplugin !== undefined ? { file: wasmplugin, fileKind: "wasmplugin" } : { file: ecds ?? DEFAULT_ECDS, fileKind: "ecds" };
 }
 
@@ -244,7 +245,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
   if (!(command in COMMAND_OPTIONS)) throw new UsageError(`unknown command "${command}"`);
   if (command === "envoy") return envoyCommand(args, io);
   const { values, positionals } = parse(command, args);
-  if (values["help"] === true) {
+  if (values.help === true) {
     io.out(USAGE);
     return EXIT.ok;
   }
@@ -258,12 +259,12 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         {
           source: sourceOf(values),
           thresholdsPath: str("thresholds"),
-          rules: (values["rule"] as string[] | undefined) ?? [],
+          rules: (values.rule as string[] | undefined) ?? [],
           json: bool("json"),
         },
         io,
       );
-    case "watch":
+    case "watch": {
       noPositionals(command, positionals);
       const source = sourceOf(values);
       return watchCommand(
@@ -277,6 +278,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         },
         io,
       );
+    }
     case "validate":
       return validateCommand({ file: onePositional(command, positionals, "FILE"), wasmPath: str("wasm"), json: bool("json") }, io);
     case "set": {
@@ -287,11 +289,13 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       let percent: number | null = null;
       if (percentText !== undefined) {
         percent = Number(percentText);
-        if (percentText.trim() === "" || !Number.isFinite(percent)) throw new UsageError(`--percent must be a number (got ${JSON.stringify(percentText)})`);
+        if (percentText.trim() === "" || !Number.isFinite(percent))
+          throw new UsageError(`--percent must be a number (got ${JSON.stringify(percentText)})`);
       }
       if (bool("enable") && bool("disable")) throw new UsageError("--enable and --disable exclude each other");
       const enabled = bool("enable") ? true : bool("disable") ? false : null;
-      if (all && percent !== null) throw new UsageError("--all only switches every rule on or off (--enable / --disable); set --percent per rule");
+      if (all && percent !== null)
+        throw new UsageError("--all only switches every rule on or off (--enable / --disable); set --percent per rule");
       if (percent === null && enabled === null) throw new UsageError("set needs --percent N, --enable or --disable");
       return setCommand(
         {
@@ -337,7 +341,13 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       }
       if (str("image") !== undefined && format !== "istio") throw new UsageError("--image is for --format istio");
       return renderCommand(
-        { file: onePositional(command, positionals, "FILE"), format, image: str("image"), wasmPath: str("wasm"), validate: !bool("no-validate") },
+        {
+          file: onePositional(command, positionals, "FILE"),
+          format,
+          image: str("image"),
+          wasmPath: str("wasm"),
+          validate: !bool("no-validate"),
+        },
         io,
       );
     }

@@ -8,7 +8,16 @@
 
 import { readFileSync } from "node:fs";
 import { isMap, isScalar, isSeq, parseAllDocuments, Pair, Scalar, type Document, type YAMLMap } from "yaml";
-import { bumpVersion, readEcdsFile, serialiseEcds, setResourceConfig, wasmResources, writeFileAtomically, type EcdsFile, type WasmResource } from "./ecds.js";
+import {
+  bumpVersion,
+  readEcdsFile,
+  serialiseEcds,
+  setResourceConfig,
+  wasmResources,
+  writeFileAtomically,
+  type EcdsFile,
+  type WasmResource,
+} from "./ecds.js";
 import { CliError, EXIT } from "./errors.js";
 import { formatJson } from "./json-text.js";
 
@@ -91,14 +100,14 @@ class WasmPluginFile implements FilterConfigFile {
   ) {
     all.forEach((doc, i) => {
       const value = doc.toJS() as unknown;
-      if (!isObject(value) || value["kind"] !== "WasmPlugin") return;
-      const spec = value["spec"];
-      const meta = value["metadata"];
-      const name = isObject(meta) && typeof meta["name"] === "string" ? meta["name"] : `document ${i + 1}`;
-      if (!isObject(spec) || !isObject(spec["pluginConfig"])) {
+      if (!isObject(value) || value.kind !== "WasmPlugin") return;
+      const spec = value.spec;
+      const meta = value.metadata;
+      const name = isObject(meta) && typeof meta.name === "string" ? meta.name : `document ${i + 1}`;
+      if (!isObject(spec) || !isObject(spec.pluginConfig)) {
         throw new CliError(`${path}: WasmPlugin ${name} has no spec.pluginConfig object (the filter's configuration)`, EXIT.other);
       }
-      this.resources.push({ name, config: spec["pluginConfig"] });
+      this.resources.push({ name, config: spec.pluginConfig });
       this.docs.push(doc);
     });
     if (this.resources.length === 0) throw new CliError(`${path}: no WasmPlugin (kind: WasmPlugin) in the file`, EXIT.other);
@@ -121,7 +130,8 @@ class WasmPluginFile implements FilterConfigFile {
         continue;
       }
       const existing = parent.get(key, true);
-      if (isScalar(existing)) existing.value = edit.value; // keeps its comment
+      if (isScalar(existing))
+        existing.value = edit.value; // keeps its comment
       else parent.set(key, edit.value);
     }
   }
@@ -144,7 +154,10 @@ export function readFilterConfigFile(path: string, kind: "ecds" | "wasmplugin"):
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new CliError(`cannot read the WasmPlugin file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.other);
+    throw new CliError(
+      `cannot read the WasmPlugin file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      EXIT.other,
+    );
   }
   const docs = parseAllDocuments(text);
   if (!Array.isArray(docs)) throw new CliError(`${path}: not YAML`, EXIT.other);

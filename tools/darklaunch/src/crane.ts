@@ -29,6 +29,7 @@ export function crane(args: string[], env: NodeJS.ProcessEnv = process.env): str
 /** The digest ("sha256:<hex>") the registry has for `ref`. */
 export function imageDigest(ref: string, env?: NodeJS.ProcessEnv): string {
   const digest = crane(["digest", ref], env);
-  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new CliError(`crane digest ${ref}: unexpected answer ${JSON.stringify(digest)}`, EXIT.other);
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+    throw new CliError(`crane digest ${ref}: unexpected answer ${JSON.stringify(digest)}`, EXIT.other);
   return digest;
 }

@@ -52,7 +52,14 @@ function unknownKeys(obj: Record<string, unknown>, allowed: string[], path: stri
   }
 }
 
-function optionalString(obj: Record<string, unknown>, key: string, path: string, problems: string[], pattern?: RegExp, expect?: string): string | null {
+function optionalString(
+  obj: Record<string, unknown>,
+  key: string,
+  path: string,
+  problems: string[],
+  pattern?: RegExp,
+  expect?: string,
+): string | null {
   const v = obj[key];
   if (v === undefined || v === null) return null;
   if (typeof v !== "string" || (pattern !== undefined && !pattern.test(v))) {
@@ -71,8 +78,8 @@ export function deploymentFromObject(doc: unknown, source: string): Deployment {
   const name = optionalString(doc, "name", "", problems, NAME, "a lower-case name of letters, digits and '-'") ?? DEFAULT_DEPLOYMENT_NAME;
 
   const wasm = { path: null as string | null, url: null as string | null, sha256: null as string | null };
-  if (doc["wasm"] !== undefined) {
-    const w = doc["wasm"];
+  if (doc.wasm !== undefined) {
+    const w = doc.wasm;
     if (!isObject(w)) problems.push("wasm: must be a mapping");
     else {
       unknownKeys(w, ["path", "url", "sha256"], "wasm.", problems);
@@ -83,8 +90,8 @@ export function deploymentFromObject(doc: unknown, source: string): Deployment {
   }
 
   const istio: Deployment["istio"] = { namespace: null, selector: null, phase: "UNSPECIFIED_PHASE", priority: null };
-  if (doc["istio"] !== undefined) {
-    const i = doc["istio"];
+  if (doc.istio !== undefined) {
+    const i = doc.istio;
     if (!isObject(i)) problems.push("istio: must be a mapping");
     else {
       unknownKeys(i, ["namespace", "selector", "phase", "priority"], "istio.", problems);
@@ -94,15 +101,20 @@ export function deploymentFromObject(doc: unknown, source: string): Deployment {
         if ((ISTIO_PHASES as readonly string[]).includes(phase)) istio.phase = phase as IstioPhase;
         else problems.push(`istio.phase: must be one of ${ISTIO_PHASES.join(", ")} (got ${JSON.stringify(phase)})`);
       }
-      const priority = i["priority"];
+      const priority = i.priority;
       if (priority !== undefined && priority !== null) {
         if (typeof priority === "number" && Number.isInteger(priority)) istio.priority = priority;
         else problems.push(`istio.priority: must be a whole number (got ${JSON.stringify(priority)})`);
       }
-      const selector = i["selector"];
+      const selector = i.selector;
       if (selector !== undefined && selector !== null) {
-        const labels = isObject(selector) ? selector["matchLabels"] : undefined;
-        if (!isObject(selector) || Object.keys(selector).some((k) => k !== "matchLabels") || !isObject(labels) || Object.values(labels).some((v) => typeof v !== "string")) {
+        const labels = isObject(selector) ? selector.matchLabels : undefined;
+        if (
+          !isObject(selector) ||
+          Object.keys(selector).some((k) => k !== "matchLabels") ||
+          !isObject(labels) ||
+          Object.values(labels).some((v) => typeof v !== "string")
+        ) {
           problems.push("istio.selector: must be { matchLabels: { <label>: <value>, ... } } with string values");
         } else {
           istio.selector = { matchLabels: labels as Record<string, string> };
@@ -111,7 +123,7 @@ export function deploymentFromObject(doc: unknown, source: string): Deployment {
     }
   }
 
-  const filter = doc["filter"];
+  const filter = doc.filter;
   if (!isObject(filter)) problems.push("filter: required, the filter's configuration (a mapping with rules)");
 
   if (problems.length > 0) throw new CliError(`${source}: invalid dark-launch file:\n  ${problems.join("\n  ")}`, EXIT.failed);

@@ -96,7 +96,7 @@ export function wasmResources(file: EcdsFile): WasmResource[] {
   if (!Array.isArray(resources)) throw new CliError(`${file.path}: no "resources" list: not an ECDS file`, EXIT.other);
   const out: WasmResource[] = [];
   resources.forEach((r: unknown, index) => {
-    if (!isObject(r) || !isObject(r["typed_config"]) || r["typed_config"]["@type"] !== WASM_FILTER_TYPE) return;
+    if (!isObject(r) || !isObject(r.typed_config) || r.typed_config["@type"] !== WASM_FILTER_TYPE) return;
     const configText = getIn(file, ["resources", index, ...CONFIG_VALUE_PATH]);
     if (typeof configText !== "string") {
       throw new CliError(
@@ -104,7 +104,7 @@ export function wasmResources(file: EcdsFile): WasmResource[] {
         EXIT.other,
       );
     }
-    out.push({ index, name: typeof r["name"] === "string" ? r["name"] : `resources[${index}]`, configText });
+    out.push({ index, name: typeof r.name === "string" ? r.name : `resources[${index}]`, configText });
   });
   return out;
 }
@@ -124,7 +124,7 @@ export function bumpVersion(file: EcdsFile): [string | null, string] {
 }
 
 export function serialiseEcds(file: EcdsFile): string {
-  return file.yaml !== null ? file.yaml.toString({ lineWidth: 0 }) : JSON.stringify(file.json, null, 2) + "\n";
+  return file.yaml !== null ? file.yaml.toString({ lineWidth: 0 }) : `${JSON.stringify(file.json, null, 2)}\n`;
 }
 
 /**

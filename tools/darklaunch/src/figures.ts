@@ -30,11 +30,11 @@ const S = {
   incomplete: suffix("compare.incomplete"),
   noiseMatch: suffix("noise.match"),
   noiseIncomplete: suffix("noise.incomplete"),
-  skipped: (reason: string) => suffix("skipped." + reason),
-  darkStatus: (cls: string) => suffix("dark.status." + cls),
-  primaryStatus: (cls: string) => suffix("primary.status." + cls),
-  mismatch: (part: string) => suffix("compare.mismatch." + part),
-  noiseMismatch: (part: string) => suffix("noise.mismatch." + part),
+  skipped: (reason: string) => suffix(`skipped.${reason}`),
+  darkStatus: (cls: string) => suffix(`dark.status.${cls}`),
+  primaryStatus: (cls: string) => suffix(`primary.status.${cls}`),
+  mismatch: (part: string) => suffix(`compare.mismatch.${part}`),
+  noiseMismatch: (part: string) => suffix(`noise.mismatch.${part}`),
 };
 
 export const [PRIMARY_LATENCY, DARK_LATENCY] = ((): [string, string] => {

@@ -30,7 +30,9 @@ export function istioClusterName(cluster: string, namespace: string | null): { n
   if (port < 1 || port > 65535) return { problem: `"${cluster}": port ${port} is not 1..65535` };
   if (host.includes(".")) return { name: `outbound|${port}||${host}` };
   if (namespace === null) {
-    return { problem: `"${cluster}": a short host name needs istio.namespace (or write the full name, ${host}.<namespace>.svc.${CLUSTER_DOMAIN}:${port})` };
+    return {
+      problem: `"${cluster}": a short host name needs istio.namespace (or write the full name, ${host}.<namespace>.svc.${CLUSTER_DOMAIN}:${port})`,
+    };
   }
   return { name: `outbound|${port}||${host}.${namespace}.svc.${CLUSTER_DOMAIN}` };
 }
@@ -55,15 +57,15 @@ export function withIstioClusterNames(filter: Json, namespace: string | null, so
     if ("name" in result) holder[key] = result.name;
     else problems.push(`filter.${path}: ${result.problem}`);
   };
-  const rules = out["rules"];
+  const rules = out.rules;
   if (Array.isArray(rules)) {
     rules.forEach((rule: unknown, i) => {
       if (!isObject(rule)) return;
-      translate(rule["dark"], "cluster", `rules[${i}].dark.cluster`);
-      translate(rule["compare"], "noise_cluster", `rules[${i}].compare.noise_cluster`);
+      translate(rule.dark, "cluster", `rules[${i}].dark.cluster`);
+      translate(rule.compare, "noise_cluster", `rules[${i}].compare.noise_cluster`);
     });
   }
-  translate(out["samples"], "cluster", "samples.cluster");
+  translate(out.samples, "cluster", "samples.cluster");
   if (problems.length > 0) {
     throw new CliError(`${source}: cannot render for Istio:\n  ${problems.join("\n  ")}`, EXIT.failed);
   }
@@ -88,7 +90,7 @@ const DIGEST = /@sha256:([0-9a-f]{64})$/;
  */
 export function pinImage(ref: string, env?: NodeJS.ProcessEnv): PinnedImage {
   const given = ref.replace(/^oci:\/\//, "");
-  if (!/^[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._\/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/.test(given)) {
+  if (!/^[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/.test(given)) {
     throw new CliError(`--image ${JSON.stringify(ref)}: expected REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST]`, EXIT.other);
   }
   const inRef = DIGEST.exec(given)?.[1];

@@ -32,5 +32,5 @@ function format(value: unknown, indent: string, room: number): string {
 
 /** JSON text of `value` (same data as JSON.stringify), compact where it fits in `width` columns. */
 export function formatJson(value: unknown, width = 80): string {
-  return format(value, "", width) + "\n";
+  return `${format(value, "", width)}\n`;
 }

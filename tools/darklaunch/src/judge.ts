@@ -16,7 +16,14 @@
 // pairs; 10 dark errors in 20 calls against none).
 // docs/verdict.md gives the method, its references and the simulated error rates.
 
-import { countSurelyAbove, countSurelyAtMost, largestBoundWithAtMost, sampleCount, smallestBoundWithAtLeast, type Histogram } from "./histogram.js";
+import {
+  countSurelyAbove,
+  countSurelyAtMost,
+  largestBoundWithAtMost,
+  sampleCount,
+  smallestBoundWithAtLeast,
+  type Histogram,
+} from "./histogram.js";
 import { PRIMARY_LATENCY, DARK_LATENCY, type RuleFigures } from "./figures.js";
 import {
   bernoulliCrossed,
@@ -222,7 +229,18 @@ export function latencyDecision(P: Histogram, D: Histogram, t: Thresholds["laten
   const enough = Math.min(np, nd) >= t.minSamples;
 
   const verdict: Verdict = fail ? "FAIL" : within && enough ? "PASS" : "NOT_ENOUGH_DATA";
-  return { verdict, primarySamples: np, darkSamples: nd, upper, failLimit, darkAbove, lower, passLimit, darkWithin, withinButFew: within && !enough };
+  return {
+    verdict,
+    primarySamples: np,
+    darkSamples: nd,
+    upper,
+    failLimit,
+    darkAbove,
+    lower,
+    passLimit,
+    darkWithin,
+    withinButFew: within && !enough,
+  };
 }
 
 // ---- Checks: decisions with their figures and reasons ---------------------------------------
@@ -235,7 +253,14 @@ function notYet(over: boolean, decision: CountsDecision, limit: number, min: num
   return `not yet shown to be under the limit${more !== null && more > 0 ? ` (about ${more} more ${unit} if none is bad)` : ""}`;
 }
 
-function countsCheck(check: CheckName, decision: CountsDecision, limit: number, observed: number | null, shownLimit: number | null, minSamples: number): Omit<CheckResult, "reason"> {
+function countsCheck(
+  check: CheckName,
+  decision: CountsDecision,
+  limit: number,
+  observed: number | null,
+  shownLimit: number | null,
+  minSamples: number,
+): Omit<CheckResult, "reason"> {
   const e = decision.evidence(limit);
   return {
     check,
@@ -259,7 +284,8 @@ export function judgeDivergence(f: RuleFigures, t: Thresholds["divergence"]): Ch
     if (decision.n === 0) return { ...base, reason: `no compared pairs yet (limit ${t.maxPercent}%)` };
     const b = base.bounds!;
     const figure = `divergence ${pct(d.rate!)} (${d.mismatched} of ${d.compared} pairs; bounds ${pct(b.low)}–${pct(b.high)})`;
-    if (base.verdict === "FAIL") return { ...base, reason: `${figure} is over the ${t.maxPercent}% limit beyond chance; mismatched parts: ${partsText(d.byPart)}` };
+    if (base.verdict === "FAIL")
+      return { ...base, reason: `${figure} is over the ${t.maxPercent}% limit beyond chance; mismatched parts: ${partsText(d.byPart)}` };
     if (base.verdict === "PASS") return { ...base, reason: `${figure} is under the ${t.maxPercent}% limit` };
     return { ...base, reason: `${figure}: ${notYet(d.rate! > limit, decision, limit, t.minCompared, "pairs")}` };
   }
@@ -272,7 +298,11 @@ export function judgeDivergence(f: RuleFigures, t: Thresholds["divergence"]): Ch
   const figure =
     `divergence over noise ${points(observed)} (dark ${pct(d.rate!)} of ${d.compared} pairs, noise ${pct(noise.rate!)} of ${noise.compared}; ` +
     `bounds ${points(b.low)} to ${points(b.high)})`;
-  if (base.verdict === "FAIL") return { ...base, reason: `${figure} is over the limit of ${t.maxPercent} points beyond chance; dark mismatched parts: ${partsText(d.byPart)}` };
+  if (base.verdict === "FAIL")
+    return {
+      ...base,
+      reason: `${figure} is over the limit of ${t.maxPercent} points beyond chance; dark mismatched parts: ${partsText(d.byPart)}`,
+    };
   // A noise floor near 100% leaves no room above it: a dark version differing in three times the
   // limit more pairs could not show. Such a PASS would say nothing, so it is not given.
   if (noise.rate! > 1 - SATURATION_EXCESS * limit) {
@@ -307,9 +337,13 @@ export function judgeErrorRate(f: RuleFigures, t: Thresholds["errorRate"]): Chec
       : `dark error rate ${pct(dark.rate)} (${detail}) against primary ${pct(primary.rate)} (${primary.errors} of ${primary.responses}); ` +
         `difference bounds ${points(base.bounds.low)} to ${points(base.bounds.high)}`;
   if (decision.byBreaker) {
-    return { ...base, reason: `the filter's breaker opened (${breakerOpen} requests not mirrored): the dark side failed too often in a window; ${figure}` };
+    return {
+      ...base,
+      reason: `the filter's breaker opened (${breakerOpen} requests not mirrored): the dark side failed too often in a window; ${figure}`,
+    };
   }
-  if (decision.n === 0) return { ...base, reason: `no ended dark calls with a primary response yet (limit: primary + ${t.maxPointsOverPrimary} points)` };
+  if (decision.n === 0)
+    return { ...base, reason: `no ended dark calls with a primary response yet (limit: primary + ${t.maxPointsOverPrimary} points)` };
   if (base.verdict === "FAIL") return { ...base, reason: `${figure}: over primary + ${t.maxPointsOverPrimary} points beyond chance` };
   if (base.verdict === "PASS") return { ...base, reason: `${figure}: within primary + ${t.maxPointsOverPrimary} points` };
   const over = dark.rate !== null && primary.rate !== null && dark.rate - primary.rate > margin;
@@ -361,7 +395,8 @@ export function judgeLatency(f: RuleFigures, histograms: Record<string, Histogra
       reason: `${figure}: ${x.darkWithin} dark samples (${pct(x.darkWithin / nd, 1)}) are at most ${ms(x.passLimit)}, the limit (${rule}) at the primary p95's lower bound ${ms(x.lower)}: within the limit`,
     };
   }
-  if (x.withinButFew) return { ...base, reason: `${figure}: within the limit, but PASS needs at least ${t.minSamples} samples on each side (thresholds)` };
+  if (x.withinButFew)
+    return { ...base, reason: `${figure}: within the limit, but PASS needs at least ${t.minSamples} samples on each side (thresholds)` };
   // Could more data ever show it? Not if the bins around the p95s are wider than the limit allows.
   const pBin = binAround(P, primary.p95);
   const dBin = binAround(D, dark.p95);
@@ -374,7 +409,10 @@ export function judgeLatency(f: RuleFigures, histograms: Record<string, Histogra
     };
   }
   const over = dark.p95 > observedLimit!;
-  return { ...base, reason: `${figure}: ${over ? "over the limit, but not beyond chance yet" : "not yet shown to be within the limit"} (${rule})` };
+  return {
+    ...base,
+    reason: `${figure}: ${over ? "over the limit, but not beyond chance yet" : "not yet shown to be within the limit"} (${rule})`,
+  };
 }
 
 /** The verdict of one rule. `histograms` by suffix (the latency check reads the bins). */

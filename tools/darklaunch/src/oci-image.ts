@@ -55,7 +55,7 @@ const BLOCK = 512;
 
 function octal(value: number, width: number): string {
   // width - 1 octal digits and a NUL, as POSIX ustar writes numeric fields.
-  return value.toString(8).padStart(width - 1, "0") + "\0";
+  return `${value.toString(8).padStart(width - 1, "0")}\0`;
 }
 
 function tarHeader(name: string, size: number): Buffer {
@@ -73,7 +73,7 @@ function tarHeader(name: string, size: number): Buffer {
   header.write("00", 263, "ascii");
   let sum = 0;
   for (const byte of header) sum += byte;
-  header.write(sum.toString(8).padStart(6, "0") + "\0 ", 148, "ascii");
+  header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "ascii");
   return header;
 }
 
@@ -119,7 +119,7 @@ export interface WasmImageOptions {
 export function buildWasmImage(wasm: Buffer, options: WasmImageOptions): WasmImage {
   // runtime-config.json as the Wasm image specification describes it for Envoy filters.
   const runtimeConfig = Buffer.from(
-    JSON.stringify({ type: "envoy_proxy", abiVersions: ["v0.2.1"], config: { root_ids: [options.rootId] } }) + "\n",
+    `${JSON.stringify({ type: "envoy_proxy", abiVersions: ["v0.2.1"], config: { root_ids: [options.rootId] } })}\n`,
   );
   const tar = tarArchive([
     [PLUGIN_FILE, wasm],
@@ -159,10 +159,13 @@ export function writeImageLayout(image: WasmImage, dir: string, refName?: string
   const blobDir = join(dir, "blobs", "sha256");
   mkdirSync(blobDir, { recursive: true });
   for (const [digest, bytes] of image.blobs) writeFileSync(join(blobDir, digest.slice("sha256:".length)), bytes);
-  writeFileSync(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }) + "\n");
+  writeFileSync(join(dir, "oci-layout"), `${JSON.stringify({ imageLayoutVersion: "1.0.0" })}\n`);
   const manifestDescriptor: Descriptor = descriptor(OCI_MANIFEST_TYPE, image.manifest);
   if (refName !== undefined) manifestDescriptor.annotations = { "org.opencontainers.image.ref.name": refName };
-  writeFileSync(join(dir, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX_TYPE, manifests: [manifestDescriptor] }) + "\n");
+  writeFileSync(
+    join(dir, "index.json"),
+    `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX_TYPE, manifests: [manifestDescriptor] })}\n`,
+  );
 }
 
 /**

@@ -67,7 +67,8 @@ export function sumRules(parts: RuleReading[][]): RuleReading[] {
       for (const [k, v] of Object.entries(r.gauges)) sum.gauges[k] = (sum.gauges[k] ?? 0) + v;
       for (const [k, h] of Object.entries(r.histograms)) sum.histograms[k] = mergeHistograms(sum.histograms[k] ?? [], h);
       if (r.recentHistograms !== null && sum.recentHistograms !== null) {
-        for (const [k, h] of Object.entries(r.recentHistograms)) sum.recentHistograms[k] = mergeHistograms(sum.recentHistograms[k] ?? [], h);
+        for (const [k, h] of Object.entries(r.recentHistograms))
+          sum.recentHistograms[k] = mergeHistograms(sum.recentHistograms[k] ?? [], h);
       }
     }
   }
@@ -83,7 +84,8 @@ export function readingDelta(now: StatsReading, before: StatsReading): StatsRead
   const rules = now.rules.map((r): RuleReading => {
     const old = before.rules.find((b) => b.rule === r.rule);
     const histograms: Record<string, Histogram> = {};
-    for (const [k, h] of Object.entries(r.histograms)) histograms[k] = old === undefined ? h : subtractHistogram(h, old.histograms[k] ?? []);
+    for (const [k, h] of Object.entries(r.histograms))
+      histograms[k] = old === undefined ? h : subtractHistogram(h, old.histograms[k] ?? []);
     return { ...r, counters: counterDelta(r.counters, old?.counters), histograms };
   });
   return { source: now.source, takenAt: now.takenAt, rules };

@@ -85,17 +85,17 @@ export function istioWasmPlugin(d: Deployment, source: string, image?: PinnedIma
   if (url === null) throw new CliError("--format istio needs --image REF or wasm.url (oci://, https:// or file://)", EXIT.failed);
   const sha256 = image?.sha256 ?? d.wasm.sha256;
   const spec: Record<string, unknown> = {};
-  if (d.istio.selector !== null) spec["selector"] = d.istio.selector;
-  spec["url"] = url;
-  if (sha256 !== null) spec["sha256"] = sha256;
+  if (d.istio.selector !== null) spec.selector = d.istio.selector;
+  spec.url = url;
+  if (sha256 !== null) spec.sha256 = sha256;
   // A tag can move; a pinned digest cannot: pull once per digest.
-  if (image !== undefined) spec["imagePullPolicy"] = "IfNotPresent";
-  spec["pluginName"] = FILTER_ROOT_ID;
-  spec["phase"] = d.istio.phase;
-  if (d.istio.priority !== null) spec["priority"] = d.istio.priority;
-  spec["failStrategy"] = "FAIL_OPEN";
-  spec["type"] = "HTTP";
-  spec["pluginConfig"] = istioPluginConfig(d, source);
+  if (image !== undefined) spec.imagePullPolicy = "IfNotPresent";
+  spec.pluginName = FILTER_ROOT_ID;
+  spec.phase = d.istio.phase;
+  if (d.istio.priority !== null) spec.priority = d.istio.priority;
+  spec.failStrategy = "FAIL_OPEN";
+  spec.type = "HTTP";
+  spec.pluginConfig = istioPluginConfig(d, source);
   return {
     apiVersion: "extensions.istio.io/v1alpha1",
     kind: "WasmPlugin",
@@ -117,7 +117,10 @@ function yamlText(value: unknown, comment: string, commentAfter?: string): strin
  */
 export function statsConfigComment(): string {
   const doc = new Document({ stats_config: darklaunchStatsConfig() });
-  for (const path of [["stats_config", "histogram_bucket_settings", 0, "buckets"], ["stats_config", "histogram_bucket_settings", 0, "match"]]) {
+  for (const path of [
+    ["stats_config", "histogram_bucket_settings", 0, "buckets"],
+    ["stats_config", "histogram_bucket_settings", 0, "match"],
+  ]) {
     const node = doc.getIn(path, true);
     if (isCollection(node)) node.flow = true;
   }

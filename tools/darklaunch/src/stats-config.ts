@@ -16,7 +16,7 @@
 
 import { ENVOY_CUSTOM_PREFIX, HISTOGRAM_SUFFIXES, RULE_NAME_CHARS, STATS_ROOT } from "../../../assembly/darklaunch/stats_names.js";
 
-const ROOT = (ENVOY_CUSTOM_PREFIX + STATS_ROOT + ".").replace(/\./g, "\\.");
+const ROOT = `${ENVOY_CUSTOM_PREFIX + STATS_ROOT}.`.replace(/\./g, "\\.");
 const RULE_NAME = `[${RULE_NAME_CHARS}]+`;
 /** What follows a rule's name in each of its stats (first segments of the suffixes). */
 const RULE_STAT_STARTS = "requests|mirrored|skipped\\.|dark\\.|primary\\.|compare\\.|noise\\.|in_flight";
@@ -73,7 +73,7 @@ export function darklaunchStatsConfig(): { stats_tags: StatsTag[]; histogram_buc
  * out, its second the value; then `wasmcustom.` dropped and the dots turned into underscores.
  */
 export function prometheusSeries(rule: string, suffix: string): { name: string; labels: Record<string, string> } {
-  const full = ENVOY_CUSTOM_PREFIX + STATS_ROOT + "." + rule + "." + suffix;
+  const full = `${ENVOY_CUSTOM_PREFIX + STATS_ROOT}.${rule}.${suffix}`;
   const cuts: [number, number][] = [];
   const labels: Record<string, string> = {};
   for (const tag of STATS_TAGS) {

@@ -5,7 +5,7 @@ import type { Verdict } from "./judge.js";
 
 /** Colour on a terminal unless NO_COLOR is set to anything but "" (https://no-color.org). */
 export function colourWanted(isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
-  const noColor = env["NO_COLOR"];
+  const noColor = env.NO_COLOR;
   return isTTY && (noColor === undefined || noColor === "");
 }
 

@@ -107,7 +107,6 @@ const SECTIONS: { key: string; prop: keyof Thresholds; fields: Field[] }[] = [
   },
 ];
 
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -177,8 +176,8 @@ export function thresholdsFromObject(doc: unknown, source: string): ThresholdSet
   for (const key of Object.keys(doc)) {
     if (key !== "defaults" && key !== "rules") problems.push(`${key}: unknown key (expected defaults, rules)`);
   }
-  defaults = applyBlock(defaults, doc["defaults"], "defaults", problems);
-  const ruleBlocks = doc["rules"];
+  defaults = applyBlock(defaults, doc.defaults, "defaults", problems);
+  const ruleBlocks = doc.rules;
   if (ruleBlocks !== undefined && ruleBlocks !== null) {
     if (!isObject(ruleBlocks)) problems.push("rules: must be a mapping of rule name to thresholds");
     else {
@@ -199,7 +198,10 @@ export function loadThresholds(path: string | undefined): ThresholdSet {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new CliError(`cannot read the thresholds file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.other);
+    throw new CliError(
+      `cannot read the thresholds file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      EXIT.other,
+    );
   }
   let doc: unknown;
   try {

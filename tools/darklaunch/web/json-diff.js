@@ -102,7 +102,11 @@ function emit(value, steps, depth, key, comma, lines) {
     /** @type {{ key: string | null, steps: Step[], v: unknown }[]} */
     const entries =
       k === "object"
-        ? Object.entries(/** @type {Record<string, unknown>} */ (value)).map(([name, v]) => ({ key: JSON.stringify(name), steps: [...steps, { member: name }], v }))
+        ? Object.entries(/** @type {Record<string, unknown>} */ (value)).map(([name, v]) => ({
+            key: JSON.stringify(name),
+            steps: [...steps, { member: name }],
+            v,
+          }))
         : /** @type {unknown[]} */ (value).map((v, i) => ({ key: null, steps: [...steps, { index: i }], v }));
     const [open, close] = k === "object" ? ["{", "}"] : ["[", "]"];
     if (entries.length === 0) {
@@ -110,7 +114,7 @@ function emit(value, steps, depth, key, comma, lines) {
       return;
     }
     lines.push({ depth, key, text: open, path, comma: false });
-    entries.forEach((e, i) => emit(e.v, e.steps, depth + 1, e.key, i < entries.length - 1, lines));
+    for (const [i, e] of entries.entries()) emit(e.v, e.steps, depth + 1, e.key, i < entries.length - 1, lines);
     lines.push({ depth, key: null, text: close, path, comma });
     return;
   }

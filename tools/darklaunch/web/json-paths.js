@@ -51,7 +51,7 @@ function codePoints(s) {
 }
 
 /** @param {number} unit */
-const hexEscape = (unit) => "\\u" + unit.toString(16).padStart(4, "0");
+const hexEscape = (unit) => `\\u${unit.toString(16).padStart(4, "0")}`;
 
 /**
  * A member's segment as the comparator spells it: `.name` (no dot first) when its first 64 bytes
@@ -74,7 +74,7 @@ function memberSegment(name, first) {
     if (c.cp >= 0x80 || !NAME_CHAR.test(c.text)) plain = false;
     if (bytes + c.size <= KEY_KEPT_BYTES) {
       spelled += c.text;
-      if (c.cp === 0x22 || c.cp === 0x5c) quoted += "\\" + c.text;
+      if (c.cp === 0x22 || c.cp === 0x5c) quoted += `\\${c.text}`;
       else if (c.cp <= 0x20 || c.cp === 0x2c || c.cp === 0x3d || c.lone) quoted += hexEscape(c.cp);
       else quoted += c.text;
     }
@@ -82,7 +82,7 @@ function memberSegment(name, first) {
   }
   const long = bytes > KEY_KEPT_BYTES;
   if (plain) return { text: (first ? "" : ".") + spelled, long };
-  return { text: '["' + quoted + (long ? "" : '"]'), long };
+  return { text: `["${quoted}${long ? "" : '"]'}`, long };
 }
 
 /**

@@ -5,7 +5,7 @@
 //   #/sample/ID             one pair: primary, dark (and noise) side by side, differences marked
 // Data from the collector's JSON API (/api/...), read fresh on every view.
 
-import { bar, count, h, percent, shortTime } from "./dom.js";
+import { bar, count, h, shortTime } from "./dom.js";
 import { ROOT_PATH } from "./json-paths.js";
 import { pairView } from "./pair-view.js";
 
@@ -43,7 +43,14 @@ async function showInfo() {
 async function overview() {
   const diff = await api("/api/diff");
   if (diff.rules.length === 0) {
-    show(h("h1", {}, "Rules"), h("p", { class: "empty" }, "No samples yet. Samples arrive when the filter's samples.cluster points at this collector and pairs differ."));
+    show(
+      h("h1", {}, "Rules"),
+      h(
+        "p",
+        { class: "empty" },
+        "No samples yet. Samples arrive when the filter's samples.cluster points at this collector and pairs differ.",
+      ),
+    );
     return;
   }
   const rows = diff.rules.map((/** @type {any} */ r) => {
@@ -55,9 +62,20 @@ async function overview() {
       h("td", {}, h("a", { href: ruleLink(r.rule) }, r.rule)),
       h("td", { class: "num" }, count(r.samples)),
       h("td", { "data-col": "dark" }, bar(differ, r.samples, "dark"), h("span", { class: "muted" }, ` ${count(differ)}`)),
-      h("td", { "data-col": "noise" }, r.noise_samples > 0
-          ? [bar(noiseDiffer, r.noise_samples, "noise"), h("span", { class: "muted" }, ` ${count(noiseDiffer)} of ${count(r.noise_samples)}`)]
-          : h("span", { class: "muted" }, r.noise_parts.incomplete > 0 ? `no noise response (${count(r.noise_parts.incomplete)} incomplete)` : "no noise cluster")),
+      h(
+        "td",
+        { "data-col": "noise" },
+        r.noise_samples > 0
+          ? [
+              bar(noiseDiffer, r.noise_samples, "noise"),
+              h("span", { class: "muted" }, ` ${count(noiseDiffer)} of ${count(r.noise_samples)}`),
+            ]
+          : h(
+              "span",
+              { class: "muted" },
+              r.noise_parts.incomplete > 0 ? `no noise response (${count(r.noise_parts.incomplete)} incomplete)` : "no noise cluster",
+            ),
+      ),
       h("td", { class: "num" }, count(r.parts.status)),
       h("td", { class: "num" }, count(r.parts.headers)),
       h("td", { class: "num" }, count(r.parts.body)),
@@ -67,14 +85,24 @@ async function overview() {
   });
   show(
     h("h1", {}, "Rules"),
-    h("p", { class: "sub" }, "Share of each rule's samples in which the dark response differs from the primary, and in which the noise response (a second copy of the current version) does."),
+    h(
+      "p",
+      { class: "sub" },
+      "Share of each rule's samples in which the dark response differs from the primary, and in which the noise response (a second copy of the current version) does.",
+    ),
     h(
       "table",
       { id: "rules" },
       h(
         "thead",
         {},
-        h("tr", {}, ["rule", "samples", "dark differs", "noise differs", "status", "headers", "body", "match", "last sample"].map((t, i) => h("th", { class: i === 1 || (i >= 4 && i <= 7) ? "num" : undefined }, t))),
+        h(
+          "tr",
+          {},
+          ["rule", "samples", "dark differs", "noise differs", "status", "headers", "body", "match", "last sample"].map((t, i) =>
+            h("th", { class: i === 1 || (i >= 4 && i <= 7) ? "num" : undefined }, t),
+          ),
+        ),
       ),
       h("tbody", {}, rows),
     ),
@@ -93,7 +121,10 @@ async function overview() {
  * @param {string | null} key
  */
 async function ruleView(rule, key) {
-  const [diff, tree] = await Promise.all([api(`/api/diff?rule=${encodeURIComponent(rule)}`), api(`/api/tree?rule=${encodeURIComponent(rule)}`)]);
+  const [diff, tree] = await Promise.all([
+    api(`/api/diff?rule=${encodeURIComponent(rule)}`),
+    api(`/api/tree?rule=${encodeURIComponent(rule)}`),
+  ]);
   const r = diff.rules[0];
   const diffy = new Map(r.differences.map((/** @type {any} */ d) => [d.what, d.diffy]));
   const withNoise = r.noise_samples > 0;
@@ -123,7 +154,17 @@ async function ruleView(rule, key) {
         h("td", { class: "num" }, count(node.dark)),
         withNoise ? h("td", { "data-col": "noise" }, bar(node.noise, r.noise_samples, "noise")) : null,
         withNoise ? h("td", { class: "num" }, count(node.noise)) : null,
-        withNoise ? h("td", {}, judgement === "real" ? h("span", { class: "tag real" }, "real") : judgement === "noise" ? h("span", { class: "tag noise" }, "noise") : "") : null,
+        withNoise
+          ? h(
+              "td",
+              {},
+              judgement === "real"
+                ? h("span", { class: "tag real" }, "real")
+                : judgement === "noise"
+                  ? h("span", { class: "tag noise" }, "noise")
+                  : "",
+            )
+          : null,
       ),
     );
     for (const child of node.children) addRow(child, depth + 1);
@@ -135,7 +176,11 @@ async function ruleView(rule, key) {
     : r.noise_parts.incomplete > 0
       ? "noise calls incomplete"
       : "no noise cluster";
-  const head = [h("p", {}, h("a", { href: "#/" }, "← rules")), h("h1", {}, r.rule), h("p", { class: "sub" }, `${count(r.samples)} samples · ${noiseLine} · ${shortTime(r.first_received)} – ${shortTime(r.last_received)}`)];
+  const head = [
+    h("p", {}, h("a", { href: "#/" }, "← rules")),
+    h("h1", {}, r.rule),
+    h("p", { class: "sub" }, `${count(r.samples)} samples · ${noiseLine} · ${shortTime(r.first_received)} – ${shortTime(r.last_received)}`),
+  ];
   const table =
     rows.length === 0
       ? h("p", { class: "empty" }, "No differences in these samples (matching pairs sampled as a baseline only).")
@@ -165,7 +210,13 @@ async function ruleView(rule, key) {
 
 /** @param {any} r */
 function suggestionBox(r) {
-  const yaml = r.suggestion.ignore.length === 0 ? "ignore: []" : ["ignore:", ...r.suggestion.ignore.map((/** @type {string} */ p) => `  - ${/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(p) ? p : JSON.stringify(p)}`)].join("\n");
+  const yaml =
+    r.suggestion.ignore.length === 0
+      ? "ignore: []"
+      : [
+          "ignore:",
+          ...r.suggestion.ignore.map((/** @type {string} */ p) => `  - ${/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(p) ? p : JSON.stringify(p)}`),
+        ].join("\n");
   return h(
     "section",
     { id: "suggestion" },
@@ -191,7 +242,19 @@ async function samplesBox(rule, key) {
       : h(
           "table",
           {},
-          h("tbody", {}, samples.map((/** @type {any} */ s) => h("tr", { class: "clickable", onclick: () => (location.hash = sampleLink(s.id)) }, h("td", {}, h("a", { href: sampleLink(s.id) }, `${s.method} ${s.path}`)), h("td", { class: "mono" }, s.x_request_id ?? "–"), h("td", { class: "muted" }, shortTime(s.time))))),
+          h(
+            "tbody",
+            {},
+            samples.map((/** @type {any} */ s) =>
+              h(
+                "tr",
+                { class: "clickable", onclick: () => (location.hash = sampleLink(s.id)) },
+                h("td", {}, h("a", { href: sampleLink(s.id) }, `${s.method} ${s.path}`)),
+                h("td", { class: "mono" }, s.x_request_id ?? "–"),
+                h("td", { class: "muted" }, shortTime(s.time)),
+              ),
+            ),
+          ),
         ),
   );
 }
@@ -206,7 +269,8 @@ async function sampleView(id) {
    * @param {string} part
    * @param {string[]} paths
    */
-  const what = (part, paths) => (part === "match" ? "matches the primary" : `differs: ${part}`) + (paths.length > 0 ? ` at ${paths.join(", ")}` : "");
+  const what = (part, paths) =>
+    (part === "match" ? "matches the primary" : `differs: ${part}`) + (paths.length > 0 ? ` at ${paths.join(", ")}` : "");
   const noise = doc.noise;
   show(
     h("p", {}, h("a", { href: ruleLink(doc.rule) }, `← ${doc.rule}`)),
@@ -223,7 +287,9 @@ async function sampleView(id) {
       h("dt", {}, "dark"),
       h("dd", { id: "dark-part" }, what(doc.part, doc.paths)),
       noise === null ? null : h("dt", {}, "noise"),
-      noise === null ? null : h("dd", { id: "noise-part" }, noise.part === "incomplete" ? "no response (failed or timed out)" : what(noise.part, noise.paths)),
+      noise === null
+        ? null
+        : h("dd", { id: "noise-part" }, noise.part === "incomplete" ? "no response (failed or timed out)" : what(noise.part, noise.paths)),
     ),
     h(
       "p",
@@ -243,15 +309,19 @@ async function route() {
   const parts = hash.split("/").slice(1).map(decodeURIComponent);
   try {
     await showInfo();
-    if (parts[0] === "rule" && parts[1] !== undefined) await ruleView(parts[1], parts[2] === "key" && parts[3] !== undefined ? parts.slice(3).join("/") : null);
+    if (parts[0] === "rule" && parts[1] !== undefined)
+      await ruleView(parts[1], parts[2] === "key" && parts[3] !== undefined ? parts.slice(3).join("/") : null);
     else if (parts[0] === "sample" && /^[0-9]+$/.test(parts[1] ?? "")) await sampleView(Number(parts[1]));
     else await overview();
-    document.body.dataset["view"] = parts[0] === "rule" || parts[0] === "sample" ? parts[0] : "rules";
+    document.body.dataset.view = parts[0] === "rule" || parts[0] === "sample" ? parts[0] : "rules";
     // Which address the page now shows, for whoever waits on it (the browser tests do).
-    document.body.dataset["shown"] = location.hash === "" ? "#/" : location.hash;
+    document.body.dataset.shown = location.hash === "" ? "#/" : location.hash;
   } catch (err) {
-    show(h("p", { class: "error" }, `Could not load: ${/** @type {Error} */ (err).message}`), h("p", {}, h("a", { href: "#/" }, "← rules")));
-    document.body.dataset["view"] = "error";
+    show(
+      h("p", { class: "error" }, `Could not load: ${/** @type {Error} */ (err).message}`),
+      h("p", {}, h("a", { href: "#/" }, "← rules")),
+    );
+    document.body.dataset.view = "error";
   }
 }
 

@@ -63,7 +63,12 @@ function fieldsTable(side, primary) {
    */
   const row = (label, value, primaryValue, field) =>
     rows.push(
-      h("tr", { "data-field": field }, h("th", {}, label), h("td", { class: side.name !== "primary" && value !== primaryValue ? cls : undefined }, value)),
+      h(
+        "tr",
+        { "data-field": field },
+        h("th", {}, label),
+        h("td", { class: side.name !== "primary" && value !== primaryValue ? cls : undefined }, value),
+      ),
     );
   row("status", String(side.response.status), String(primary.response.status), "status");
   if (side.response.grpc_status !== null || primary.response.grpc_status !== null) {

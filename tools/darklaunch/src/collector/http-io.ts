@@ -16,11 +16,20 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
 }
 
 /** A 4xx/5xx with `{"error": reason, "problems": [...]}`. */
-export function refuse(res: ServerResponse, status: number, reason: string, problems?: string[], headers: Record<string, string> = {}): void {
+export function refuse(
+  res: ServerResponse,
+  status: number,
+  reason: string,
+  problems?: string[],
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, problems === undefined ? { error: reason } : { error: reason, problems }, headers);
 }
 
-export type BodyResult = { ok: true; body: Buffer } | { ok: false; tooLarge: true; bytes: number } | { ok: false; tooLarge: false; error: Error };
+export type BodyResult =
+  | { ok: true; body: Buffer }
+  | { ok: false; tooLarge: true; bytes: number }
+  | { ok: false; tooLarge: false; error: Error };
 
 /**
  * Reads a request body of at most `limit` bytes. Past the limit the rest is read and thrown away
@@ -55,7 +64,7 @@ export function readBody(req: IncomingMessage, limit: number, discardLimit: numb
 
 /** Compares a request's bearer token with the expected one in constant time. */
 export function bearerCheck(req: IncomingMessage, expected: string): "ok" | "missing" | "wrong" {
-  const header = req.headers["authorization"];
+  const header = req.headers.authorization;
   const match = typeof header === "string" ? /^Bearer +(\S+) *$/i.exec(header) : null;
   if (match === null) return "missing";
   const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest();

@@ -34,7 +34,8 @@ export function durationOption(name: string, text: string): number {
 export function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):([0-9]{1,5})$/.exec(text);
   const port = m === null ? NaN : Number(m[3]);
-  if (m === null || port > 65535) throw new UsageError(`--listen must be HOST:PORT, e.g. 127.0.0.1:9977 or [::1]:9977 (got ${JSON.stringify(text)})`);
+  if (m === null || port > 65535)
+    throw new UsageError(`--listen must be HOST:PORT, e.g. 127.0.0.1:9977 or [::1]:9977 (got ${JSON.stringify(text)})`);
   const host = m[1] ?? (m[2] === "" ? "127.0.0.1" : m[2]!);
   return { host, port };
 }
@@ -48,6 +49,7 @@ export function readTokenFile(path: string): string {
     throw new UsageError(`cannot read --token-file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const token = text.trim();
-  if (token === "" || /\s/.test(token)) throw new UsageError(`--token-file ${path} must hold one token (no spaces), and holds ${token === "" ? "nothing" : "more"}`);
+  if (token === "" || /\s/.test(token))
+    throw new UsageError(`--token-file ${path} must hold one token (no spaces), and holds ${token === "" ? "nothing" : "more"}`);
   return token;
 }

@@ -55,7 +55,9 @@ export class Collector {
   constructor(private readonly opts: CollectorOptions) {
     this.writer = new SampleWriter(opts.store, opts.maxSamples, (err) => opts.log(`database write failed: ${err.message}`));
     this.page = loadPage();
-    this.server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 }, (req, res) => this.handle(req, res));
+    this.server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 }, (req, res) =>
+      this.handle(req, res),
+    );
   }
 
   /** Listens; resolves with the base URL (the port read back when 0 was asked for). */
@@ -191,7 +193,9 @@ export class Collector {
     const declared = Number(req.headers["content-length"] ?? NaN);
     if (Number.isFinite(declared) && declared > MAX_DOCUMENT_BYTES) {
       void readBody(req, 0, DISCARD_LIMIT); // thrown away, so that the client reads the answer
-      return refuseSample(413, `sample of ${declared} bytes is over the limit of ${MAX_DOCUMENT_BYTES} bytes (1 MiB)`, undefined, { connection: "close" });
+      return refuseSample(413, `sample of ${declared} bytes is over the limit of ${MAX_DOCUMENT_BYTES} bytes (1 MiB)`, undefined, {
+        connection: "close",
+      });
     }
     if (!isJsonContentType(req.headers["content-type"])) {
       req.resume();
@@ -225,38 +229,63 @@ export class Collector {
     const store = this.opts.store;
     const rule = query.get("rule") ?? undefined;
     if (path === "/api/info") {
-      return sendJson(res, 200, {
+      sendJson(res, 200, {
         samples: store.size,
         keep_seconds: this.opts.keepMs / 1000,
         max_samples: this.opts.maxSamples,
         started_at: this.startedAt.toISOString(),
         token_required: this.opts.token !== null,
       });
+      return;
     }
     if (path === "/api/diff") {
       const doc = diffDocument(store, this.url, rule);
-      if (rule !== undefined && doc.rules.length === 0) return this.unknownRule(res, rule);
-      return sendJson(res, 200, doc);
+      if (rule !== undefined && doc.rules.length === 0) {
+        this.unknownRule(res, rule);
+        return;
+      }
+      sendJson(res, 200, doc);
+      return;
     }
     if (path === "/api/tree") {
-      if (rule === undefined) return refuse(res, 400, "rule=NAME is required");
+      if (rule === undefined) {
+        refuse(res, 400, "rule=NAME is required");
+        return;
+      }
       const counts = store.ruleCounts().find((c) => c.rule === rule);
-      if (counts === undefined) return this.unknownRule(res, rule);
-      return sendJson(res, 200, { rule, samples: counts.samples, noise_samples: counts.noise_samples, nodes: differenceTree(store.differenceRows(rule)) });
+      if (counts === undefined) {
+        this.unknownRule(res, rule);
+        return;
+      }
+      sendJson(res, 200, {
+        rule,
+        samples: counts.samples,
+        noise_samples: counts.noise_samples,
+        nodes: differenceTree(store.differenceRows(rule)),
+      });
+      return;
     }
     if (path === "/api/samples") {
       const limit = Math.min(LIST_LIMIT_MAX, Math.max(1, Number(query.get("limit") ?? 50) || 50));
       const before = query.get("before");
-      if (before !== null && !/^[0-9]{1,15}$/.test(before)) return refuse(res, 400, `before must be a sample id (got ${JSON.stringify(before)})`);
-      return sendJson(res, 200, {
+      if (before !== null && !/^[0-9]{1,15}$/.test(before)) {
+        refuse(res, 400, `before must be a sample id (got ${JSON.stringify(before)})`);
+        return;
+      }
+      sendJson(res, 200, {
         samples: store.list({ rule, key: query.get("key") ?? undefined, limit, beforeId: before === null ? undefined : Number(before) }),
       });
+      return;
     }
     const one = /^\/api\/samples\/([0-9]{1,15})$/.exec(path);
     if (one !== null) {
       const sample = store.get(Number(one[1]));
-      if (sample === null) return refuse(res, 404, `no sample ${one[1]} (deleted by retention, or never stored)`);
-      return sendJson(res, 200, sample);
+      if (sample === null) {
+        refuse(res, 404, `no sample ${one[1]} (deleted by retention, or never stored)`);
+        return;
+      }
+      sendJson(res, 200, sample);
+      return;
     }
     refuse(res, 404, `no API at ${path}`);
   }

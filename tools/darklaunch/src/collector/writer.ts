@@ -60,7 +60,7 @@ export class SampleWriter {
           Date.now(),
           this.maxSamples,
         );
-        batch.forEach((p, i) => p.resolve(ids[i]!));
+        for (const [i, p] of batch.entries()) p.resolve(ids[i]!);
       } catch (err) {
         this.onError(err as Error);
         for (const p of batch) p.reject(err as Error);

@@ -25,7 +25,7 @@ function ruleHeadline(r: RuleDiff): string {
     (r.parts.match > 0 ? `, ${r.parts.match} match (baseline)` : "");
   if (r.noise_samples > 0 || r.noise_parts.incomplete > 0) {
     const noiseDiffer = r.noise_parts.status + r.noise_parts.headers + r.noise_parts.body;
-    line += `; noise: ${noiseDiffer} of ${r.noise_samples} differ` + (r.noise_parts.incomplete > 0 ? `, ${r.noise_parts.incomplete} incomplete` : "");
+    line += `; noise: ${noiseDiffer} of ${r.noise_samples} differ${r.noise_parts.incomplete > 0 ? `, ${r.noise_parts.incomplete} incomplete` : ""}`;
   }
   return line;
 }
@@ -47,7 +47,9 @@ export function renderDiff(doc: DiffDocument, painter: Painter): string {
       continue;
     }
     const withNoise = r.noise_samples > 0;
-    const header = withNoise ? ["WHAT", "DARK", "", "NOISE", "", "DIFFY", "EXAMPLE x-request-id"] : ["WHAT", "DARK", "", "EXAMPLE x-request-id"];
+    const header = withNoise
+      ? ["WHAT", "DARK", "", "NOISE", "", "DIFFY", "EXAMPLE x-request-id"]
+      : ["WHAT", "DARK", "", "EXAMPLE x-request-id"];
     const rows = r.differences.map((d) => {
       const example = d.example_x_request_id ?? `(none; sample ${d.example_sample_id})`;
       const diffy = d.diffy === "real" ? painter.paint("real", "red") : painter.paint("noise", "dim");
@@ -68,12 +70,12 @@ export function renderDiff(doc: DiffDocument, painter: Painter): string {
       out.push(`  suggested compare.body.ignore: ${r.suggestion.ignore.join(", ")}  (darklaunch noise --rule ${r.rule})`);
     }
   }
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }
 
 export async function diffCommand(opts: DiffOptions, io: CliIO): Promise<number> {
   const doc = await readDiff(opts.source, opts.rule);
-  if (opts.json) io.out(JSON.stringify(doc, null, 2) + "\n");
+  if (opts.json) io.out(`${JSON.stringify(doc, null, 2)}\n`);
   else io.out(renderDiff({ ...doc, source: describeSource(opts.source) }, new Painter(io.colour)));
   return EXIT.ok;
 }

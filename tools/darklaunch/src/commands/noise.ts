@@ -32,18 +32,19 @@ export function renderNoise(r: RuleDiff, source: string): string {
   }
   if (r.suggestion.ignore.length === 0) {
     lines.push("ignore: []");
-    return lines.join("\n") + "\n";
+    return `${lines.join("\n")}\n`;
   }
   const rows = new Map(r.differences.map((d) => [d.what, d]));
   const entries = r.suggestion.ignore.map((path) => {
     const row = rows.get(path) ?? rows.get(`$${path}`);
-    const note = row === undefined ? "" : `dark ${row.dark} of ${r.samples}` + (r.noise_samples > 0 ? `, noise ${row.noise} of ${r.noise_samples}` : "");
+    const note =
+      row === undefined ? "" : `dark ${row.dark} of ${r.samples}${r.noise_samples > 0 ? `, noise ${row.noise} of ${r.noise_samples}` : ""}`;
     return { item: `  - ${yamlScalar(path)}`, note };
   });
   const width = Math.max(...entries.map((e) => e.item.length));
   lines.push("ignore:");
   for (const e of entries) lines.push(e.note === "" ? e.item : `${e.item.padEnd(width)}  # ${e.note}`);
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 export async function noiseCommand(opts: NoiseOptions, io: CliIO): Promise<number> {

@@ -12,9 +12,9 @@
 // version that only breaks under load is still seen: its new failures outweigh the earlier clean
 // pairs within a few dozen requests, docs/verdict.md).
 
-import { setTimeout as sleep } from "node:timers/promises";
 import type { CliIO } from "../cli.js";
 import { readFilterConfigFile } from "../config-file.js";
+import { pause } from "../pause.js";
 import { CliError, EXIT } from "../errors.js";
 import type { Verdict } from "../judge.js";
 import { emptyRule, type StatsReading } from "../reading.js";
@@ -58,21 +58,11 @@ const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null 
 function ruleState(opts: RampOptions): { percent: number; enabled: boolean; allEnabled: boolean } {
   const file = readFilterConfigFile(opts.file, opts.fileKind);
   const config = file.resources[pickResource(file, opts.rule, opts.resource)]!.config;
-  const rules = isObject(config) && Array.isArray(config["rules"]) ? (config["rules"] as unknown[]).filter(isObject) : [];
-  const rule = rules.find((r) => r["name"] === opts.rule)!;
-  const sample = rule["sample"];
-  const percent = isObject(sample) && typeof sample["percent"] === "number" ? sample["percent"] : 100;
-  return { percent, enabled: rule["enabled"] !== false, allEnabled: !isObject(config) || config["enabled"] !== false };
-}
-
-async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return false;
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
+  const rules = isObject(config) && Array.isArray(config.rules) ? (config.rules as unknown[]).filter(isObject) : [];
+  const rule = rules.find((r) => r.name === opts.rule)!;
+  const sample = rule.sample;
+  const percent = isObject(sample) && typeof sample.percent === "number" ? sample.percent : 100;
+  return { percent, enabled: rule.enabled !== false, allEnabled: !isObject(config) || config.enabled !== false };
 }
 
 export async function rampCommand(opts: RampOptions, io: CliIO): Promise<number> {
@@ -90,15 +80,24 @@ export async function rampCommand(opts: RampOptions, io: CliIO): Promise<number>
   const now = (): string => new Date().toISOString();
   const clock = (iso: string): string => iso.slice(11, 19);
   const emit = (e: RampEvent, text: string): void => {
-    if (opts.json) io.out(JSON.stringify(e) + "\n");
-    else io.out(text + "\n");
+    if (opts.json) io.out(`${JSON.stringify(e)}\n`);
+    else io.out(`${text}\n`);
   };
 
   // The baseline: the traffic before the ramp is not its evidence. An unreachable source: exit 2.
   const baseline: StatsReading = await opts.source.read();
   let percent: number | null = state.percent;
   emit(
-    { event: "start", at: now(), rule: opts.rule, steps: opts.steps, hold_s: opts.holdMs / 1000, source: opts.source.label, file: opts.file, percent },
+    {
+      event: "start",
+      at: now(),
+      rule: opts.rule,
+      steps: opts.steps,
+      hold_s: opts.holdMs / 1000,
+      source: opts.source.label,
+      file: opts.file,
+      percent,
+    },
     `${painter.paint("darklaunch ramp", "bold")} ${opts.rule}: steps ${opts.steps.join(", ")} %, each held ${opts.holdMs / 1000} s at PASS; ` +
       `${sourceText(baseline.source)}; ${opts.file}; audit ${opts.auditPath}; now at ${percent} %`,
   );
@@ -108,7 +107,16 @@ export async function rampCommand(opts: RampOptions, io: CliIO): Promise<number>
   for (const [i, step] of opts.steps.entries()) {
     if (percent !== step) {
       const applied = await changeRule(
-        { rule: opts.rule, percent: step, enabled: null, file: opts.file, fileKind: opts.fileKind, resource: opts.resource, wasmPath: opts.wasmPath, auditPath: opts.auditPath },
+        {
+          rule: opts.rule,
+          percent: step,
+          enabled: null,
+          file: opts.file,
+          fileKind: opts.fileKind,
+          resource: opts.resource,
+          wasmPath: opts.wasmPath,
+          auditPath: opts.auditPath,
+        },
         wasmPath,
         { verdict, reasons, command: "ramp" },
       );
@@ -133,7 +141,10 @@ export async function rampCommand(opts: RampOptions, io: CliIO): Promise<number>
       } catch (err) {
         if (!(err instanceof CliError)) throw err;
         // The source went away for a moment: the setting stays, the ramp waits.
-        emit({ event: "error", at: now(), rule: opts.rule, error: err.message }, `${clock(now())} ${err.message} (the rule stays at ${percent} %)`);
+        emit(
+          { event: "error", at: now(), rule: opts.rule, error: err.message },
+          `${clock(now())} ${err.message} (the rule stays at ${percent} %)`,
+        );
         passSince = null;
         continue;
       }
@@ -143,13 +154,28 @@ export async function rampCommand(opts: RampOptions, io: CliIO): Promise<number>
       reasons = report.reasons;
       const at = new Date(data.takenAt).toISOString();
       if (verdict === "FAIL") {
-        emit({ event: "verdict", at, rule: opts.rule, percent, verdict, reasons, held_s: 0 }, `${clock(at)} ${painter.verdict(verdict)}  ${reasons.join("; ")}`);
+        emit(
+          { event: "verdict", at, rule: opts.rule, percent, verdict, reasons, held_s: 0 },
+          `${clock(at)} ${painter.verdict(verdict)}  ${reasons.join("; ")}`,
+        );
         await changeRule(
-          { rule: opts.rule, percent: null, enabled: false, file: opts.file, fileKind: opts.fileKind, resource: opts.resource, wasmPath: opts.wasmPath, auditPath: opts.auditPath },
+          {
+            rule: opts.rule,
+            percent: null,
+            enabled: false,
+            file: opts.file,
+            fileKind: opts.fileKind,
+            resource: opts.resource,
+            wasmPath: opts.wasmPath,
+            auditPath: opts.auditPath,
+          },
           wasmPath,
           { verdict, reasons, command: "ramp" },
         );
-        emit({ event: "disable", at: now(), rule: opts.rule, verdict, reasons }, `${clock(now())} ${opts.rule} disabled ("enabled": false) at ${percent} %: the kill switch`);
+        emit(
+          { event: "disable", at: now(), rule: opts.rule, verdict, reasons },
+          `${clock(now())} ${opts.rule} disabled ("enabled": false) at ${percent} %: the kill switch`,
+        );
         return EXIT.failed;
       }
       passSince = verdict === "PASS" ? (passSince ?? data.takenAt) : null;
@@ -157,12 +183,17 @@ export async function rampCommand(opts: RampOptions, io: CliIO): Promise<number>
       const line = `${verdictWord(verdict)} ${reasons.join("; ")}`;
       if (opts.json) emit({ event: "verdict", at, rule: opts.rule, percent, verdict, reasons, held_s: held / 1000 }, "");
       else if (line !== shown) {
-        io.out(`${clock(at)} ${painter.verdict(verdict)}  ${verdict === "PASS" ? `held until ${clock(new Date(passSince! + opts.holdMs).toISOString())}` : reasons.join("; ")}\n`);
+        io.out(
+          `${clock(at)} ${painter.verdict(verdict)}  ${verdict === "PASS" ? `held until ${clock(new Date(passSince! + opts.holdMs).toISOString())}` : reasons.join("; ")}\n`,
+        );
         shown = line;
       }
       if (verdict === "PASS" && held >= opts.holdMs) break;
     }
   }
-  emit({ event: "done", at: now(), rule: opts.rule, percent: percent! }, `${clock(now())} ${opts.rule}: the last step (${percent} %) held PASS for ${opts.holdMs / 1000} s: done`);
+  emit(
+    { event: "done", at: now(), rule: opts.rule, percent: percent! },
+    `${clock(now())} ${opts.rule}: the last step (${percent} %) held PASS for ${opts.holdMs / 1000} s: done`,
+  );
   return EXIT.ok;
 }

@@ -11,7 +11,13 @@
 
 import { appendAudit, type AuditEntry } from "../audit.js";
 import type { CliIO } from "../cli.js";
-import { readFilterConfigFile, writeFilterConfigFile, type ConfigEdit, type ConfigResource, type FilterConfigFile } from "../config-file.js";
+import {
+  readFilterConfigFile,
+  writeFilterConfigFile,
+  type ConfigEdit,
+  type ConfigResource,
+  type FilterConfigFile,
+} from "../config-file.js";
 import { CliError, EXIT } from "../errors.js";
 import type { Verdict } from "../judge.js";
 import { resolveWasmPath, validateFilterConfig } from "../validation.js";
@@ -38,12 +44,12 @@ function isObject(v: unknown): v is Json {
 }
 
 function rulesOf(config: unknown): Json[] {
-  if (!isObject(config) || !Array.isArray(config["rules"])) return [];
-  return config["rules"].filter(isObject);
+  if (!isObject(config) || !Array.isArray(config.rules)) return [];
+  return config.rules.filter(isObject);
 }
 
 export function ruleNames(config: unknown): string[] {
-  return rulesOf(config).map((r) => String(r["name"]));
+  return rulesOf(config).map((r) => String(r.name));
 }
 
 /** The resource holding `rule` (null: the top-level switch): the one named by --resource, else the only one that fits. */
@@ -54,11 +60,16 @@ export function pickResource(file: FilterConfigFile, rule: string | null, resour
   if (resource !== undefined) {
     const index = resources.findIndex((r) => r.name === resource);
     if (index < 0) {
-      throw new CliError(`${file.path}: no ${file.kind === "ecds" ? "Wasm resource" : "WasmPlugin"} named "${resource}" (there: ${resources.map((r) => r.name).join(", ")})`, EXIT.failed);
+      throw new CliError(
+        `${file.path}: no ${file.kind === "ecds" ? "Wasm resource" : "WasmPlugin"} named "${resource}" (there: ${resources.map((r) => r.name).join(", ")})`,
+        EXIT.failed,
+      );
     }
     return index;
   }
-  const candidates = resources.map((r, i): [ConfigResource, number] => [r, i]).filter(([r]) => rule === null || ruleNames(r.config).includes(rule));
+  const candidates = resources
+    .map((r, i): [ConfigResource, number] => [r, i])
+    .filter(([r]) => rule === null || ruleNames(r.config).includes(rule));
   if (candidates.length === 1) return candidates[0]![1];
   if (candidates.length === 0) {
     const known = resources.flatMap((r) => ruleNames(r.config));
@@ -95,7 +106,15 @@ export function applyChange(
   const next = structuredClone(config);
   const made: ChangeMade[] = [];
   const edits: ConfigEdit[] = [];
-  const change = (target: Json, path: (string | number)[], key: string, value: number | boolean, label: string, action: ChangeMade["action"], after?: string): void => {
+  const change = (
+    target: Json,
+    path: (string | number)[],
+    key: string,
+    value: number | boolean,
+    label: string,
+    action: ChangeMade["action"],
+    after?: string,
+  ): void => {
     const before = target[key];
     if (before === value) return;
     made.push({
@@ -116,23 +135,23 @@ export function applyChange(
     return { config: target, changes: made.map((m) => m.text), made, edits };
   }
   const rules = rulesOf(next);
-  const index = rules.findIndex((r) => r["name"] === opts.rule);
+  const index = rules.findIndex((r) => r.name === opts.rule);
   if (index < 0) throw new CliError(`no rule named "${opts.rule}" (rules: ${ruleNames(next).join(", ") || "none"})`, EXIT.failed);
-  const position = (next["rules"] as unknown[]).indexOf(rules[index]);
+  const position = (next.rules as unknown[]).indexOf(rules[index]);
   let rule = rules[index]!;
   if (opts.enabled !== null) {
     if (!("enabled" in rule)) {
       // A new switch goes right after the rule's name.
       const { name, ...rest } = rule;
       rule = { name, enabled: undefined, ...rest };
-      (next["rules"] as unknown[])[position] = rule;
+      (next.rules as unknown[])[position] = rule;
     }
     change(rule, ["rules", position], "enabled", opts.enabled, `${opts.rule}.enabled`, opts.enabled ? "enable" : "disable", "name");
   }
   if (opts.percent !== null) {
-    if (rule["sample"] === undefined) rule["sample"] = {};
-    if (!isObject(rule["sample"])) throw new CliError(`${opts.rule}.sample is not an object`, EXIT.failed);
-    change(rule["sample"], ["rules", position, "sample"], "percent", opts.percent, `${opts.rule}.sample.percent`, "percent");
+    if (rule.sample === undefined) rule.sample = {};
+    if (!isObject(rule.sample)) throw new CliError(`${opts.rule}.sample is not an object`, EXIT.failed);
+    change(rule.sample, ["rules", position, "sample"], "percent", opts.percent, `${opts.rule}.sample.percent`, "percent");
   }
   return { config: next, changes: made.map((m) => m.text), made, edits };
 }
@@ -172,7 +191,17 @@ export async function changeRule(
   if (opts.auditPath !== null) {
     const time = new Date().toISOString();
     for (const m of made) {
-      appendAudit(opts.auditPath, { time, rule: m.rule, action: m.action, from: m.from, to: m.to, verdict: audit.verdict, reasons: audit.reasons, command: audit.command, file: opts.file });
+      appendAudit(opts.auditPath, {
+        time,
+        rule: m.rule,
+        action: m.action,
+        from: m.from,
+        to: m.to,
+        verdict: audit.verdict,
+        reasons: audit.reasons,
+        command: audit.command,
+        file: opts.file,
+      });
     }
   }
   return { made, resource: target.name, versionChange: file.versionChange, text };
@@ -187,7 +216,7 @@ export async function setCommand(opts: SetOptions, io: CliIO): Promise<number> {
     if (err instanceof CliError && err.exitCode === EXIT.failed && err.message.startsWith("the filter refuses")) {
       const [first, ...problems] = err.message.split("\n");
       io.err(`darklaunch: ${first}\n`);
-      io.out(problems.map((p) => p.trim() + "\n").join(""));
+      io.out(problems.map((p) => `${p.trim()}\n`).join(""));
       return EXIT.failed;
     }
     throw err;
@@ -204,11 +233,12 @@ export async function setCommand(opts: SetOptions, io: CliIO): Promise<number> {
   }
   const details = [`resource "${applied.resource}"`, ...(applied.versionChange !== null ? [applied.versionChange] : []), "validated"];
   io.out(`${opts.file}: ${changes.join("; ")} (${details.slice(0, -1).join(", ")}; ${details.at(-1)})\n`);
-  if (opts.fileKind === "wasmplugin") io.err(`darklaunch: note: apply the WasmPlugin for it to take effect (kubectl apply -f ${opts.file}, or your GitOps sync)\n`);
+  if (opts.fileKind === "wasmplugin")
+    io.err(`darklaunch: note: apply the WasmPlugin for it to take effect (kubectl apply -f ${opts.file}, or your GitOps sync)\n`);
   if (opts.rule !== null && opts.enabled === true) {
     const file = readFilterConfigFile(opts.file, opts.fileKind);
     const config = file.resources.find((r) => r.name === applied.resource)?.config;
-    if (isObject(config) && config["enabled"] === false) {
+    if (isObject(config) && config.enabled === false) {
       io.err(`darklaunch: note: the top-level switch is off ("enabled": false): nothing is mirrored until "set --all --enable"\n`);
     }
   }

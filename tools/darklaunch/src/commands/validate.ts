@@ -32,13 +32,13 @@ export async function validateCommand(opts: ValidateOptions, io: CliIO): Promise
   const valid = problems.length === 0;
   const shape = found[0]!.shape;
   if (opts.json) {
-    io.out(JSON.stringify({ file: opts.file, valid, problems, shape }, null, 2) + "\n");
+    io.out(`${JSON.stringify({ file: opts.file, valid, problems, shape }, null, 2)}\n`);
   } else if (valid) {
     const what = shape === "config" ? "" : ` (${SHAPE_NAMES[shape]}${several ? `, ${found.length} configurations` : ""})`;
     io.out(`${opts.file}: valid${what}\n`);
   } else {
     io.err(`${opts.file}: invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n`);
-    io.out(problems.map((p) => p + "\n").join(""));
+    io.out(problems.map((p) => `${p}\n`).join(""));
   }
   return valid ? EXIT.ok : EXIT.failed;
 }

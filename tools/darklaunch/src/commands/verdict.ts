@@ -50,7 +50,8 @@ export function ruleReport(r: StatsReading["rules"][number], thresholds: Thresho
 
 /** Where the source is, in words. */
 export function sourceText(source: SourceInfo): string {
-  if (source.kind === "admin") return source.urls.length === 1 ? `Envoy admin ${source.urls[0]}` : `Envoy admin × ${source.urls.length} (${source.urls.join(", ")})`;
+  if (source.kind === "admin")
+    return source.urls.length === 1 ? `Envoy admin ${source.urls[0]}` : `Envoy admin × ${source.urls.length} (${source.urls.join(", ")})`;
   return `Prometheus ${source.url}, increase over ${source.window}${source.selector !== null ? ` of ${source.selector}` : ""}`;
 }
 
@@ -100,7 +101,18 @@ export function renderVerdict(doc: VerdictDocument, painter: Painter): string {
     );
     out.push("");
   } else {
-    const header = ["RULE", "VERDICT", "REQUESTS", "MIRRORED", "COVERAGE", "DIVERGENCE", "ERRORS P / D", "P50 ms P / D", "P95 ms P / D", "P99 ms P / D"];
+    const header = [
+      "RULE",
+      "VERDICT",
+      "REQUESTS",
+      "MIRRORED",
+      "COVERAGE",
+      "DIVERGENCE",
+      "ERRORS P / D",
+      "P50 ms P / D",
+      "P95 ms P / D",
+      "P99 ms P / D",
+    ];
     const rows = doc.rules.map((r) => {
       const f = r.figures;
       const lp = f.latency.primary;
@@ -139,7 +151,7 @@ export function renderVerdict(doc: VerdictDocument, painter: Painter): string {
     .filter(([, n]) => n > 0)
     .map(([v, n]) => `${n} ${painter.verdict(v)}`);
   out.push(`verdict: ${painter.verdict(doc.verdict)}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}, exit code ${doc.exit_code}`);
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }
 
 export async function verdictCommand(opts: VerdictOptions, io: CliIO): Promise<number> {
@@ -147,9 +159,10 @@ export async function verdictCommand(opts: VerdictOptions, io: CliIO): Promise<n
   const reading = await opts.source.read();
   const doc = judgeReading(reading, thresholds, opts.rules);
   for (const name of Object.keys(thresholds.rules)) {
-    if (!reading.rules.some((r) => r.rule === name)) io.err(`darklaunch: note: thresholds for rule "${name}", which ${sourceText(reading.source)} does not have\n`);
+    if (!reading.rules.some((r) => r.rule === name))
+      io.err(`darklaunch: note: thresholds for rule "${name}", which ${sourceText(reading.source)} does not have\n`);
   }
-  if (opts.json) io.out(JSON.stringify(doc, null, 2) + "\n");
+  if (opts.json) io.out(`${JSON.stringify(doc, null, 2)}\n`);
   else io.out(renderVerdict(doc, new Painter(io.colour)));
   return doc.exit_code;
 }

@@ -6,8 +6,8 @@
 // make the verdict err more often. On a terminal the screen is redrawn; otherwise one block per
 // interval.
 
-import { setTimeout as sleep } from "node:timers/promises";
 import type { CliIO } from "../cli.js";
+import { pause } from "../pause.js";
 import { CliError, EXIT } from "../errors.js";
 import { ruleFigures, type RuleFigures } from "../figures.js";
 import type { Verdict } from "../judge.js";
@@ -54,7 +54,8 @@ export function watchBlock(interval: StatsReading, soFar: StatsReading, seconds:
   const rules = soFar.rules.map((r): WatchRule => {
     const recent = interval.rules.find((x) => x.rule === r.rule);
     const latency = r.recentHistograms ?? recent?.histograms ?? {};
-    const figures = recent === undefined ? ruleFigures({}, r.gauges, {}, r.hasNoise) : ruleFigures(recent.counters, r.gauges, latency, r.hasNoise);
+    const figures =
+      recent === undefined ? ruleFigures({}, r.gauges, {}, r.hasNoise) : ruleFigures(recent.counters, r.gauges, latency, r.hasNoise);
     const skipped: Record<string, number> = {};
     for (const [reason, n] of Object.entries(figures.skipped)) skipped[reason] = n / s;
     const report = ruleReport(r, thresholds);
@@ -72,13 +73,27 @@ export function watchBlock(interval: StatsReading, soFar: StatsReading, seconds:
 
 export function renderWatchBlock(block: WatchBlock, source: string, latencyNote: string, painter: Painter): string {
   const out: string[] = [];
-  out.push(`${painter.paint("darklaunch watch", "bold")}  ${source}  ${block.at}  (last ${block.interval_s.toFixed(1)} s; ${latencyNote}; Ctrl-C to stop)`);
+  out.push(
+    `${painter.paint("darklaunch watch", "bold")}  ${source}  ${block.at}  (last ${block.interval_s.toFixed(1)} s; ${latencyNote}; Ctrl-C to stop)`,
+  );
   out.push("");
   if (block.rules.length === 0) {
     out.push("No dark-launch rules here (no darklaunch stats).");
-    return out.join("\n") + "\n";
+    return `${out.join("\n")}\n`;
   }
-  const header = ["RULE", "REQ/S", "MIRRORED/S", "COVERAGE", "DIVERGENCE", "ERRORS P / D", "P50 ms P / D", "P95 ms P / D", "P99 ms P / D", "IN FLIGHT", "SO FAR"];
+  const header = [
+    "RULE",
+    "REQ/S",
+    "MIRRORED/S",
+    "COVERAGE",
+    "DIVERGENCE",
+    "ERRORS P / D",
+    "P50 ms P / D",
+    "P95 ms P / D",
+    "P99 ms P / D",
+    "IN FLIGHT",
+    "SO FAR",
+  ];
   const rows = block.rules.map((r) => {
     const f = r.interval;
     return [
@@ -110,18 +125,7 @@ export function renderWatchBlock(block: WatchBlock, source: string, latencyNote:
   for (const r of failing) out.push(`${r.rule} FAILs: ${r.reasons_so_far.join("; ")}`);
   const expired = block.rules.filter((r) => r.expired).map((r) => r.rule);
   if (expired.length > 0) out.push(`expired (expires_at has passed, nothing mirrored): ${expired.join(", ")}`);
-  return out.join("\n") + "\n";
-}
-
-/** Sleeps `ms`; resolves false if Ctrl-C came first. */
-async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return false;
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
+  return `${out.join("\n")}\n`;
 }
 
 export async function watchCommand(opts: WatchOptions, io: CliIO): Promise<number> {
@@ -139,11 +143,11 @@ export async function watchCommand(opts: WatchOptions, io: CliIO): Promise<numbe
       const interval = await opts.source.between(before, now);
       const block = watchBlock(interval, now, (now.takenAt - before.takenAt) / 1000, thresholds);
       before = now;
-      text = opts.json ? JSON.stringify(block) + "\n" : renderWatchBlock(block, sourceText(now.source), latencyNote, painter);
+      text = opts.json ? `${JSON.stringify(block)}\n` : renderWatchBlock(block, sourceText(now.source), latencyNote, painter);
     } catch (err) {
       if (!(err instanceof CliError)) throw err;
       // The source went away (or restarts): say so and keep watching.
-      text = opts.json ? JSON.stringify({ at: new Date().toISOString(), error: err.message }) + "\n" : `darklaunch watch: ${err.message}\n`;
+      text = opts.json ? `${JSON.stringify({ at: new Date().toISOString(), error: err.message })}\n` : `darklaunch watch: ${err.message}\n`;
     }
     if (io.signal.aborted) break;
     if (opts.json) io.out(text);

@@ -14,7 +14,6 @@
 // Our "requests" are the stored samples: total is the rule's samples, raw and noise the samples
 // whose dark or noise response differs at the path (a sample counts once per generalised path).
 
-import type { Part } from "./document.js";
 import { ignoreEntry, PART_KEYS } from "./paths.js";
 import type { KeyCounts, RuleCounts, SampleStore } from "./store.js";
 
@@ -62,14 +61,8 @@ export interface IgnoreSuggestion {
   left_out: number;
 }
 
-export interface RuleDiff {
-  rule: string;
-  samples: number;
-  parts: Record<Part, number>;
-  noise_samples: number;
-  noise_parts: Record<Part | "incomplete", number>;
-  first_received: string;
-  last_received: string;
+/** A rule's counts as stored, with its differences and the suggested ignore list. */
+export interface RuleDiff extends RuleCounts {
   differences: DifferenceRow[];
   suggestion: IgnoreSuggestion;
 }
@@ -108,17 +101,19 @@ function byFrequency(a: DifferenceRow, b: DifferenceRow): number {
 export function differenceRows(counts: RuleCounts, keys: readonly KeyCounts[]): DifferenceRow[] {
   const withNoise = counts.noise_samples > 0;
   return keys
-    .map((k): DifferenceRow => ({
-      what: k.key,
-      kind: kindOf(k.key),
-      dark: k.dark,
-      noise: k.noise,
-      dark_percent: counts.samples === 0 ? 0 : (k.dark / counts.samples) * 100,
-      noise_percent: withNoise ? (k.noise / counts.noise_samples) * 100 : null,
-      diffy: withNoise ? (diffyJudgement(k.dark, k.noise, counts.samples).real ? "real" : "noise") : null,
-      example_x_request_id: k.example_x_request_id,
-      example_sample_id: k.example_id,
-    }))
+    .map(
+      (k): DifferenceRow => ({
+        what: k.key,
+        kind: kindOf(k.key),
+        dark: k.dark,
+        noise: k.noise,
+        dark_percent: counts.samples === 0 ? 0 : (k.dark / counts.samples) * 100,
+        noise_percent: withNoise ? (k.noise / counts.noise_samples) * 100 : null,
+        diffy: withNoise ? (diffyJudgement(k.dark, k.noise, counts.samples).real ? "real" : "noise") : null,
+        example_x_request_id: k.example_x_request_id,
+        example_sample_id: k.example_id,
+      }),
+    )
     .sort(byFrequency);
 }
 

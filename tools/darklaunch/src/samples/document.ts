@@ -64,7 +64,10 @@ function validator(): ValidateFunction {
 
 /** An ajv instance path (/primary/headers/x) in the project's JSON path spelling (primary.headers.x). */
 function jsonPath(instancePath: string, extra?: string): string {
-  const parts = instancePath.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const parts = instancePath
+    .split("/")
+    .slice(1)
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
   if (extra !== undefined) parts.push(extra);
   let out = "";
   for (const part of parts) {
@@ -88,22 +91,22 @@ function describe(error: ErrorObject): string {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case "required":
-      return `${jsonPath(error.instancePath, String(params["missingProperty"]))}: missing`;
+      return `${jsonPath(error.instancePath, String(params.missingProperty))}: missing`;
     case "additionalProperties":
     case "unevaluatedProperties": {
-      const name = String(params["additionalProperty"] ?? params["unevaluatedProperty"]);
+      const name = String(params.additionalProperty ?? params.unevaluatedProperty);
       return `${jsonPath(error.instancePath, name)}: unknown field`;
     }
     case "propertyNames":
-      return `${jsonPath(error.instancePath)}: header name ${JSON.stringify(params["propertyName"])} must be a lower-case HTTP token`;
+      return `${jsonPath(error.instancePath)}: header name ${JSON.stringify(params.propertyName)} must be a lower-case HTTP token`;
     case "type":
-      return `${jsonPath(error.instancePath)}: must be ${String(params["type"]).split(",").join(" or ")}`;
+      return `${jsonPath(error.instancePath)}: must be ${String(params.type).split(",").join(" or ")}`;
     case "const":
-      return `${jsonPath(error.instancePath)}: must be ${JSON.stringify(params["allowedValue"])}`;
+      return `${jsonPath(error.instancePath)}: must be ${JSON.stringify(params.allowedValue)}`;
     case "pattern":
-      return `${jsonPath(error.instancePath)}: ${PATTERN_MEANING[error.instancePath.split("/").pop() ?? ""] ?? `must match ${String(params["pattern"])}`}`;
+      return `${jsonPath(error.instancePath)}: ${PATTERN_MEANING[error.instancePath.split("/").pop() ?? ""] ?? `must match ${String(params.pattern)}`}`;
     case "enum":
-      return `${jsonPath(error.instancePath)}: must be one of ${(params["allowedValues"] as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
+      return `${jsonPath(error.instancePath)}: must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
     default:
       return `${jsonPath(error.instancePath)}: ${error.message ?? error.keyword}`;
   }

@@ -48,11 +48,17 @@ async function fetchDiff(base: string, rule?: string): Promise<DiffDocument> {
   try {
     body = JSON.parse(text);
   } catch {
-    throw new CliError(`${url.href} answered ${response.status} with something other than JSON: is ${base} a darklaunch collector?`, EXIT.other);
+    throw new CliError(
+      `${url.href} answered ${response.status} with something other than JSON: is ${base} a darklaunch collector?`,
+      EXIT.other,
+    );
   }
   if (!response.ok) {
     const reason = (body as { error?: unknown }).error;
-    throw new CliError(`the collector at ${base} answered ${response.status}: ${typeof reason === "string" ? reason : text.slice(0, 200)}`, EXIT.other);
+    throw new CliError(
+      `the collector at ${base} answered ${response.status}: ${typeof reason === "string" ? reason : text.slice(0, 200)}`,
+      EXIT.other,
+    );
   }
   return body as DiffDocument;
 }

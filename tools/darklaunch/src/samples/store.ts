@@ -251,20 +251,20 @@ export class SampleStore {
       .all() as Record<string, unknown>[];
     return rows.map((r) => {
       const noiseParts = {
-        status: num(r["n_status"]),
-        headers: num(r["n_headers"]),
-        body: num(r["n_body"]),
-        match: num(r["n_match"]),
-        incomplete: num(r["n_incomplete"]),
+        status: num(r.n_status),
+        headers: num(r.n_headers),
+        body: num(r.n_body),
+        match: num(r.n_match),
+        incomplete: num(r.n_incomplete),
       };
       return {
-        rule: String(r["rule"]),
-        samples: num(r["samples"]),
-        parts: { status: num(r["p_status"]), headers: num(r["p_headers"]), body: num(r["p_body"]), match: num(r["p_match"]) },
+        rule: String(r.rule),
+        samples: num(r.samples),
+        parts: { status: num(r.p_status), headers: num(r.p_headers), body: num(r.p_body), match: num(r.p_match) },
         noise_samples: noiseParts.status + noiseParts.headers + noiseParts.body + noiseParts.match,
         noise_parts: noiseParts,
-        first_received: new Date(num(r["first_ms"])).toISOString(),
-        last_received: new Date(num(r["last_ms"])).toISOString(),
+        first_received: new Date(num(r.first_ms)).toISOString(),
+        last_received: new Date(num(r.last_ms)).toISOString(),
       };
     });
   }
@@ -281,12 +281,12 @@ export class SampleStore {
       .all(rule) as Record<string, unknown>[];
     const requestId = this.db.prepare("SELECT x_request_id FROM samples WHERE id = ?");
     return rows.map((r) => {
-      const exampleId = num(r["example_id"]);
+      const exampleId = num(r.example_id);
       const ex = requestId.get(exampleId) as { x_request_id: string | null } | undefined;
       return {
-        key: String(r["key"]),
-        dark: num(r["dark"]),
-        noise: num(r["noise"]),
+        key: String(r.key),
+        dark: num(r.dark),
+        noise: num(r.noise),
         example_id: exampleId,
         example_x_request_id: ex?.x_request_id ?? null,
       };
@@ -295,11 +295,13 @@ export class SampleStore {
 
   /** Every difference row of one rule (for the page's tree of paths). */
   differenceRows(rule: string): DifferenceRow[] {
-    return (this.db.prepare("SELECT sample_id, side, key FROM differences WHERE rule = ?").all(rule) as Record<string, unknown>[]).map((r) => ({
-      sample_id: num(r["sample_id"]),
-      side: r["side"] === "noise" ? "noise" : "dark",
-      key: String(r["key"]),
-    }));
+    return (this.db.prepare("SELECT sample_id, side, key FROM differences WHERE rule = ?").all(rule) as Record<string, unknown>[]).map(
+      (r) => ({
+        sample_id: num(r.sample_id),
+        side: r.side === "noise" ? "noise" : "dark",
+        key: String(r.key),
+      }),
+    );
   }
 
   /** The newest samples of a rule (optionally those with a difference at `key` or under it), newest first. */
@@ -322,30 +324,32 @@ export class SampleStore {
       args.push(opts.key, opts.key.length, opts.key, opts.key.length + 1);
     }
     const sql = `SELECT s.id, s.received_ms, s.time, s.rule, s.x_request_id, s.method, s.path, s.part, s.noise_part FROM samples s
-      ${where.length > 0 ? "WHERE " + where.join(" AND ") : ""} ORDER BY s.id DESC LIMIT ?`;
+      ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY s.id DESC LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, opts.limit) as Record<string, unknown>[];
     return rows.map((r) => ({
-      id: num(r["id"]),
-      received: new Date(num(r["received_ms"])).toISOString(),
-      time: String(r["time"]),
-      rule: String(r["rule"]),
-      x_request_id: (r["x_request_id"] as string | null) ?? null,
-      method: String(r["method"]),
-      path: String(r["path"]),
-      part: String(r["part"]),
-      noise_part: (r["noise_part"] as string | null) ?? null,
+      id: num(r.id),
+      received: new Date(num(r.received_ms)).toISOString(),
+      time: String(r.time),
+      rule: String(r.rule),
+      x_request_id: (r.x_request_id as string | null) ?? null,
+      method: String(r.method),
+      path: String(r.path),
+      part: String(r.part),
+      noise_part: (r.noise_part as string | null) ?? null,
     }));
   }
 
   get(id: number): StoredSample | null {
     const row = this.db.prepare("SELECT id, received_ms, doc FROM samples WHERE id = ?").get(id) as Record<string, unknown> | undefined;
     if (row === undefined) return null;
-    return { id: num(row["id"]), received: new Date(num(row["received_ms"])).toISOString(), doc: JSON.parse(String(row["doc"])) as SampleDocument };
+    return { id: num(row.id), received: new Date(num(row.received_ms)).toISOString(), doc: JSON.parse(String(row.doc)) as SampleDocument };
   }
 
   /** Every stored x-request-id (tests check that nothing acknowledged was lost). */
   requestIds(): (string | null)[] {
-    return (this.db.prepare("SELECT x_request_id FROM samples ORDER BY id").raw().all() as unknown[][]).map((r) => (r[0] as string | null) ?? null);
+    return (this.db.prepare("SELECT x_request_id FROM samples ORDER BY id").raw().all() as unknown[][]).map(
+      (r) => (r[0] as string | null) ?? null,
+    );
   }
 
   close(): void {

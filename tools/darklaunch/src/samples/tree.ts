@@ -27,7 +27,12 @@ interface Building {
 }
 
 function building(label: string, path: string): Building {
-  return { node: { label, path, dark: 0, noise: 0, exact: false, children: [] }, darkSamples: new Set(), noiseSamples: new Set(), children: new Map() };
+  return {
+    node: { label, path, dark: 0, noise: 0, exact: false, children: [] },
+    darkSamples: new Set(),
+    noiseSamples: new Set(),
+    children: new Map(),
+  };
 }
 
 function finish(b: Building): TreeNode {

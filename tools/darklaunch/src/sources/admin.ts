@@ -23,9 +23,9 @@ import { getText } from "../http.js";
 import { emptyRule, readingDelta, sortRules, sumRules, type RuleReading, type StatsReading } from "../reading.js";
 import type { Source } from "./source.js";
 
-const STAT_PREFIX = ENVOY_CUSTOM_PREFIX + STATS_ROOT + ".";
+const STAT_PREFIX = `${ENVOY_CUSTOM_PREFIX + STATS_ROOT}.`;
 /** Every name the filter defines, and no other: `^wasmcustom\.darklaunch\.`. */
-const FILTER_REGEX = "^" + STAT_PREFIX.replace(/\./g, "\\.");
+const FILTER_REGEX = `^${STAT_PREFIX.replace(/\./g, "\\.")}`;
 
 /** Envoy's answer to `/stats?format=json`: named values, then one entry holding the histograms. */
 interface StatsJson {
@@ -61,7 +61,11 @@ export function normaliseAdminUrl(text: string): string {
   return url.toString().replace(/\/+$/, "");
 }
 
-async function adminJson(adminUrl: string, query: string, timeoutMs: number): Promise<{ status: number; json: StatsJson | null; text: string }> {
+async function adminJson(
+  adminUrl: string,
+  query: string,
+  timeoutMs: number,
+): Promise<{ status: number; json: StatsJson | null; text: string }> {
   const url = `${adminUrl}/stats?format=json&filter=${encodeURIComponent(FILTER_REGEX)}${query}`;
   let res: { status: number; text: string };
   try {
@@ -124,10 +128,16 @@ export function rulesFromAdminJson(json: StatsJson): RuleReading[] {
         const parts = splitName(b.name);
         if (parts === null || !HISTOGRAMS.has(parts[1])) continue;
         const r = ruleOf(parts[0]);
-        r.histograms[parts[1]] = binsFromCumulative(b.buckets.map((x) => ({ le: x.upper_bound, count: x.cumulative })), true);
+        r.histograms[parts[1]] = binsFromCumulative(
+          b.buckets.map((x) => ({ le: x.upper_bound, count: x.cumulative })),
+          true,
+        );
         // Envoy's buckets stop at its last bound: samples above it are only in the total, which
         // this answer lacks. The filter's latencies stay far below (the shipped last bound is 60 s).
-        r.recentHistograms![parts[1]] = binsFromCumulative(b.buckets.map((x) => ({ le: x.upper_bound, count: x.interval })), true);
+        r.recentHistograms![parts[1]] = binsFromCumulative(
+          b.buckets.map((x) => ({ le: x.upper_bound, count: x.interval })),
+          true,
+        );
       }
     } else if ("details" in h) {
       for (const d of h.details) {

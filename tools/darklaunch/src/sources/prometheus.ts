@@ -79,7 +79,7 @@ const KINDS: Map<string, SeriesKind> = (() => {
   const add = (suffix: string, kind: SeriesKind["kind"], nameEnd = ""): void => {
     // Any rule name gives the same name and labels apart from `rule`.
     const { name, labels } = prometheusSeries("r", suffix);
-    delete labels["rule"];
+    delete labels.rule;
     out.set(seriesKey(name + nameEnd, labels), { kind, suffix });
   };
   for (const s of counterSuffixes()) add(s, "counter");
@@ -90,7 +90,10 @@ const KINDS: Map<string, SeriesKind> = (() => {
 })();
 
 function seriesKey(name: string, labels: Record<string, string>): string {
-  return name + "{" + Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(",") + "}";
+  return `${name}{${Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(",")}}`;
 }
 
 /** The metric names of each query: counters and gauges in one, each histogram's buckets in its own. */
@@ -152,7 +155,13 @@ export class PrometheusSource implements Source {
   between(before: StatsReading, now: StatsReading): Promise<StatsReading> {
     const from = before.takenAt / 1000;
     const to = now.takenAt / 1000;
-    return this.readSpan(from, to, `${Math.max(0.001, to - from).toFixed(3).replace(/\.?0+$/, "")}s`);
+    return this.readSpan(
+      from,
+      to,
+      `${Math.max(0.001, to - from)
+        .toFixed(3)
+        .replace(/\.?0+$/, "")}s`,
+    );
   }
 
   /** Every rule's figures over (from, to], in seconds since the epoch. */
@@ -169,10 +178,11 @@ export class PrometheusSource implements Source {
     const buckets = new Map<string, Map<number, number>>(); // rule|suffix → le → increase
     for (const series of results.flat()) {
       const labels: Record<string, string> = {};
-      for (const [k, v] of Object.entries(series.metric)) if (FILTER_LABELS.has(k) && k !== "__name__" && k !== "rule" && k !== "le") labels[k] = v;
-      const name = series.metric["__name__"] ?? "";
+      for (const [k, v] of Object.entries(series.metric))
+        if (FILTER_LABELS.has(k) && k !== "__name__" && k !== "rule" && k !== "le") labels[k] = v;
+      const name = series.metric.__name__ ?? "";
       const kind = KINDS.get(seriesKey(name, labels));
-      const rule = series.metric["rule"];
+      const rule = series.metric.rule;
       if (kind === undefined || rule === undefined) continue;
       let r = rules.get(rule);
       if (r === undefined) {
@@ -188,11 +198,14 @@ export class PrometheusSource implements Source {
       }
       const increase = seriesIncrease(values, from);
       if (kind.kind === "bucket") {
-        const le = Number(series.metric["le"] === "+Inf" ? Infinity : series.metric["le"]);
+        const le = Number(series.metric.le === "+Inf" ? Infinity : series.metric.le);
         if (Number.isNaN(le)) continue;
         const key = `${rule}|${kind.suffix}`;
         let byLe = buckets.get(key);
-        if (byLe === undefined) buckets.set(key, (byLe = new Map()));
+        if (byLe === undefined) {
+          byLe = new Map();
+          buckets.set(key, byLe);
+        }
         byLe.set(le, (byLe.get(le) ?? 0) + increase);
         continue;
       }
@@ -202,7 +215,10 @@ export class PrometheusSource implements Source {
     for (const [key, byLe] of buckets) {
       const [rule, suffix] = key.split("|") as [string, string];
       try {
-        rules.get(rule)!.histograms[suffix] = binsFromCumulative([...byLe].map(([le, count]) => ({ le, count })), true);
+        rules.get(rule)!.histograms[suffix] = binsFromCumulative(
+          [...byLe].map(([le, count]) => ({ le, count })),
+          true,
+        );
       } catch (err) {
         throw new CliError(`Prometheus ${this.url}: ${suffix} of rule ${rule}: ${(err as Error).message}`, EXIT.other);
       }
@@ -240,7 +256,8 @@ export class PrometheusSource implements Source {
     if (res.status !== 200 || body.status !== "success" || body.data === undefined) {
       throw new CliError(`Prometheus ${this.url} refused the query ${selector}: ${body.error ?? `HTTP ${res.status}`}`, EXIT.other);
     }
-    if (body.data.resultType !== "matrix") throw new CliError(`Prometheus ${this.url}: expected a matrix for ${selector}, got ${body.data.resultType}`, EXIT.other);
+    if (body.data.resultType !== "matrix")
+      throw new CliError(`Prometheus ${this.url}: expected a matrix for ${selector}, got ${body.data.resultType}`, EXIT.other);
     return body.data.result;
   }
 }
