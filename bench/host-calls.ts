@@ -57,7 +57,14 @@ async function measure(id: EmulatedId): Promise<Measured> {
   host.hostCalls.clear();
   tick?.call(host);
   const ticked = rounded(host.hostCalls, 1);
-  return { title: w.title, perRequest: requests.byName, total: requests.total, mallocCallbacks: mallocs, tick: ticked.byName, memoryBytes: host.memoryBytes };
+  return {
+    title: w.title,
+    perRequest: requests.byName,
+    total: requests.total,
+    mallocCallbacks: mallocs,
+    tick: ticked.byName,
+    memoryBytes: host.memoryBytes,
+  };
 }
 
 const result: Record<string, Measured> = {};
@@ -69,6 +76,11 @@ if (args.includes("--json")) {
     console.log(`${id} (${r.title}): ${r.total} host calls per request (and ${r.mallocCallbacks} calls back into malloc)`);
     for (const [name, n] of Object.entries(r.perRequest)) console.log(`  ${name.padEnd(36)} ${n}`);
     const tickCalls = Object.values(r.tick).reduce((a, b) => a + b, 0);
-    if (tickCalls > 0) console.log(`  one tick after ${REQUESTS} requests: ${tickCalls} host calls (${Object.entries(r.tick).map(([k, v]) => `${k} ${v}`).join(", ")})`);
+    if (tickCalls > 0)
+      console.log(
+        `  one tick after ${REQUESTS} requests: ${tickCalls} host calls (${Object.entries(r.tick)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")})`,
+      );
   }
 }

@@ -3,14 +3,17 @@
 // skipped.expired and mirrors nothing; a rule without expires_at never reads the wall clock.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost } from "proxy-wasm-host";
+import type { ProxyWasmHost } from "proxy-wasm-host";
 import { filterHost } from "../support/filter-host.ts";
 import { assertInvariants, get, post, ruleStat } from "./scenarios.ts";
 
 function request(host: ProxyWasmHost, headers: Array<[string, string]>): void {
   const s = host.stream();
   s.requestHeaders(headers);
-  s.responseHeaders([[":status", "200"], ["content-type", "text/plain"]]);
+  s.responseHeaders([
+    [":status", "200"],
+    ["content-type", "text/plain"],
+  ]);
   s.responseBody("ok");
   s.end();
   for (const call of host.pendingCalls()) host.respond(call.token, { status: 200, headers: [["content-type", "text/plain"]], body: "ok" });
@@ -72,7 +75,11 @@ test("emulator: an expires_at that is not RFC 3339 is refused with its path", as
   await host.load();
   assert.equal(host.configure({ rules: [{ name: "a", expires_at: "next friday", dark: { cluster: "dark" } }] }), false);
   assert.ok(
-    host.logs.some((l) => l.message === 'darklaunch: invalid configuration: rules[0].expires_at: must be an RFC 3339 time such as "2026-12-31T00:00:00Z" (got "next friday")'),
+    host.logs.some(
+      (l) =>
+        l.message ===
+        'darklaunch: invalid configuration: rules[0].expires_at: must be an RFC 3339 time such as "2026-12-31T00:00:00Z" (got "next friday")',
+    ),
     host.logs.map((l) => l.message).join("\n"),
   );
 });

@@ -5,7 +5,7 @@
 // reconfiguration scenario runs against the real Envoy in test/faults/reconfigure.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost, type Stream } from "proxy-wasm-host";
+import type { ProxyWasmHost, Stream } from "proxy-wasm-host";
 import { filterHost } from "../support/filter-host.ts";
 import { ENVOY_CUSTOM_PREFIX, samplesStatName } from "../../assembly/darklaunch/stats_names.ts";
 import { assertInvariants, get, post, ruleStat } from "./scenarios.ts";
@@ -18,15 +18,26 @@ async function hostWith(config: object, clusters = ["dark"]): Promise<ProxyWasmH
 }
 
 function rule(name: string, extra: object = {}): object {
-  return { name, match: { path_prefix: "/api" }, methods: ["GET", "POST"], dark: { cluster: "dark" }, limits: { max_in_flight: 2 }, ...extra };
+  return {
+    name,
+    match: { path_prefix: "/api" },
+    methods: ["GET", "POST"],
+    dark: { cluster: "dark" },
+    limits: { max_in_flight: 2 },
+    ...extra,
+  };
 }
 
 function primaryAnswers(s: Stream, body = "same"): void {
-  s.responseHeaders([[":status", "200"], ["content-type", "text/plain"]]);
+  s.responseHeaders([
+    [":status", "200"],
+    ["content-type", "text/plain"],
+  ]);
   s.responseBody(body);
 }
 
-const retiring = (host: ProxyWasmHost): string[] => host.logs.map((l) => l.message).filter((m) => m.startsWith("darklaunch: configuration retir"));
+const retiring = (host: ProxyWasmHost): string[] =>
+  host.logs.map((l) => l.message).filter((m) => m.startsWith("darklaunch: configuration retir"));
 
 test("emulator: a stream open across a reconfiguration stays with its root; the old root is shut down after its last stream and done after its last call", async () => {
   const host = await hostWith({ rules: [rule("before")] });
@@ -71,16 +82,27 @@ test("emulator: a stream open across a reconfiguration stays with its root; the 
   assert.deepEqual(host.pendingCalls(), []);
 
   host.tick();
-  for (const [suffix, value] of [["requests", 2], ["mirrored", 2], ["dark.status.2xx", 2], ["primary.status.2xx", 2], ["compare.match", 2], ["in_flight", 0]] as const) {
+  for (const [suffix, value] of [
+    ["requests", 2],
+    ["mirrored", 2],
+    ["dark.status.2xx", 2],
+    ["primary.status.2xx", 2],
+    ["compare.match", 2],
+    ["in_flight", 0],
+  ] as const) {
     assert.equal(ruleStat(host, "before", suffix), value, `before: ${suffix}`);
   }
-  for (const suffix of ["requests", "mirrored", "dark.status.2xx", "compare.match"]) assert.equal(ruleStat(host, "after", suffix), 0, `after: ${suffix}`);
+  for (const suffix of ["requests", "mirrored", "dark.status.2xx", "compare.match"])
+    assert.equal(ruleStat(host, "after", suffix), 0, `after: ${suffix}`);
   assertInvariants(host, "before");
 
   // The slots came back: the new configuration mirrors up to its limit of 2 at once.
   const next = [host.stream(), host.stream()];
   for (const s of next) s.requestHeaders(get("/api/next"));
-  assert.deepEqual(host.pendingCalls().map((c) => c.rootId), [newRoot, newRoot]);
+  assert.deepEqual(
+    host.pendingCalls().map((c) => c.rootId),
+    [newRoot, newRoot],
+  );
   for (const s of next) {
     primaryAnswers(s);
     s.end();

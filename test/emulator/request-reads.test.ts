@@ -4,7 +4,7 @@
 // context object belongs to while two configurations live side by side.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost, type Headers } from "proxy-wasm-host";
+import type { ProxyWasmHost, Headers } from "proxy-wasm-host";
 import { filterHost } from "../support/filter-host.ts";
 import { stickyIn } from "../support/sampling.ts";
 import { assertInvariants, get, post, ruleStat } from "./scenarios.ts";
@@ -73,7 +73,9 @@ test("emulator: a rule that copies everything it sees reads the whole map once; 
 });
 
 test("emulator: a cookie-sampled rule reads the whole map, so every cookie header counts", async () => {
-  const host = await hostWith({ rules: [{ name: "c", match: { path_prefix: "/c" }, sample: { percent: 50, by: "cookie:uid" }, dark: { cluster: "dark" } }] });
+  const host = await hostWith({
+    rules: [{ name: "c", match: { path_prefix: "/c" }, sample: { percent: 50, by: "cookie:uid" }, dark: { cluster: "dark" } }],
+  });
   for (let i = 0; i < 70; i++) {
     const calls = callsOf(host, get(`/other/${i}`));
     assert.equal(calls.get("proxy_get_header_map_value") ?? 0, 0, "never single values");
@@ -82,8 +84,20 @@ test("emulator: a cookie-sampled rule reads the whole map, so every cookie heade
   const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
   const inKey = keys.find((k) => stickyIn(k, 50))!;
   const outKey = keys.find((k) => !stickyIn(k, 50))!;
-  callsOf(host, get("/c/1", [["cookie", "theme=dark"], ["cookie", `uid=${inKey}`]]));
-  callsOf(host, get("/c/2", [["cookie", "theme=dark"], ["cookie", `uid=${outKey}`]]));
+  callsOf(
+    host,
+    get("/c/1", [
+      ["cookie", "theme=dark"],
+      ["cookie", `uid=${inKey}`],
+    ]),
+  );
+  callsOf(
+    host,
+    get("/c/2", [
+      ["cookie", "theme=dark"],
+      ["cookie", `uid=${outKey}`],
+    ]),
+  );
   host.tick();
   assert.equal(ruleStat(host, "c", "mirrored"), 1, `${inKey} is in, ${outKey} is out`);
   assert.equal(ruleStat(host, "c", "skipped.sampled_out"), 1);

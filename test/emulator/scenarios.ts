@@ -18,6 +18,10 @@ export function ruleStat(host: ProxyWasmHost, rule: string, suffix: string): num
 
 /** The invariants of contract section 3 (the fourth with `noise`), once every call has ended, and nothing in flight. */
 export function assertInvariants(host: ProxyWasmHost, rule: string, comparing = true, noise = false): void {
-  assert.deepEqual(brokenInvariants((suffix) => ruleStat(host, rule, suffix), comparing, noise), [], `${rule}: invariants`);
+  assert.deepEqual(
+    brokenInvariants((suffix) => ruleStat(host, rule, suffix), comparing, noise),
+    [],
+    `${rule}: invariants`,
+  );
   assert.equal(ruleStat(host, rule, "in_flight"), 0, `${rule}: nothing in flight`);
 }

@@ -3,7 +3,7 @@
 // nothing counted is lost at a reconfiguration.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost } from "proxy-wasm-host";
+import type { ProxyWasmHost } from "proxy-wasm-host";
 import { filterHost } from "../support/filter-host.ts";
 import { ENVOY_CUSTOM_PREFIX, ruleStatName, samplesStatName } from "../../assembly/darklaunch/stats_names.ts";
 import { assertInvariants, get, ruleStat } from "./scenarios.ts";

@@ -22,7 +22,14 @@ test("an ECDS update during dark calls: they still settle, their slots come back
   const swap = (mismatchLogPerSecond: number): void => {
     const config = {
       mismatch_log_per_second: mismatchLogPerSecond,
-      rules: [{ name: RULE, match: { route: "checkout_route" }, dark: { cluster: "checkout_v2", timeout_ms: 5000 }, limits: { max_in_flight: 3 } }],
+      rules: [
+        {
+          name: RULE,
+          match: { route: "checkout_route" },
+          dark: { cluster: "checkout_v2", timeout_ms: 5000 },
+          limits: { max_in_flight: 3 },
+        },
+      ],
     };
     let text = readFileSync(stack.ecdsPath, "utf8");
     text = text.replace(/version_info: "[^"]*"/, `version_info: "${version++}"`);
@@ -50,7 +57,13 @@ test("an ECDS update during dark calls: they still settle, their slots come back
   while ((await reloads()) <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.ok((await reloads()) > before, `Envoy applied the update (reloads ${first} → ${await reloads()})`);
 
-  const settled = await waitForRuleStats(stack.envoy.adminUrl, RULE, (s) => s["in_flight"] === 0 && s["dark.status.2xx"] === 3, "the old root's calls settled", 10_000);
+  const settled = await waitForRuleStats(
+    stack.envoy.adminUrl,
+    RULE,
+    (s) => s["in_flight"] === 0 && s["dark.status.2xx"] === 3,
+    "the old root's calls settled",
+    10_000,
+  );
   assert.equal(settled["compare.mismatch.body"], 3, "their comparisons were counted");
 
   for (let i = 0; i < 3; i++) assert.equal((await send(stack.envoy.url, { path: `/api/checkout/b${i}` })).status, 200);
@@ -93,7 +106,11 @@ test("a stream open across an ECDS update stays with the old configuration: coun
     while ((await reloads(stack.envoy.adminUrl)) <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.ok((await reloads(stack.envoy.adminUrl)) > before, "Envoy applied the update");
   };
-  const lines = (re: RegExp): string[] => stack.envoy.logs().split("\n").filter((l) => re.test(l));
+  const lines = (re: RegExp): string[] =>
+    stack.envoy
+      .logs()
+      .split("\n")
+      .filter((l) => re.test(l));
   const WAITING = /darklaunch: configuration retiring: waiting for 1 mirrored request\(s\) and 0 sample\(s\)/;
   const DONE_AFTER = /darklaunch: configuration retired after its last call/;
 
@@ -132,7 +149,13 @@ test("a stream open across an ECDS update stays with the old configuration: coun
   await stack.envoy.waitForLog(DONE_AFTER, 10_000);
 
   const before = await assertInvariants(stack.envoy.adminUrl, "before", { timeoutMs: 10_000 });
-  for (const [suffix, value] of [["requests", 1], ["mirrored", 1], ["dark.status.2xx", 1], ["primary.status.2xx", 1], ["compare.match", 1]] as const) {
+  for (const [suffix, value] of [
+    ["requests", 1],
+    ["mirrored", 1],
+    ["dark.status.2xx", 1],
+    ["primary.status.2xx", 1],
+    ["compare.match", 1],
+  ] as const) {
     assert.equal(before[suffix], value, `before: ${suffix} (${JSON.stringify(before)})`);
   }
   const copyHeader = stack.dark.requestsTo("/api/checkout/open")[0]!.rawHeaders;
@@ -150,11 +173,17 @@ test("an ECDS update that changes only version_info reloads nothing: no new root
   const stack = await startEcdsStack();
   t.after(() => stack.stop());
   const discovery = async (): Promise<Record<string, number>> => {
-    const text = await (await fetch(`${stack.envoy.adminUrl}/stats?filter=extension_config_discovery.http_filter.dark_launch.(update_success|config_reload)$`)).text();
+    const text = await (
+      await fetch(`${stack.envoy.adminUrl}/stats?filter=extension_config_discovery.http_filter.dark_launch.(update_success|config_reload)$`)
+    ).text();
     return Object.fromEntries([...text.matchAll(/\.(\w+): (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
   };
   await waitUntilAsync(async () => (await discovery())["update_success"] === 1, "the first update");
-  const configured = (): number => stack.envoy.logs().split("\n").filter((l) => l.includes("darklaunch: configured")).length;
+  const configured = (): number =>
+    stack.envoy
+      .logs()
+      .split("\n")
+      .filter((l) => l.includes("darklaunch: configured")).length;
   const before = configured();
   const text = readFileSync(stack.ecdsPath, "utf8").replace(/version_info: "[^"]*"/, 'version_info: "2"');
   const tmp = join(dirname(stack.ecdsPath), "next.yaml");
@@ -195,9 +224,20 @@ async function waitUntil(pred: () => boolean, what: string, timeoutMs = 10_000):
 }
 
 /** A POST whose headers go out now and whose body (of `length` bytes) only when finish() is called. */
-function openPost(baseUrl: string, path: string, length: number): { finish(body: string): void; response: Promise<{ status: number; body: string }> } {
+function openPost(
+  baseUrl: string,
+  path: string,
+  length: number,
+): { finish(body: string): void; response: Promise<{ status: number; body: string }> } {
   const url = new URL(baseUrl);
-  const req = httpRequest({ host: url.hostname, port: Number(url.port), method: "POST", path, agent: false, headers: { "content-length": String(length) } });
+  const req = httpRequest({
+    host: url.hostname,
+    port: Number(url.port),
+    method: "POST",
+    path,
+    agent: false,
+    headers: { "content-length": String(length) },
+  });
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.on("error", reject);
     req.on("response", (res) => {

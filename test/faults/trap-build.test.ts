@@ -12,7 +12,10 @@ test("the trap-test build exports what the filter exports, with the same signatu
   const filter = readExports(readFileSync(join(PROJECT_ROOT, "build", "dark-launch.wasm")));
   const trap = readExports(readFileSync(join(PROJECT_ROOT, "build", "dark-launch.trap-test.wasm")));
   const byName = (list: typeof filter) => [...list].sort((a, b) => a.name.localeCompare(b.name));
-  assert.ok(filter.some((e) => e.name === "proxy_on_request_headers" && e.params?.join() === "i32,i32,i32" && e.results?.join() === "i32"), "the reader sees the filter's exports");
+  assert.ok(
+    filter.some((e) => e.name === "proxy_on_request_headers" && e.params?.join() === "i32,i32,i32" && e.results?.join() === "i32"),
+    "the reader sees the filter's exports",
+  );
   assert.ok(filter.length >= 18, `the filter exports the ABI (${filter.map((e) => e.name).join(", ")})`);
   assert.deepEqual(byName(trap), byName(filter));
 });

@@ -113,7 +113,7 @@ export async function startUpstream(opts: UpstreamOptions): Promise<Upstream> {
         res.socket?.destroy();
         return;
       }
-      const body = reply.body ?? (marker ?? `${opts.name}: ${rec.method} ${rec.path} (${rec.body.length} bytes)`);
+      const body = reply.body ?? marker ?? `${opts.name}: ${rec.method} ${rec.path} (${rec.body.length} bytes)`;
       const headers: Record<string, string | string[]> = {
         "content-type": "text/plain",
         "x-upstream": opts.name,
@@ -144,7 +144,14 @@ export async function startUpstream(opts: UpstreamOptions): Promise<Upstream> {
     started.push(req.url ?? "");
     const early = scriptFor(req.url ?? "");
     if (early !== undefined && typeof early !== "function" && early.resetOnHeaders) {
-      record({ method: req.method ?? "", path: req.url ?? "", rawHeaders: [...req.rawHeaders], body: Buffer.alloc(0), complete: false, receivedAt: Date.now() });
+      record({
+        method: req.method ?? "",
+        path: req.url ?? "",
+        rawHeaders: [...req.rawHeaders],
+        body: Buffer.alloc(0),
+        complete: false,
+        receivedAt: Date.now(),
+      });
       req.socket.destroy();
       return;
     }

@@ -39,13 +39,16 @@ export function abiProblems(bytes: Uint8Array): string[] {
   const problems: string[] = [];
   const names = new Set(exports.map((e) => e.name));
   if (!names.has("proxy_abi_version_0_2_1")) problems.push("no export proxy_abi_version_0_2_1 (the module is not for ABI 0.2.1)");
-  if (!names.has("malloc") && !names.has("proxy_on_memory_allocate")) problems.push("no export malloc or proxy_on_memory_allocate (the host cannot hand values over)");
+  if (!names.has("malloc") && !names.has("proxy_on_memory_allocate"))
+    problems.push("no export malloc or proxy_on_memory_allocate (the host cannot hand values over)");
   if (!names.has("memory")) problems.push("no exported memory");
   for (const entry of exports) {
     const expected = CALLBACKS[entry.name];
     if (expected === undefined || entry.kind !== "func") continue;
     if (!sameSignature(entry, expected)) {
-      problems.push(`bad function signature of ${entry.name}: (${entry.params?.join(", ")}) -> (${entry.results?.join(", ")}), expected (${expected[0].join(", ")}) -> (${expected[1].join(", ")})`);
+      problems.push(
+        `bad function signature of ${entry.name}: (${entry.params?.join(", ")}) -> (${entry.results?.join(", ")}), expected (${expected[0].join(", ")}) -> (${expected[1].join(", ")})`,
+      );
     }
   }
   return problems;

@@ -16,7 +16,7 @@
 // proxy_on_tick when the clock passes its deadline (advanceMs), re-armed from then, as Envoy's
 // timers do; tick() fires them all now.
 import { readFileSync } from "node:fs";
-import { BufferType, LogLevel, MapType, MetricType, WasmResult } from "./abi.ts";
+import { BufferType, type LogLevel, MapType, MetricType, WasmResult } from "./abi.ts";
 import { abiProblems } from "./abi-exports.ts";
 import { decodeHeaderMap, encodeHeaderMap, type Headers } from "./header-map.ts";
 import { Stream } from "./stream.ts";
@@ -472,7 +472,16 @@ export class ProxyWasmHost {
   /** The call hit its timeout: Envoy's async client answers with a local 504. */
   timeout(token: number): void {
     const call = this.takeCall(token);
-    this.deliver(call, [[":status", "504"], ["content-length", "24"], ["content-type", "text/plain"]], Buffer.from("upstream request timeout"), []);
+    this.deliver(
+      call,
+      [
+        [":status", "504"],
+        ["content-length", "24"],
+        ["content-type", "text/plain"],
+      ],
+      Buffer.from("upstream request timeout"),
+      [],
+    );
   }
 
   /** The calls not answered yet. */
@@ -497,7 +506,13 @@ export class ProxyWasmHost {
     const before = this.callResponse;
     this.callResponse = { headers, body, trailers };
     try {
-      this.invoke(call.rootId, call.rootId, "proxy_on_http_call_response", [call.rootId, call.token, headers.length, body.length, trailers.length]);
+      this.invoke(call.rootId, call.rootId, "proxy_on_http_call_response", [
+        call.rootId,
+        call.token,
+        headers.length,
+        body.length,
+        trailers.length,
+      ]);
     } finally {
       this.callResponse = before;
     }
@@ -549,7 +564,9 @@ export class ProxyWasmHost {
 
   private assertTicked(what: string): void {
     if (this.options.countsFlushedAtTicks && this.tickTimers.size > 0 && this.unflushedCallbacks) {
-      throw new Error(`${what} read before a tick: the module hands its counts to the metrics at its ticks; call tick() (or advanceMs past the period) after the traffic`);
+      throw new Error(
+        `${what} read before a tick: the module hands its counts to the metrics at its ticks; call tick() (or advanceMs past the period) after the traffic`,
+      );
     }
   }
 
@@ -571,7 +588,8 @@ export class ProxyWasmHost {
   // ---- memory -------------------------------------------------------------------------------
 
   private bytes(ptr: number, len: number): Uint8Array {
-    if (ptr < 0 || len < 0 || ptr + len > this.memory.buffer.byteLength) throw new FilterTrap(`module passed out-of-range memory ${ptr}+${len}`);
+    if (ptr < 0 || len < 0 || ptr + len > this.memory.buffer.byteLength)
+      throw new FilterTrap(`module passed out-of-range memory ${ptr}+${len}`);
     return new Uint8Array(this.memory.buffer, ptr, len);
   }
 
@@ -717,7 +735,7 @@ export class ProxyWasmHost {
         let placed = false;
         for (const pair of map) {
           if (pair[0].toLowerCase() !== key) out.push(pair);
-          else if (!placed) (out.push([key, value]), (placed = true));
+          else if (!placed) out.push([key, value]), (placed = true);
         }
         if (!placed) out.push([key, value]);
         map.splice(0, map.length, ...out);
@@ -731,7 +749,14 @@ export class ProxyWasmHost {
         return WasmResult.Ok;
       },
       proxy_send_local_response: (
-        status: number, dPtr: number, dLen: number, bPtr: number, bLen: number, hPtr: number, hLen: number, grpcStatus: number,
+        status: number,
+        dPtr: number,
+        dLen: number,
+        bPtr: number,
+        bLen: number,
+        hPtr: number,
+        hLen: number,
+        grpcStatus: number,
       ) => {
         const stream = this.currentStream();
         if (stream === undefined) return WasmResult.NotFound;
@@ -765,8 +790,16 @@ export class ProxyWasmHost {
         return WasmResult.Ok;
       },
       proxy_http_call: (
-        upPtr: number, upLen: number, hPtr: number, hLen: number, bPtr: number, bLen: number,
-        tPtr: number, tLen: number, timeoutMs: number, tokenPtr: number,
+        upPtr: number,
+        upLen: number,
+        hPtr: number,
+        hLen: number,
+        bPtr: number,
+        bLen: number,
+        tPtr: number,
+        tLen: number,
+        timeoutMs: number,
+        tokenPtr: number,
       ) => {
         const cluster = this.string(upPtr, upLen);
         const headers = decodeHeaderMap(this.bytes(hPtr, hLen).slice()) ?? [];
@@ -780,7 +813,18 @@ export class ProxyWasmHost {
         const body = Buffer.from(this.bytes(bPtr, bLen));
         const trailers = decodeHeaderMap(this.bytes(tPtr, tLen).slice()) ?? [];
         // proxy-wasm-cpp-host makes the call on the calling context's root: the answer goes there.
-        this.calls.set(token, { token, rootId: running.rootId, contextId: running.id, cluster, headers, body, trailers, timeoutMs, done: false, cancelled: false });
+        this.calls.set(token, {
+          token,
+          rootId: running.rootId,
+          contextId: running.id,
+          cluster,
+          headers,
+          body,
+          trailers,
+          timeoutMs,
+          done: false,
+          cancelled: false,
+        });
         this.view().setUint32(tokenPtr, token, true);
         return WasmResult.Ok;
       },

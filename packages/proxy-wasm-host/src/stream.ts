@@ -84,7 +84,10 @@ export class Stream {
   }
 
   requestHeaders(headers: Headers, endOfStream = true): number {
-    this.maps.set(MapType.RequestHeaders, headers.map(([k, v]) => [k, v] as [string, string]));
+    this.maps.set(
+      MapType.RequestHeaders,
+      headers.map(([k, v]) => [k, v] as [string, string]),
+    );
     return this.pauses("request", this.call("proxy_on_request_headers", headers.length, endOfStream ? 1 : 0));
   }
 
@@ -95,12 +98,18 @@ export class Stream {
   }
 
   requestTrailers(trailers: Headers): number {
-    this.maps.set(MapType.RequestTrailers, trailers.map(([k, v]) => [k, v] as [string, string]));
+    this.maps.set(
+      MapType.RequestTrailers,
+      trailers.map(([k, v]) => [k, v] as [string, string]),
+    );
     return this.pauses("request", this.call("proxy_on_request_trailers", trailers.length));
   }
 
   responseHeaders(headers: Headers, endOfStream = false): number {
-    this.maps.set(MapType.ResponseHeaders, headers.map(([k, v]) => [k, v] as [string, string]));
+    this.maps.set(
+      MapType.ResponseHeaders,
+      headers.map(([k, v]) => [k, v] as [string, string]),
+    );
     return this.pauses("response", this.call("proxy_on_response_headers", headers.length, endOfStream ? 1 : 0));
   }
 
@@ -111,7 +120,10 @@ export class Stream {
   }
 
   responseTrailers(trailers: Headers): number {
-    this.maps.set(MapType.ResponseTrailers, trailers.map(([k, v]) => [k, v] as [string, string]));
+    this.maps.set(
+      MapType.ResponseTrailers,
+      trailers.map(([k, v]) => [k, v] as [string, string]),
+    );
     return this.pauses("response", this.call("proxy_on_response_trailers", trailers.length));
   }
 

@@ -13,7 +13,7 @@ export interface ExportEntry {
   results?: ValType[];
 }
 
-const VALTYPES: Record<number, ValType> = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref" };
+const VALTYPES: Record<number, ValType> = { 127: "i32", 126: "i64", 125: "f32", 124: "f64", 123: "v128", 112: "funcref", 111: "externref" };
 const KINDS = ["func", "table", "memory", "global", "tag"] as const;
 
 class Reader {
@@ -61,7 +61,8 @@ class Reader {
 
 /** The exports of the module in `bytes`, in their order, functions with their signatures. */
 export function readExports(bytes: Uint8Array): ExportEntry[] {
-  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) throw new Error("wasm: not a module");
+  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d)
+    throw new Error("wasm: not a module");
   const r = new Reader(bytes);
   r.pos = 8;
   const types: { params: ValType[]; results: ValType[] }[] = [];
@@ -84,10 +85,10 @@ export function readExports(bytes: Uint8Array): ExportEntry[] {
         r.name();
         const kind = r.byte();
         if (kind === 0) funcTypes.push(r.u32());
-        else if (kind === 1) (r.byte(), r.limits());
+        else if (kind === 1) r.byte(), r.limits();
         else if (kind === 2) r.limits();
-        else if (kind === 3) (r.valtype(), r.byte());
-        else if (kind === 4) (r.byte(), r.u32());
+        else if (kind === 3) r.valtype(), r.byte();
+        else if (kind === 4) r.byte(), r.u32();
         else throw new Error(`wasm: unknown import kind ${kind}`);
       }
     } else if (id === 3) {

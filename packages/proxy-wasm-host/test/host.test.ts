@@ -34,17 +34,33 @@ test("configure: the module reads its configuration; a refusal is false", async 
 test("streams: header maps as the module left them, pauses and their continuation by an http call's answer", async () => {
   const host = await configured("c", { clusters: ["up"] });
   const s = host.stream();
-  assert.equal(s.requestHeaders([[":path", "/"], ["x-echo", "abc"], ["x-call", "1"]]), Action.StopIteration);
+  assert.equal(
+    s.requestHeaders([
+      [":path", "/"],
+      ["x-echo", "abc"],
+      ["x-call", "1"],
+    ]),
+    Action.StopIteration,
+  );
   assert.equal(s.header(MapType.RequestHeaders, "x-seen"), "abc");
   assert.equal(host.shared.get("echo")?.value.toString(), "abc");
   assert.equal(s.requestPaused, true);
   const [call] = host.pendingCalls();
-  assert.deepEqual({ cluster: call!.cluster, contextId: call!.contextId, timeoutMs: call!.timeoutMs }, { cluster: "up", contextId: s.id, timeoutMs: 500 });
+  assert.deepEqual(
+    { cluster: call!.cluster, contextId: call!.contextId, timeoutMs: call!.timeoutMs },
+    { cluster: "up", contextId: s.id, timeoutMs: 500 },
+  );
   host.respond(call!.token, { status: 200, body: "ok" });
   assert.equal(s.requestPaused, false);
   assert.equal(s.continued.request, 1);
-  s.responseHeaders([[":status", "200"], ["server", "envoy"]]);
-  assert.deepEqual(s.headers(MapType.ResponseHeaders), [[":status", "200"], ["server", "wat"]]);
+  s.responseHeaders([
+    [":status", "200"],
+    ["server", "envoy"],
+  ]);
+  assert.deepEqual(s.headers(MapType.ResponseHeaders), [
+    [":status", "200"],
+    ["server", "wat"],
+  ]);
   s.end();
   assert.throws(() => s.requestBody("late"), /has ended/);
   assert.equal(host.hostCalls.get("proxy_http_call"), 1);

@@ -20,7 +20,11 @@ function data(bytes: Uint8Array | string): string {
   return `"${[...b].map((x) => `\\${x.toString(16).padStart(2, "0")}`).join("")}"`;
 }
 
-const CALL_HEADERS = encodeHeaderMap([[":method", "GET"], [":path", "/"], [":authority", "up"]]);
+const CALL_HEADERS = encodeHeaderMap([
+  [":method", "GET"],
+  [":path", "/"],
+  [":authority", "up"],
+]);
 
 // Memory: 0..15 return slots; 16.. strings; 1024.. the call's headers; 4096.. the bump heap.
 export const WAT_FILTER = `(module

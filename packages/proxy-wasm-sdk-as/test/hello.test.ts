@@ -16,7 +16,13 @@ test("hello: responses get x-hello, a request with x-block is answered 403 by th
   assert.equal(ok.localResponse, null);
   ok.end();
   const blocked = host.stream();
-  assert.equal(blocked.requestHeaders([[":path", "/"], ["x-block", "1"]]), Action.StopIteration);
+  assert.equal(
+    blocked.requestHeaders([
+      [":path", "/"],
+      ["x-block", "1"],
+    ]),
+    Action.StopIteration,
+  );
   assert.equal(blocked.localResponse?.status, 403);
   assert.equal(blocked.localResponse?.body.toString(), "blocked\n");
   blocked.end();

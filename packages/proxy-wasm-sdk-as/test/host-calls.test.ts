@@ -29,11 +29,25 @@ test("a configuration that is not a tick period is refused, with a log line", as
 test("headers: add, replace and remove on request and response headers", async () => {
   const h = await host();
   const s = h.stream();
-  assert.equal(get(s, [["x-replaced", "old"], ["x-replaced", "older"], ["x-remove-me", "1"]]), Action.Continue);
+  assert.equal(
+    get(s, [
+      ["x-replaced", "old"],
+      ["x-replaced", "older"],
+      ["x-remove-me", "1"],
+    ]),
+    Action.Continue,
+  );
   assert.equal(s.header(MapType.RequestHeaders, "x-added"), "1");
-  assert.deepEqual(s.headers(MapType.RequestHeaders).filter(([k]) => k === "x-replaced"), [["x-replaced", "new"]]);
+  assert.deepEqual(
+    s.headers(MapType.RequestHeaders).filter(([k]) => k === "x-replaced"),
+    [["x-replaced", "new"]],
+  );
   assert.equal(s.header(MapType.RequestHeaders, "x-remove-me"), undefined);
-  s.responseHeaders([[":status", "200"], ["server", "upstream"], ["x-internal", "secret"]]);
+  s.responseHeaders([
+    [":status", "200"],
+    ["server", "upstream"],
+    ["x-internal", "secret"],
+  ]);
   assert.equal(s.header(MapType.ResponseHeaders, "x-example"), "sdk");
   assert.equal(s.header(MapType.ResponseHeaders, "server"), "example");
   assert.equal(s.header(MapType.ResponseHeaders, "x-internal"), undefined);
@@ -44,11 +58,24 @@ test("trailers: add, replace and remove on request and response trailers", async
   const h = await host();
   const s = h.stream();
   get(s);
-  s.requestTrailers([["x-trailer-remove", "1"], ["x-keep", "2"]]);
-  assert.deepEqual(s.headers(MapType.RequestTrailers), [["x-keep", "2"], ["x-trailer-added", "1"]]);
+  s.requestTrailers([
+    ["x-trailer-remove", "1"],
+    ["x-keep", "2"],
+  ]);
+  assert.deepEqual(s.headers(MapType.RequestTrailers), [
+    ["x-keep", "2"],
+    ["x-trailer-added", "1"],
+  ]);
   s.responseHeaders([[":status", "200"]]);
-  s.responseTrailers([["grpc-status", "0"], ["grpc-message", "original"], ["x-trailer-internal", "1"]]);
-  assert.deepEqual(s.headers(MapType.ResponseTrailers), [["grpc-status", "0"], ["grpc-message", "rewritten"]]);
+  s.responseTrailers([
+    ["grpc-status", "0"],
+    ["grpc-message", "original"],
+    ["x-trailer-internal", "1"],
+  ]);
+  assert.deepEqual(s.headers(MapType.ResponseTrailers), [
+    ["grpc-status", "0"],
+    ["grpc-message", "rewritten"],
+  ]);
   s.end();
 });
 
@@ -70,7 +97,13 @@ test("local reply: proxy_send_local_response with status, details, headers and b
   const h = await host();
   const s = h.stream();
   assert.equal(get(s, [["x-op-local-reply", "1"]]), Action.StopIteration);
-  assert.deepEqual(s.localResponse, { status: 418, details: "example_local_reply", headers: [["x-local", "yes"]], body: Buffer.from("short and stout"), grpcStatus: null });
+  assert.deepEqual(s.localResponse, {
+    status: 418,
+    details: "example_local_reply",
+    headers: [["x-local", "yes"]],
+    body: Buffer.from("short and stout"),
+    grpcStatus: null,
+  });
   s.end();
 });
 
@@ -135,7 +168,11 @@ test("http calls: the answer goes to the stream that made the call, which resume
   assert.equal(get(s2, [["x-op-call", "lookup"]]), Action.StopIteration);
   const [c1, c2] = h.pendingCalls();
   assert.equal(c1!.contextId, s1.id);
-  assert.deepEqual(c1!.headers, [[":method", "GET"], [":path", "/lookup"], [":authority", "lookup"]]);
+  assert.deepEqual(c1!.headers, [
+    [":method", "GET"],
+    [":path", "/lookup"],
+    [":authority", "lookup"],
+  ]);
   h.respond(c2!.token, { status: 201, body: "two" });
   assert.equal(s2.requestPaused, false);
   assert.equal(s2.header(MapType.RequestHeaders, "x-call-status"), "201");

@@ -60,7 +60,11 @@ export async function validateFilterConfig(jsonText: string, wasmPath: string): 
     const problems = problemsOfLogLine(line);
     if (problems !== null) return { valid: false, problems, logs };
   }
-  return { valid: false, problems: [`the filter refused the configuration without saying why (log: ${logs.join(" | ") || "empty"})`], logs };
+  return {
+    valid: false,
+    problems: [`the filter refused the configuration without saying why (log: ${logs.join(" | ") || "empty"})`],
+    logs,
+  };
 }
 
 // ---- the filter configurations inside a file --------------------------------------------------
@@ -99,13 +103,27 @@ function configsOfDocument(doc: unknown, path: string, rawJson: string | null, d
     const pluginConfig = spec["pluginConfig"];
     // Istio hands pluginConfig to the filter as JSON text.
     if (isObject(pluginConfig)) return [{ shape: "wasmplugin", where, jsonText: JSON.stringify(pluginConfig) }];
-    return [{ shape: "wasmplugin", where, jsonText: null, missing: "spec.pluginConfig: missing or not a mapping: the WasmPlugin carries no filter configuration" }];
+    return [
+      {
+        shape: "wasmplugin",
+        where,
+        jsonText: null,
+        missing: "spec.pluginConfig: missing or not a mapping: the WasmPlugin carries no filter configuration",
+      },
+    ];
   }
   if (isObject(doc) && Array.isArray(doc["resources"])) {
     // The ECDS reader keeps the configuration text exactly as the file holds it.
     const resources = wasmResources(readEcdsFile(path));
     if (resources.length === 0) {
-      return [{ shape: "ecds", where: at(null), jsonText: null, missing: `resources: no ${"envoy.extensions.filters.http.wasm.v3.Wasm"} resource in the ECDS file` }];
+      return [
+        {
+          shape: "ecds",
+          where: at(null),
+          jsonText: null,
+          missing: `resources: no ${"envoy.extensions.filters.http.wasm.v3.Wasm"} resource in the ECDS file`,
+        },
+      ];
     }
     return resources.map((r) => ({ shape: "ecds" as const, where: at(`resources[${r.index}] ${r.name}`), jsonText: r.configText }));
   }
