@@ -3,7 +3,7 @@
 // used to prove that the shipped failure_policy keeps user traffic flowing when the VM crashes.
 // Never deploy it.
 //
-// It exports everything the filter's entry does (the same `export *` of abi/module.ts), and
+// It exports everything the filter's entry does (the same `export *` of proxy-wasm-sdk-as/assembly/module), and
 // replaces one export with a function of its own: a local export takes precedence over a star
 // export of the same name. test/faults/trap-build.test.ts checks that the two builds export the
 // same names with the same signatures.

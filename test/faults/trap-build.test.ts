@@ -1,6 +1,6 @@
 // The trap-test build (assembly/testing/trap_entry.ts) must stand in for the filter in Envoy: it
 // exports exactly what build/dark-launch.wasm exports, each function with the same signature
-// (Envoy checks them when it loads a module), so an export added to abi/module.ts cannot miss it.
+// (Envoy checks them when it loads a module), so an export added to the SDK's assembly/module.ts cannot miss it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
