@@ -2,7 +2,6 @@
 // the body arrived in chunks: what `xxhsum -H64` prints for the same bytes (docs/operating.md).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost } from "proxy-wasm-host";
 import { filterHost } from "../support/filter-host.ts";
 import { xxh64Hex } from "../support/xxh64.ts";
 import { Rng } from "./random.ts";

@@ -11,7 +11,6 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { test } from "node:test";
-import { ProxyWasmHost } from "proxy-wasm-host";
 import { filterHost } from "../support/filter-host.ts";
 import {
   differentLeaf,

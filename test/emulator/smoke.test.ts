@@ -1,6 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost } from "proxy-wasm-host";
 import { filterHost } from "../support/filter-host.ts";
 
 test("emulator: a GET is mirrored, compared and counted", async () => {

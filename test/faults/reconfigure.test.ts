@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { startEcdsStack } from "../cli/ecds-stack.ts";
 import { send } from "../support/client.ts";
 import { headerValues } from "../support/upstream.ts";
-import { assertInvariants, ruleStats, waitForRuleStats } from "../support/stats.ts";
+import { assertInvariants, waitForRuleStats } from "../support/stats.ts";
 
 const RULE = "checkout";
 

@@ -205,14 +205,38 @@ export class ProxyWasmHost {
     const problems = abiProblems(bytes);
     if (problems.length > 0) throw new Error(`not a proxy-wasm 0.2.1 module: ${problems.join("; ")}`);
     const module = await WebAssembly.compile(bytes);
-    const instance = await WebAssembly.instantiate(module, {
-      env: this.counted(this.envImports()),
-      wasi_snapshot_preview1: this.counted(this.wasiImports()),
-    });
-    this.exports = instance.exports as unknown as Record<string, CallableFunction>;
-    this.memory = instance.exports.memory as WebAssembly.Memory;
+    this.attach(await WebAssembly.instantiate(module, this.imports()));
     // A WASI reactor's start; Envoy calls it only when the module exports it.
     if (typeof this.exports._initialize === "function") this.guard("_initialize", () => this.exports._initialize!());
+  }
+
+  /**
+   * The host functions a module imports (`env`, `wasi_snapshot_preview1`), for instantiating it
+   * yourself, e.g. under a test runner such as as-pect; then attach() the instance. load() does both.
+   */
+  imports(): { env: Record<string, CallableFunction>; wasi_snapshot_preview1: Record<string, CallableFunction> } {
+    return { env: this.counted(this.envImports()), wasi_snapshot_preview1: this.counted(this.wasiImports()) };
+  }
+
+  /** Adopts an instance made with imports(): its memory, its allocator and its callbacks. */
+  attach(instance: WebAssembly.Instance): void {
+    this.exports = instance.exports as unknown as Record<string, CallableFunction>;
+    this.memory = instance.exports.memory as WebAssembly.Memory;
+  }
+
+  /**
+   * Host calls made outside any callback (code a test runner calls in the module directly) act for
+   * context `id` (a stream or a root) from now on, as if its callback were running; null: for none.
+   */
+  actFor(id: number | null): void {
+    if (id === null) {
+      this.running = null;
+      return;
+    }
+    const stream = this.streams.get(id);
+    if (stream !== undefined) this.running = { id, rootId: stream.rootId };
+    else if (this.roots.has(id)) this.running = { id, rootId: id };
+    else throw new Error(`no context ${id}`);
   }
 
   private counted(imports: Record<string, CallableFunction>): Record<string, CallableFunction> {
@@ -735,7 +759,10 @@ export class ProxyWasmHost {
         let placed = false;
         for (const pair of map) {
           if (pair[0].toLowerCase() !== key) out.push(pair);
-          else if (!placed) out.push([key, value]), (placed = true);
+          else if (!placed) {
+            out.push([key, value]);
+            placed = true;
+          }
         }
         if (!placed) out.push([key, value]);
         map.splice(0, map.length, ...out);

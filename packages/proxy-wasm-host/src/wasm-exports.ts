@@ -85,11 +85,17 @@ export function readExports(bytes: Uint8Array): ExportEntry[] {
         r.name();
         const kind = r.byte();
         if (kind === 0) funcTypes.push(r.u32());
-        else if (kind === 1) r.byte(), r.limits();
-        else if (kind === 2) r.limits();
-        else if (kind === 3) r.valtype(), r.byte();
-        else if (kind === 4) r.byte(), r.u32();
-        else throw new Error(`wasm: unknown import kind ${kind}`);
+        else if (kind === 1) {
+          r.byte();
+          r.limits();
+        } else if (kind === 2) r.limits();
+        else if (kind === 3) {
+          r.valtype();
+          r.byte();
+        } else if (kind === 4) {
+          r.byte();
+          r.u32();
+        } else throw new Error(`wasm: unknown import kind ${kind}`);
       }
     } else if (id === 3) {
       for (let n = r.u32(); n > 0; n--) funcTypes.push(r.u32());
