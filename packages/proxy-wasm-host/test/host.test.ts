@@ -115,3 +115,23 @@ test("lifecycle: a replaced root is shut down after its last stream; a root that
   assert.equal(host.reconfigure("no"), false);
   assert.equal(host.rootPhase(host.currentRootId), "active", "a refused update keeps the old root");
 });
+
+test("a module instantiated by the caller (a test runner): imports(), attach(), and actFor() for code called outside a callback", async () => {
+  const host = new ProxyWasmHost({ wasm });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(wasm), host.imports());
+  host.attach(instance);
+  assert.equal(host.configure("own"), true);
+  const s = host.stream();
+  s.requestHeaders([[":path", "/"]]);
+  // As a runner calling the module's code directly: host calls act for the context given.
+  host.actFor(s.id);
+  (instance.exports.proxy_on_request_headers as (a: number, b: number, c: number) => number)(s.id, 0, 0);
+  host.actFor(null);
+  assert.equal(s.header(MapType.RequestHeaders, "x-seen"), undefined, "no x-echo: nothing copied");
+  s.maps.get(MapType.RequestHeaders)!.push(["x-echo", "direct"]);
+  host.actFor(s.id);
+  (instance.exports.proxy_on_request_headers as (a: number, b: number, c: number) => number)(s.id, 0, 0);
+  host.actFor(null);
+  assert.equal(s.header(MapType.RequestHeaders, "x-seen"), "direct");
+  assert.throws(() => host.actFor(999), /no context 999/);
+});

@@ -111,12 +111,12 @@ export const WAT_FILTER = `(module
 )`;
 
 /** Assembles a WAT text into a binary module. */
-export async function assemble(wat: string): Promise<Uint8Array> {
+export async function assemble(wat: string): Promise<Uint8Array<ArrayBuffer>> {
   const wabt = await wabtInit();
   const module = wabt.parseWat("filter.wat", wat);
   try {
     module.validate();
-    return new Uint8Array(module.toBinary({}).buffer);
+    return new Uint8Array(module.toBinary({}).buffer).slice();
   } finally {
     module.destroy();
   }
