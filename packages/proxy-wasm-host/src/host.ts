@@ -891,9 +891,17 @@ export class ProxyWasmHost {
       },
       proxy_get_property: (pPtr: number, pLen: number, ptrPtr: number, lenPtr: number) => {
         const path = this.string(pPtr, pLen).split("\0").join(".");
-        const value = this.properties[path];
+        // A property the stream set itself (Envoy: its filter state) comes before the host's.
+        const value = this.currentStream()?.properties.get(path) ?? this.properties[path];
         if (value === undefined) return WasmResult.NotFound;
         return this.giveBack(bytesOf(value), ptrPtr, lenPtr);
+      },
+      proxy_set_property: (pPtr: number, pLen: number, vPtr: number, vLen: number) => {
+        // Envoy keeps it in the stream's filter state: a root context has none to set.
+        const stream = this.currentStream();
+        if (stream === undefined) return WasmResult.NotFound;
+        stream.properties.set(this.string(pPtr, pLen).split("\0").join("."), Buffer.from(this.bytes(vPtr, vLen)));
+        return WasmResult.Ok;
       },
       proxy_get_shared_data: (kPtr: number, kLen: number, ptrPtr: number, lenPtr: number, casPtr: number) => {
         const entry = this.shared.get(this.string(kPtr, kLen));

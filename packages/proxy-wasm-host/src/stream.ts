@@ -39,6 +39,8 @@ export class Stream {
   readonly continued = { request: 0, response: 0 };
   /** The directions the module reset (proxy_close_stream). */
   readonly closed = { request: false, response: false };
+  /** Properties the module set on this stream (proxy_set_property), by dotted path. */
+  readonly properties = new Map<string, Buffer>();
   /** The local response the module asked for, if any. */
   localResponse: LocalResponse | null = null;
   private ended = false;

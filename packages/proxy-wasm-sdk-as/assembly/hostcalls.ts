@@ -192,6 +192,14 @@ export function getProperty(path: ArrayBuffer, out: Out<ArrayBuffer>): WasmResul
   return WasmResult.Ok;
 }
 
+/**
+ * Sets a property of the current stream (Envoy keeps it in the stream's filter state, under
+ * `wasm.` and the path; getProperty with the same path reads it back); NotFound outside a stream.
+ */
+export function setProperty(path: ArrayBuffer, value: ArrayBuffer): WasmResult {
+  return <WasmResult>raw.proxy_set_property(changetype<usize>(path), path.byteLength, changetype<usize>(value), value.byteLength);
+}
+
 /** Defines a metric (Envoy names it `wasmcustom.<name>`); its id goes to `id`. */
 export function defineMetric(type: MetricType, name: string, id: Out<u32>): WasmResult {
   const bytes = String.UTF8.encode(name);

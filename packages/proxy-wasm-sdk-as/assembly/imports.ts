@@ -45,6 +45,10 @@ export declare function proxy_record_metric(id: u32, value: u64): i32;
 export declare function proxy_get_property(pathPtr: usize, pathLen: usize, retPtr: usize, retLen: usize): i32;
 
 // @ts-ignore: decorator
+@external("env", "proxy_set_property")
+export declare function proxy_set_property(pathPtr: usize, pathLen: usize, valuePtr: usize, valueLen: usize): i32;
+
+// @ts-ignore: decorator
 @external("env", "proxy_get_shared_data")
 export declare function proxy_get_shared_data(keyPtr: usize, keyLen: usize, retPtr: usize, retLen: usize, retCas: usize): i32;
 

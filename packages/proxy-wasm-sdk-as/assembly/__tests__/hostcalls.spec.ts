@@ -6,7 +6,7 @@
 import {
   addHeaderValue, continueStream, defineMetric, dequeueSharedQueue, enqueueSharedQueue, getBufferBytes, getHeaderMap,
   getHeaderValue, getLogLevel, getMetric, getProperty, getSharedData, getStatus, httpCall, incrementMetric, log,
-  monotonicNanos, randomU64, recordMetric, registerSharedQueue, removeHeaderValue, replaceHeaderValue, resolveSharedQueue,
+  monotonicNanos, randomU64, recordMetric, setProperty, registerSharedQueue, removeHeaderValue, replaceHeaderValue, resolveSharedQueue,
   sendLocalResponse, setBufferBytes, setHeaderMap, setSharedData, setTickPeriod, wallClockNanos,
 } from "../hostcalls";
 import { BufferType, LogLevel, MapType, MetricType, StreamType, WasmResult } from "../enums";
@@ -124,6 +124,18 @@ describe("properties", () => {
     const miss = new Out<ArrayBuffer>(b("untouched"));
     expect(getProperty(b("no\0such"), miss)).toBe(WasmResult.NotFound);
     expect(text(miss.value)).toStrictEqual("untouched");
+  });
+
+  it("a property the stream sets reads back on that stream only", () => {
+    openStream();
+    expect(setProperty(b("spec\0flag"), b("on"))).toBe(WasmResult.Ok);
+    const out = new Out<ArrayBuffer>(b("untouched"));
+    expect(getProperty(b("spec\0flag"), out)).toBe(WasmResult.Ok);
+    expect(text(out.value)).toStrictEqual("on");
+    openStream();
+    const other = new Out<ArrayBuffer>(b("untouched"));
+    expect(getProperty(b("spec\0flag"), other)).toBe(WasmResult.NotFound);
+    expect(text(other.value)).toStrictEqual("untouched");
   });
 });
 
