@@ -5,7 +5,8 @@
 // filter's tick, not per request: the ticks are reported apart, per period.
 //
 //   npx tsx bench/host-calls.ts [--requests 1000] [--configs C,D,E,N] [--wasm FILE] [--json]
-import { ProxyWasmHost } from "../tools/lib/wasm-host.ts";
+import { ProxyWasmHost } from "proxy-wasm-host";
+import { FILTER_WASM_PATH } from "../tools/lib/envoy.ts";
 import { EMULATED, type EmulatedId, emulatedIds } from "./lib/emulated.ts";
 
 const args = process.argv.slice(2);
@@ -41,7 +42,7 @@ function rounded(counts: Map<string, number>, divisor: number): { byName: Record
 async function measure(id: EmulatedId): Promise<Measured> {
   const w = EMULATED[id];
   const wasmPath = option("--wasm");
-  const host = new ProxyWasmHost({ clusters: ["dark"], ...(wasmPath ? { wasmPath } : {}) });
+  const host = new ProxyWasmHost({ wasm: wasmPath ?? FILTER_WASM_PATH, clusters: ["dark"], countsFlushedAtTicks: true });
   await host.load();
   if (!host.configure(w.config)) throw new Error(host.logs.map((l) => l.message).join("\n"));
   const tick = (host as unknown as { tick?: () => void }).tick;
@@ -56,7 +57,14 @@ async function measure(id: EmulatedId): Promise<Measured> {
   host.hostCalls.clear();
   tick?.call(host);
   const ticked = rounded(host.hostCalls, 1);
-  return { title: w.title, perRequest: requests.byName, total: requests.total, mallocCallbacks: mallocs, tick: ticked.byName, memoryBytes: host.memoryBytes };
+  return {
+    title: w.title,
+    perRequest: requests.byName,
+    total: requests.total,
+    mallocCallbacks: mallocs,
+    tick: ticked.byName,
+    memoryBytes: host.memoryBytes,
+  };
 }
 
 const result: Record<string, Measured> = {};
@@ -68,6 +76,11 @@ if (args.includes("--json")) {
     console.log(`${id} (${r.title}): ${r.total} host calls per request (and ${r.mallocCallbacks} calls back into malloc)`);
     for (const [name, n] of Object.entries(r.perRequest)) console.log(`  ${name.padEnd(36)} ${n}`);
     const tickCalls = Object.values(r.tick).reduce((a, b) => a + b, 0);
-    if (tickCalls > 0) console.log(`  one tick after ${REQUESTS} requests: ${tickCalls} host calls (${Object.entries(r.tick).map(([k, v]) => `${k} ${v}`).join(", ")})`);
+    if (tickCalls > 0)
+      console.log(
+        `  one tick after ${REQUESTS} requests: ${tickCalls} host calls (${Object.entries(r.tick)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")})`,
+      );
   }
 }

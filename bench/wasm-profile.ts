@@ -21,7 +21,7 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { ProxyWasmHost } from "../tools/lib/wasm-host.ts";
+import { ProxyWasmHost } from "proxy-wasm-host";
 import { EMULATED, emulatedIds } from "./lib/emulated.ts";
 import { JSON_BENCH_DARK_BODY, JSON_BENCH_PRIMARY_BODY } from "./lib/workload.ts";
 
@@ -41,7 +41,7 @@ if (wasmPath === undefined) {
   execFileSync("npx", ["asc", "assembly/index.ts", "--target", "release", "--debug", "-o", wasmPath], { cwd: ROOT, stdio: "inherit" });
 }
 
-const host = new ProxyWasmHost({ clusters: ["dark"], wasmPath });
+const host = new ProxyWasmHost({ wasm: wasmPath, clusters: ["dark"], countsFlushedAtTicks: true });
 await host.load();
 if (!host.configure(workload.config)) throw new Error(host.logs.map((l) => l.message).join("\n"));
 const tick = (): void => (host as unknown as { tick?: () => void }).tick?.call(host);
@@ -78,7 +78,10 @@ if (ID === "E") {
 }
 
 // ---- the profiled rounds ----
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string } }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+}
 const session = new Session();
 session.connect();
 await session.post("Profiler.enable");
@@ -91,14 +94,23 @@ function category(fn: string): string {
   if (/darklaunch\/json_/.test(fn)) return "json";
   if (/darklaunch\/(inflate|crc32|adler32)/.test(fn)) return "inflate";
   if (/darklaunch\/body_(hash|view)/.test(fn)) return "body hash/view";
-  if (/^~lib\/(rt|memory|util\/memory)|~lib\/(map|set|array|arraybuffer|staticarray)|heap\.|__alloc|__new|__collect|__free|__renew/.test(fn)) return "runtime (allocator, collector, collections)";
+  if (
+    /^~lib\/(rt|memory|util\/memory)|~lib\/(map|set|array|arraybuffer|staticarray)|heap\.|__alloc|__new|__collect|__free|__renew/.test(fn)
+  )
+    return "runtime (allocator, collector, collections)";
   if (/abi\//.test(fn)) return "ABI layer";
   if (/filter\//.test(fn)) return "glue (filter/)";
   if (/darklaunch\//.test(fn)) return "logic (darklaunch/, other)";
   return "other";
 }
 
-interface Round { wasmUs: number; wallUs: number; self: Map<string, number>; jsonParseUs: number; gunzipParseUs: number }
+interface Round {
+  wasmUs: number;
+  wallUs: number;
+  self: Map<string, number>;
+  jsonParseUs: number;
+  gunzipParseUs: number;
+}
 const rounds: Round[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   await session.post("Profiler.start");
@@ -164,8 +176,18 @@ if (ID === "E") {
   const perKiB = (us: number): number => Math.round((us / jsonKiB) * 1000) / 1000;
   const m = (f: (x: (typeof perRound)[number]) => number): number => median(perRound.map(f));
   result["jsonComparison"] = {
-    bodies: { primaryDecodedBytes: Buffer.byteLength(primaryText), primaryGzipBytes: JSON_BENCH_PRIMARY_BODY.length, darkBytes: Buffer.byteLength(darkText) },
-    usPerPair: { filterJson: m((x) => x.json), filterBodyWork: m((x) => x.body), filterWasm: m((x) => x.wasm), jsonParse: m((x) => x.parse), gunzipAndJsonParse: m((x) => x.gunzipParse) },
+    bodies: {
+      primaryDecodedBytes: Buffer.byteLength(primaryText),
+      primaryGzipBytes: JSON_BENCH_PRIMARY_BODY.length,
+      darkBytes: Buffer.byteLength(darkText),
+    },
+    usPerPair: {
+      filterJson: m((x) => x.json),
+      filterBodyWork: m((x) => x.body),
+      filterWasm: m((x) => x.wasm),
+      jsonParse: m((x) => x.parse),
+      gunzipAndJsonParse: m((x) => x.gunzipParse),
+    },
     usPerKiB: {
       filterJson: perKiB(m((x) => x.json)),
       filterBodyWork: perKiB(m((x) => x.body)),
@@ -194,7 +216,9 @@ if (ID === "E") {
 
 const jsonPath = option("--json");
 if (jsonPath) writeFileSync(jsonPath, JSON.stringify(result, null, 2) + "\n");
-console.log(`${ID} (${workload.title}): ${REQUESTS} requests × ${ROUNDS} round(s); emulator + filter ${(result["wallUsPerRequest"] as number).toFixed(1)} µs/request, of which the filter's Wasm ${(result["wasmUsPerRequest"] as number).toFixed(2)} µs (median; fastest ${(result["wasmUsPerRequestMin"] as number).toFixed(2)}; rounds: ${rounds.map((r) => r.wasmUs.toFixed(2)).join(", ")})`);
+console.log(
+  `${ID} (${workload.title}): ${REQUESTS} requests × ${ROUNDS} round(s); emulator + filter ${(result["wallUsPerRequest"] as number).toFixed(1)} µs/request, of which the filter's Wasm ${(result["wasmUsPerRequest"] as number).toFixed(2)} µs (median; fastest ${(result["wasmUsPerRequestMin"] as number).toFixed(2)}; rounds: ${rounds.map((r) => r.wasmUs.toFixed(2)).join(", ")})`,
+);
 for (const [c, us] of Object.entries(categories).sort((a, b) => b[1] - a[1])) console.log(`  ${us.toFixed(3).padStart(8)}  [${c}]`);
 for (const r of rows.slice(0, 25)) console.log(`${r.usPerRequest.toFixed(3).padStart(8)}  ${r.fn}`);
 if (result["jsonComparison"]) console.log(JSON.stringify(result["jsonComparison"], (k, v) => (k === "perRound" ? undefined : v), 2));

@@ -1,5 +1,5 @@
 // Comparison of the primary and dark responses: status classes, header digests, body hashes, verdicts.
-import { HeaderMap } from "../abi/headers";
+import { HeaderMap } from "proxy-wasm-sdk-as/assembly/headers";
 import { Compare } from "../darklaunch/config";
 import { compareResponses, Outcome, parseStatus, ResponseSummary, statusClass } from "../darklaunch/compare";
 import { headerMap, ruleOf, utf8 } from "./helpers";

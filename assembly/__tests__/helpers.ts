@@ -1,5 +1,5 @@
 // Test-only builders: header maps through the real wire codec, configs through the real parser.
-import { HeaderMap, HeaderMapWriter } from "../abi/headers";
+import { HeaderMap, HeaderMapWriter } from "proxy-wasm-sdk-as/assembly/headers";
 import { Config, Rule } from "../darklaunch/config";
 import { parseConfig } from "../darklaunch/config_parse";
 

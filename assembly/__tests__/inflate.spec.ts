@@ -1,7 +1,7 @@
 // The content decoder (gzip, zlib, raw deflate) against streams made by zlib itself (the
 // generated fixtures: Node's zlib and the gzip command line), split every way, and against
 // streams broken on purpose: truncated, corrupted checksums, trailing bytes, bad headers, a bomb.
-import { BoundedBytes, ByteSink } from "../abi/bytes";
+import { BoundedBytes, ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
 import { BodyHasher } from "../darklaunch/body_hash";
 import { ContentCoding, contentCodingOf, Inflater } from "../darklaunch/inflate";
 import { INFLATE_VECTORS, InflateVector } from "./fixtures/inflate_vectors";

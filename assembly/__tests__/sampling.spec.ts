@@ -1,5 +1,5 @@
 // Sticky sampling: the FNV-1a 64 hash, bucket keys from headers and cookies, the ramp, the share.
-import { HeaderMap } from "../abi/headers";
+import { HeaderMap } from "proxy-wasm-sdk-as/assembly/headers";
 import { Config, Sample } from "../darklaunch/config";
 import { fnv1a64, fnv1a64Bytes, fnv1a64Update, FNV64_OFFSET, hex64 } from "../darklaunch/hash";
 import { gateRequest } from "../darklaunch/rules";

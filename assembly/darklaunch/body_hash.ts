@@ -3,7 +3,7 @@
 // XXH64 reads 32-byte stripes in four independent lanes, about ten times the speed of FNV-1a's
 // one multiply per byte (bench/README.md, "Where the CPU goes"). Sticky sampling keeps FNV-1a
 // (hash.ts): its buckets are part of the contract and must never change.
-import { ByteSink } from "../abi/bytes";
+import { ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
 
 // @ts-ignore: decorator
 @inline const P1: u64 = 0x9e3779b185ebca87;

@@ -3,7 +3,7 @@
 // or deflate content-encoding, the XXH64 of the decoded bytes; in JSON mode, the JSON digest of
 // the decoded (or, without an encoding, received) bytes. Memory: a few words, plus the decoder's
 // 32 KiB window while a compressed body streams, plus the JSON digest's depth-bound state.
-import { ByteSink } from "../abi/bytes";
+import { ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
 import { BodyHasher } from "./body_hash";
 import { Compare } from "./config";
 import { ContentCoding, Inflater } from "./inflate";

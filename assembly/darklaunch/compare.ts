@@ -1,6 +1,6 @@
 // Comparison of the primary and dark responses (contract section 2 "Comparison").
-import { HeaderMap } from "../abi/headers";
-import { parseDecimal } from "../abi/bytes";
+import { HeaderMap } from "proxy-wasm-sdk-as/assembly/headers";
+import { parseDecimal } from "proxy-wasm-sdk-as/assembly/bytes";
 import { Compare, Samples } from "./config";
 import { SampleCapture } from "./sample_capture";
 import { BodyView } from "./body_view";

@@ -1,5 +1,5 @@
 // The headers of the dark copy (contract section 2 "The copy"; details in docs/behaviour-decisions.md).
-import { HeaderMap, HeaderMapWriter, equalsIgnoreCase } from "../abi/headers";
+import { HeaderMap, HeaderMapWriter, equalsIgnoreCase } from "proxy-wasm-sdk-as/assembly/headers";
 import { Rule } from "./config";
 import { CONTENT_LENGTH_HEADER, DARK_LAUNCH_HEADER, MANAGED_HEADERS, ManagedHeader, TE_HEADER } from "./managed_headers";
 

@@ -1,6 +1,6 @@
 // gRPC responses (contract §2.5): recognising them and the HTTP status their grpc-status means.
-import { lowerAscii } from "../abi/headers";
-import { parseDecimal } from "../abi/bytes";
+import { lowerAscii } from "proxy-wasm-sdk-as/assembly/headers";
+import { parseDecimal } from "proxy-wasm-sdk-as/assembly/bytes";
 
 const GRPC_CONTENT_TYPE: ArrayBuffer = String.UTF8.encode("application/grpc");
 const GRPC_WEB_CONTENT_TYPE: ArrayBuffer = String.UTF8.encode("application/grpc-web");

@@ -9,7 +9,7 @@
 // state machine in `run` does everything else a byte at a time: headers, trailers, block
 // headers, code-length tables, and the last few symbols of each input chunk, where a code can
 // straddle the chunk's end.
-import { ByteSink } from "../abi/bytes";
+import { ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
 import { adler32Update } from "./adler32";
 import { ContentCoding } from "./content_coding";
 import { crc32Byte, crc32Update } from "./crc32";

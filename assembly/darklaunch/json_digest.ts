@@ -5,7 +5,7 @@
 // invertible Bloom lookup tables (json_sketch.ts) name what differs: one of the leaves, and two of
 // the values at depth 2 and 1 for when too many leaves differ. Representation, choices and
 // measurements: docs/json-comparison.md.
-import { ByteSink } from "../abi/bytes";
+import { ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
 import { countUpElement, putElementSegment, putMemberSegment } from "./json_names";
 import { hexValue, JsonPathMatcher, JsonPathSet } from "./json_path";
 import { finishBytes, fmix64, P1, P2, P3, round } from "./json_hash";

@@ -14,7 +14,7 @@
 //   was copied before the first byte that made it not JSON and nothing after: that prefix was read
 //   as JSON, so every value in it at a redacted path was replaced; after it, no path is known.
 //   Without paths, the output is a plain bounded copy of any body (an HTML error page, text).
-import { ByteSink } from "../abi/bytes";
+import { ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
 import { hexValue, JsonPathMatcher, JsonPathSet } from "./json_path";
 
 /** Deepest nesting read as JSON, as the comparator (json_digest.ts MAX_JSON_NESTING). */

@@ -2,7 +2,7 @@
 // The header functions take any `H` with HeaderMap's lookups (indexOf(name, from), valuePtr(i),
 // valueLen(i)): a decoded map, or the glue's view that fetches single values from the host on
 // demand (filter/request_headers.ts). Generic, so each is compiled with direct calls.
-import { equalsBytes } from "../abi/headers";
+import { equalsBytes } from "proxy-wasm-sdk-as/assembly/headers";
 import { Config, HeaderConditionKind, NEVER_EXPIRES, Rule } from "./config";
 import { Skip } from "./skip";
 import { bucketIsIn, stickyBucket, Xorshift64 } from "./sampling";

@@ -1,8 +1,8 @@
 // What a mismatch sample (contract §2.7) keeps of one response while its pair is undecided: the
 // allow-listed headers' values and the first `max_body_bytes` of the body (after decoding, with
 // redacted values replaced), never more. Pure code, no host calls.
-import { BoundedBytes, ByteSink } from "../abi/bytes";
-import { HeaderMap } from "../abi/headers";
+import { BoundedBytes, ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
+import { HeaderMap } from "proxy-wasm-sdk-as/assembly/headers";
 import { Samples } from "./config";
 import { JsonRedactor } from "./json_redact";
 

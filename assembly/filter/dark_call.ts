@@ -26,6 +26,8 @@ export class DarkCall {
   /** The primary–noise pair was counted (null result: incomplete). */
   noiseSettled: bool = false;
   noiseResult: PairComparison | null = null;
+  /** Every side has finished and the root has settled the call (counted once). */
+  closed: bool = false;
   /** The pair is to be sampled once every side has finished. */
   sampleWanted: bool = false;
   /** For a sample: the request's method and path without query (samples configured), else null. */

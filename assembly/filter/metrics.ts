@@ -3,8 +3,9 @@
 // module's memory (per worker VM) and handed to Envoy in one increment per counter that moved at
 // every tick (FLUSH_PERIOD_MS, root.ts) and when the root shuts down; after that, while the root
 // waits for its last calls, every count goes to Envoy at once. Histograms are recorded per sample.
-import { MetricType } from "../abi/enums";
-import { defineMetric, incrementMetric, recordMetric } from "../abi/hostcalls";
+import { MetricType, WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { defineMetric, incrementMetric, recordMetric } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { Out } from "proxy-wasm-sdk-as/assembly/out";
 import {
   GAUGE_SUFFIXES,
   HISTOGRAM_SUFFIXES,
@@ -58,27 +59,25 @@ export class RuleMetrics {
   define(rule: string, noise: bool = false): bool {
     const suffixes = counterSuffixes();
     assert(suffixes.length == COUNTERS, "stats table and metric slots disagree");
+    const id = new Out<u32>(0);
     for (let i = 0; i < COUNTERS; i++) {
-      const id = defineMetric(MetricType.Counter, ruleStatName(rule, suffixes[i]));
-      if (id < 0) return false;
-      unchecked((this.counters[i] = <u32>id));
+      if (defineMetric(MetricType.Counter, ruleStatName(rule, suffixes[i]), id) != WasmResult.Ok) return false;
+      unchecked((this.counters[i] = id.value));
     }
     if (noise) {
       const noiseSuffixes = noiseCounterSuffixes();
       assert(noiseSuffixes.length == NOISE_COUNTERS, "noise stats table and metric slots disagree");
       for (let i = 0; i < NOISE_COUNTERS; i++) {
-        const id = defineMetric(MetricType.Counter, ruleStatName(rule, noiseSuffixes[i]));
-        if (id < 0) return false;
-        unchecked((this.noiseCounters[i] = <u32>id));
+        if (defineMetric(MetricType.Counter, ruleStatName(rule, noiseSuffixes[i]), id) != WasmResult.Ok) return false;
+        unchecked((this.noiseCounters[i] = id.value));
       }
     }
-    const p = defineMetric(MetricType.Histogram, ruleStatName(rule, HISTOGRAM_SUFFIXES[0]));
-    const d = defineMetric(MetricType.Histogram, ruleStatName(rule, HISTOGRAM_SUFFIXES[1]));
-    const g = defineMetric(MetricType.Gauge, ruleStatName(rule, GAUGE_SUFFIXES[0]));
-    if (p < 0 || d < 0 || g < 0) return false;
-    this.primaryLatency = <u32>p;
-    this.darkLatency = <u32>d;
-    this.inFlightGauge = <u32>g;
+    if (defineMetric(MetricType.Histogram, ruleStatName(rule, HISTOGRAM_SUFFIXES[0]), id) != WasmResult.Ok) return false;
+    this.primaryLatency = id.value;
+    if (defineMetric(MetricType.Histogram, ruleStatName(rule, HISTOGRAM_SUFFIXES[1]), id) != WasmResult.Ok) return false;
+    this.darkLatency = id.value;
+    if (defineMetric(MetricType.Gauge, ruleStatName(rule, GAUGE_SUFFIXES[0]), id) != WasmResult.Ok) return false;
+    this.inFlightGauge = id.value;
     return true;
   }
 

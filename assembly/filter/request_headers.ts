@@ -5,10 +5,11 @@
 // allocation) until release(), at the end of the request-headers callback. Only first values are
 // known (indexOf from past 0 finds nothing): a configuration that needs every value of a header
 // (a sticky cookie key) reads the whole map instead (root.ts).
-import { MapType } from "../abi/enums";
-import { equalsBytes } from "../abi/headers";
-import { lendHeaderValue } from "../abi/hostcalls";
-import { freeHostBlock } from "../abi/memory";
+import { MapType, WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { equalsBytes } from "proxy-wasm-sdk-as/assembly/headers";
+import { lendHeaderValue } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { freeHostBlock } from "proxy-wasm-sdk-as/assembly/memory";
+import { HostBlock } from "proxy-wasm-sdk-as/assembly/out";
 
 export class RequestHeaderLookup {
   /** Per looked-up name: the name, and its value's block and length (-1: absent). */
@@ -16,6 +17,7 @@ export class RequestHeaderLookup {
   private ptrs: StaticArray<usize> = new StaticArray<usize>(8);
   private lens: StaticArray<i32> = new StaticArray<i32>(8);
   private count: i32 = 0;
+  private readonly block: HostBlock = new HostBlock();
 
   /** The slot of `name`'s first value (fetched now if not looked up yet), or -1 when absent. */
   indexOf(name: ArrayBuffer, from: i32 = 0): i32 {
@@ -28,12 +30,13 @@ export class RequestHeaderLookup {
       if (equalsBytes(changetype<usize>(known), known.byteLength, p, l)) return unchecked(this.lens[i]) >= 0 ? i : -1;
     }
     if (n == this.names.length) this.grow();
-    const got = lendHeaderValue(MapType.RequestHeaders, name);
+    const block = this.block;
+    const found = lendHeaderValue(MapType.RequestHeaders, name, block) == WasmResult.Ok;
     unchecked((this.names[n] = name));
-    unchecked((this.ptrs[n] = got < 0 ? 0 : <usize>(got >>> 32)));
-    unchecked((this.lens[n] = got < 0 ? -1 : <i32>(got & 0xffffffff)));
+    unchecked((this.ptrs[n] = found ? block.ptr : 0));
+    unchecked((this.lens[n] = found ? block.len : -1));
     this.count = n + 1;
-    return got < 0 ? -1 : n;
+    return found ? n : -1;
   }
 
   // @ts-ignore: decorator

@@ -1,14 +1,16 @@
 // The root context: configuration, per-rule runtime, and the calls in flight on this VM (dark,
 // noise and sample calls all answer here, keyed by their tokens).
-import { RootContext, StreamContext } from "../abi/context";
-import { BufferType, LogLevel, MapType } from "../abi/enums";
-import { done, getBufferBytes, getHeaderMap, getProperty, log, monotonicNanos, randomU64, setTickPeriod, streamBufferBytes } from "../abi/hostcalls";
-import { parseDecimal } from "../abi/bytes";
-import { noteGarbage } from "../abi/memory";
+import { RootContext, StreamContext } from "proxy-wasm-sdk-as/assembly/context";
+import { BufferType, LogLevel, MapType, WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { done, getBufferBytes, log, setTickPeriod, streamBufferBytes } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { Out } from "proxy-wasm-sdk-as/assembly/out";
+import { headerMapOrEmpty, propertyOrNull } from "./host_reads";
+import { parseDecimal } from "proxy-wasm-sdk-as/assembly/bytes";
+import { noteGarbage } from "proxy-wasm-sdk-as/assembly/memory";
 import { gateRequest, matchRule, ruleExpires } from "../darklaunch/rules";
 import { Skip } from "../darklaunch/skip";
 import { RequestHeaderLookup } from "./request_headers";
-import { HeaderMap } from "../abi/headers";
+import { HeaderMap } from "proxy-wasm-sdk-as/assembly/headers";
 import { Compare, Config, Rule, Samples, StickyKeySource } from "../darklaunch/config";
 import { parseConfig } from "../darklaunch/config_parse";
 import { comparePair, Outcome, PairComparison, ResponseSummary, parseStatus, statusClass } from "../darklaunch/compare";
@@ -19,7 +21,7 @@ import { DarkCall } from "./dark_call";
 import { RuleRuntime } from "./rule_runtime";
 import { SampleSender } from "./samples";
 import { GUARD_BYTES, finish, inFlightNow, initSharedKey, takeToken } from "./shared_state";
-import { elapsedMs, nowMs, wallClockMs } from "./clock";
+import { elapsedMs, nowMs, nowNs, randomSeed, wallClockMs } from "./clock";
 import { DarkLaunchStream } from "./stream";
 
 const STATUS: ArrayBuffer = String.UTF8.encode(":status");
@@ -61,15 +63,21 @@ export class DarkLaunchRoot extends RootContext {
   private readsSeen: i32 = 0;
   private readsPassed: i32 = 0;
   private readonly lookup: RequestHeaderLookup = new RequestHeaderLookup();
-  readonly random: Xorshift64 = new Xorshift64(randomU64());
+  readonly random: Xorshift64 = new Xorshift64(randomSeed());
   /** Dark and noise calls by token (a call with a noise side is here under both tokens). */
   private calls: Map<u32, DarkCall> = new Map<u32, DarkCall>();
   private sender: SampleSender | null = null;
+  /** Mirrored requests tracked and not settled yet (their calls, or their stream, still to finish). */
+  private openCalls: i32 = 0;
   private shuttingDown: bool = false;
+  /** proxy_done was called, or onDone returned true. */
+  private doneSent: bool = false;
 
   onConfigure(size: i32): bool {
-    let bytes: ArrayBuffer | null = size > 0 ? getBufferBytes(BufferType.PluginConfiguration, 0, size) : null;
-    const result = parseConfig(bytes !== null ? bytes : new ArrayBuffer(0));
+    // No configuration (or none the host gives) parses as empty, which names what is missing.
+    const bytes = new Out<ArrayBuffer>(new ArrayBuffer(0));
+    if (size > 0) getBufferBytes(BufferType.PluginConfiguration, 0, size, bytes);
+    const result = parseConfig(bytes.value);
     const config = result.config;
     if (config === null) {
       log(LogLevel.Error, "darklaunch: invalid configuration: " + result.errors.join("; "));
@@ -118,13 +126,13 @@ export class DarkLaunchRoot extends RootContext {
   streamRequestHeaders(id: u32, numHeaders: i32, endOfStream: bool): StreamContext | null {
     const config = this.config;
     if (config === null) return null;
-    const routeName = this.needsRouteName ? getProperty(ROUTE_NAME_PATH) : null;
+    const routeName = this.needsRouteName ? propertyOrNull(ROUTE_NAME_PATH) : null;
     if (routeName !== null) noteGarbage();
     let index: i32;
     let skip: Skip;
     let headers: HeaderMap | null = null;
     if (this.gatesReadWholeMap) {
-      const map = getHeaderMap(MapType.RequestHeaders);
+      const map = headerMapOrEmpty(MapType.RequestHeaders);
       headers = map;
       noteGarbage();
       index = matchRule<HeaderMap>(config, map, routeName);
@@ -145,7 +153,7 @@ export class DarkLaunchRoot extends RootContext {
       return null;
     }
     // Through the gates: the copy needs every header.
-    if (headers === null) headers = getHeaderMap(MapType.RequestHeaders);
+    if (headers === null) headers = headerMapOrEmpty(MapType.RequestHeaders);
     const cl = headers.indexOf(CONTENT_LENGTH);
     // A content-length that is not a plain decimal (at most 18 digits) counts as absent.
     const declared = cl >= 0 ? parseDecimal(headers.valuePtr(cl), headers.valueLen(cl), 18) : -1;
@@ -154,7 +162,7 @@ export class DarkLaunchRoot extends RootContext {
       return null;
     }
     const stream = new DarkLaunchStream(id, this, runtime, headers, <i32>declared, config.samples);
-    if (endOfStream) stream.dispatch(monotonicNanos());
+    if (endOfStream) stream.dispatch(nowNs());
     return stream;
   }
 
@@ -177,9 +185,10 @@ export class DarkLaunchRoot extends RootContext {
   }
 
   /**
-   * Shut down (a new configuration replaced this one, or the VM stops): calls still in flight
-   * belong to this root, so it stays until they have all called back; their slots, stats,
-   * comparisons and samples are settled as usual, then the host is told it may delete the root.
+   * Shut down: Envoy calls this once the plugin is released (a new configuration replaced this
+   * one and the last stream created under it has ended, or the VM stops). Calls still in flight
+   * belong to this root, so it stays until they have all called back and every pair is settled
+   * (slots, stats, comparisons, samples), then tells the host it may delete it (settleDone).
    */
   onDone(): bool {
     this.shuttingDown = true;
@@ -190,7 +199,30 @@ export class DarkLaunchRoot extends RootContext {
     for (let i = 0; i < rules.length; i++) unchecked(rules[i]).metrics.flushAndGoDirect();
     const sender = this.sender;
     if (sender !== null) sender.flushAndGoDirect();
-    return this.idle;
+    if (this.idle) {
+      this.doneSent = true;
+      log(LogLevel.Info, "darklaunch: configuration retired");
+      return true;
+    }
+    log(
+      LogLevel.Info,
+      "darklaunch: configuration retiring: waiting for " + this.openCalls.toString() + " mirrored request(s) and " +
+        (sender !== null ? sender.pending : 0).toString() + " sample(s)",
+    );
+    return false;
+  }
+
+  /**
+   * A root whose onDone returned false calls proxy_done once nothing of it is left, whichever
+   * side settled last: a dark or noise answer, a sample's answer, or a stream that finished (its
+   * pair settled from the stream side, a sample dropped or refused); a sample POST started there
+   * keeps it until that answer.
+   */
+  private settleDone(): void {
+    if (!this.shuttingDown || this.doneSent || !this.idle) return;
+    this.doneSent = true;
+    log(LogLevel.Info, "darklaunch: configuration retired after its last call");
+    done();
   }
 
   onTick(): void {
@@ -214,13 +246,15 @@ export class DarkLaunchRoot extends RootContext {
     if (sender !== null) sender.flush();
   }
 
+  /** No mirrored request is unsettled and no sample awaits its answer. */
   private get idle(): bool {
     const sender = this.sender;
-    return this.calls.size == 0 && (sender === null || sender.pending == 0);
+    return this.openCalls == 0 && (sender === null || sender.pending == 0);
   }
 
   /** Registers a call just dispatched (and its noise call). */
   track(call: DarkCall): void {
+    this.openCalls++;
     this.calls.set(call.token, call);
     if (call.hasNoiseCall) this.calls.set(call.noiseToken, call);
   }
@@ -237,13 +271,13 @@ export class DarkLaunchRoot extends RootContext {
     } else {
       return;
     }
-    if (this.shuttingDown && this.idle) done();
+    this.settleDone();
   }
 
   private darkAnswered(call: DarkCall, numHeaders: i32, bodySize: i32, numTrailers: i32): void {
     const runtime = call.runtime;
     const metrics = runtime.metrics;
-    const endNs = monotonicNanos();
+    const endNs = nowNs();
     const ending = readCalledSide(call.dark, runtime.rule.compare, numHeaders, bodySize, numTrailers);
     let failed = true;
     if (ending == Ending.TimedOut) {
@@ -259,9 +293,6 @@ export class DarkLaunchRoot extends RootContext {
     const endMs = <i64>(endNs / 1_000_000);
     metrics.inFlightChanged(finish(runtime.guardKey, call.inFlightBucket, endMs, failed, runtime.rule.breaker));
     call.darkFinished = true;
-    // The stream may be gone without ever finishing its side (the host deleted it during a
-    // shutdown): the called sides are the last word then.
-    if (this.shuttingDown) call.primaryFinished = true;
     this.settle(call);
   }
 
@@ -269,7 +300,6 @@ export class DarkLaunchRoot extends RootContext {
   private noiseAnswered(call: DarkCall, numHeaders: i32, bodySize: i32, numTrailers: i32): void {
     readCalledSide(call.noise!, call.runtime.rule.compare, numHeaders, bodySize, numTrailers);
     call.noiseFinished = true;
-    if (this.shuttingDown) call.primaryFinished = true;
     this.settle(call);
   }
 
@@ -287,8 +317,11 @@ export class DarkLaunchRoot extends RootContext {
       call.noiseSettled = true;
       this.settleNoisePair(call, compare);
     }
-    if (!call.done) return;
+    if (!call.done || call.closed) return;
+    call.closed = true;
+    this.openCalls--;
     if (call.sampleWanted) this.sender!.send(call);
+    this.settleDone();
   }
 
   private settleDarkPair(call: DarkCall, compare: Compare): void {
@@ -395,15 +428,15 @@ function bothComplete(primary: ResponseSummary, other: ResponseSummary): bool {
  */
 function readCalledSide(side: ResponseSummary, compare: Compare, numHeaders: i32, bodySize: i32, numTrailers: i32): Ending {
   if (numHeaders == 0) return Ending.Failed;
-  const headers = getHeaderMap(MapType.HttpCallResponseHeaders);
+  const headers = headerMapOrEmpty(MapType.HttpCallResponseHeaders);
   if (headers.indexOf(UPSTREAM_SERVICE_TIME) < 0) return localReplyEnding(headers);
   side.takeHeaders(compare, headers);
-  if (numTrailers > 0 && side.readsTrailers) side.takeTrailers(compare, getHeaderMap(MapType.HttpCallResponseTrailers));
+  if (numTrailers > 0 && side.readsTrailers) side.takeTrailers(compare, headerMapOrEmpty(MapType.HttpCallResponseTrailers));
   side.settleStatus();
   if (side.status < 0) return Ending.Failed;
   if ((compare.body || side.capture !== null) && bodySize > 0) {
-    const read = streamBufferBytes(BufferType.HttpCallResponseBody, 0, bodySize, BODY_SLICE, side.body);
-    if (read != bodySize) return Ending.Answered; // body not fully readable: the pair stays incomplete
+    // A body not fully readable leaves the pair incomplete.
+    if (streamBufferBytes(BufferType.HttpCallResponseBody, 0, bodySize, BODY_SLICE, side.body) != WasmResult.Ok) return Ending.Answered;
   }
   side.body.finish();
   side.complete = true;

@@ -2,11 +2,13 @@
 // data, `per_second` for all rules of all workers), the POST to the collector cluster, and its
 // counters `darklaunch.samples.sent|dropped|failed`. Sending never delays or fails anything: the
 // call is fire-and-forget, its answer only counted.
-import { MetricType } from "../abi/enums";
-import { defineMetric, getHeaderMap, httpCall, incrementMetric } from "../abi/hostcalls";
+import { MetricType, WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { defineMetric, httpCall, incrementMetric } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { Out } from "proxy-wasm-sdk-as/assembly/out";
+import { headerMapOrEmpty } from "./host_reads";
 import { flushSlots } from "./metrics";
-import { HeaderMapWriter } from "../abi/headers";
-import { MapType } from "../abi/enums";
+import { HeaderMapWriter } from "proxy-wasm-sdk-as/assembly/headers";
+import { MapType } from "proxy-wasm-sdk-as/assembly/enums";
 import { Samples } from "../darklaunch/config";
 import { parseStatus } from "../darklaunch/compare";
 import { SampleRequest, sampleDocument } from "../darklaunch/sample_document";
@@ -55,10 +57,10 @@ export class SampleSender {
   /** Defines the counters (at 0 from now on) and the budget's shared key; false if Envoy refused one. */
   define(): bool {
     assert(SAMPLES_COUNTERS.length == 3, "samples stats table and slots disagree");
+    const id = new Out<u32>(0);
     for (let i = 0; i < SAMPLES_COUNTERS.length; i++) {
-      const id = defineMetric(MetricType.Counter, samplesStatName(SAMPLES_COUNTERS[i]));
-      if (id < 0) return false;
-      unchecked((this.counters[i] = <u32>id));
+      if (defineMetric(MetricType.Counter, samplesStatName(SAMPLES_COUNTERS[i]), id) != WasmResult.Ok) return false;
+      unchecked((this.counters[i] = id.value));
     }
     initSharedKey(RATE_KEY, 16);
     return true;
@@ -98,12 +100,12 @@ export class SampleSender {
     const request = new SampleRequest(call.runtime.rule.name, wallClockMs(), call.requestId, call.method!, call.path!);
     const noise = call.noise;
     const document = sampleDocument(samples, request, call.primary, call.dark, call.darkResult!, noise, noise !== null ? call.noiseResult : null);
-    const token = httpCall(samples.clusterBytes, this.headers, document, SAMPLE_TIMEOUT_MS);
-    if (token < 0) {
+    const token = new Out<u32>(0);
+    if (httpCall(samples.clusterBytes, this.headers, document, SAMPLE_TIMEOUT_MS, token) != WasmResult.Ok) {
       this.count(FAILED);
       return;
     }
-    this.calls.add(<u32>token);
+    this.calls.add(token.value);
   }
 
   /** The collector answered (or the call failed): 2xx is sent, anything else failed. */
@@ -113,7 +115,7 @@ export class SampleSender {
       this.count(FAILED);
       return;
     }
-    const headers = getHeaderMap(MapType.HttpCallResponseHeaders);
+    const headers = headerMapOrEmpty(MapType.HttpCallResponseHeaders);
     const s = headers.indexOf(STATUS);
     const status = s >= 0 ? parseStatus(headers.valuePtr(s), headers.valueLen(s)) : -1;
     this.count(status >= 200 && status < 300 ? SENT : FAILED);

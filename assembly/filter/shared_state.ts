@@ -2,8 +2,9 @@
 // of one vm_id) and updated with compare-and-swap: read, compute, write if unchanged, else retry.
 // Values are little-endian i64 words, read into and written from a static scratch area, so the
 // per-request path allocates nothing here.
-import { WasmResult } from "../abi/enums";
-import { getSharedData, getSharedDataInto, setSharedData, setSharedDataFrom } from "../abi/hostcalls";
+import { WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { getSharedData, getSharedDataInto, setSharedData, setSharedDataFrom } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { Out, SharedValue } from "proxy-wasm-sdk-as/assembly/out";
 import { BreakerWindow, TokenBucket } from "../darklaunch/limits";
 import { Breaker } from "../darklaunch/config";
 
@@ -53,6 +54,16 @@ function guardBreaker(): BreakerWindow {
   return BreakerWindow.at(WORDS + <usize>BREAKER_WORD * 8);
 }
 
+const CAS = new Out<u32>(0);
+
+/**
+ * Reads `key` into the `n` bytes at `into` (all zero when the key does not exist yet); returns
+ * its version, 0 when it does not exist (a write with version 0 is unconditional).
+ */
+function readInto(key: ArrayBuffer, into: usize, n: i32): u32 {
+  return getSharedDataInto(key, into, n, CAS) == WasmResult.Ok ? CAS.value : 0;
+}
+
 /** Admission refused (admit() results below zero). */
 export enum Refusal {
   InFlightLimit = -1,
@@ -86,7 +97,7 @@ export function admit(guardKey: ArrayBuffer, limit: i32, bucket: i64, nowMs: i64
   // short); the token is taken once the slot is held, so no refusal ever spends one.
   const tokenLikely = perSecond <= 0 || tokenAvailable(rateKey, perSecond, nowMs);
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-    const cas = getSharedDataInto(guardKey, WORDS, GUARD_BYTES);
+    const cas = readInto(guardKey, WORDS, GUARD_BYTES);
     const total = inFlightTotal(bucket);
     if (total >= <i64>limit) return Refusal.InFlightLimit;
     if (!tokenLikely) return Refusal.RateLimited;
@@ -120,7 +131,7 @@ export function admit(guardKey: ArrayBuffer, limit: i32, bucket: i64, nowMs: i64
 export function finish(guardKey: ArrayBuffer, started: i64, nowMs: i64, failed: bool, cfg: Breaker | null): i64 {
   const now = inFlightBucket(nowMs);
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-    const cas = getSharedDataInto(guardKey, WORDS, GUARD_BYTES);
+    const cas = readInto(guardKey, WORDS, GUARD_BYTES);
     const i = <i32>(started % IN_FLIGHT_BUCKETS);
     if (word(i * 2) == started && word(i * 2 + 1) > 0) setWord(i * 2 + 1, word(i * 2 + 1) - 1);
     if (cfg !== null) guardBreaker().record(nowMs, failed, cfg);
@@ -132,20 +143,20 @@ export function finish(guardKey: ArrayBuffer, started: i64, nowMs: i64, failed: 
 
 /** The process-wide number of dark calls in flight at `nowMs` (one read; for the gauge at a tick). */
 export function inFlightNow(guardKey: ArrayBuffer, nowMs: i64): i64 {
-  getSharedDataInto(guardKey, WORDS, GUARD_BYTES);
+  readInto(guardKey, WORDS, GUARD_BYTES);
   return inFlightTotal(inFlightBucket(nowMs));
 }
 
 /** Whether the process-wide bucket at `key` has a token now (nothing is taken). */
 function tokenAvailable(key: ArrayBuffer, perSecond: i32, nowMs: i64): bool {
-  getSharedDataInto(key, TOKEN_WORDS, 16);
+  readInto(key, TOKEN_WORDS, 16);
   return TokenBucket.at(TOKEN_WORDS).available(nowMs, perSecond);
 }
 
 /** Takes one token from the process-wide bucket at `key`; false when empty. */
 export function takeToken(key: ArrayBuffer, perSecond: i32, nowMs: i64): bool {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-    const cas = getSharedDataInto(key, TOKEN_WORDS, 16);
+    const cas = readInto(key, TOKEN_WORDS, 16);
     const taken = TokenBucket.at(TOKEN_WORDS).take(nowMs, perSecond);
     if (setSharedDataFrom(key, TOKEN_WORDS, 16, cas) == WasmResult.Ok) return taken;
   }
@@ -154,9 +165,9 @@ export function takeToken(key: ArrayBuffer, perSecond: i32, nowMs: i64): bool {
 
 /** Creates a shared-data key of `size` zero bytes if no VM has created it yet (configure time). */
 export function initSharedKey(key: ArrayBuffer, size: i32): void {
-  const cur = getSharedData(key);
-  const existing = cur.bytes;
-  if (existing !== null && existing.byteLength >= size) return;
+  const cur = new SharedValue();
+  const found = getSharedData(key, cur) == WasmResult.Ok;
+  if (found && cur.bytes.byteLength >= size) return;
   // cas 0 = unconditional; a lost race here only means another VM initialised it first.
-  setSharedData(key, new ArrayBuffer(size), existing === null ? 0 : cur.cas);
+  setSharedData(key, new ArrayBuffer(size), found ? cur.cas : 0);
 }

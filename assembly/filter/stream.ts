@@ -2,12 +2,14 @@
 // stream it leaves alone never gets this object): collects the body for the copy, dispatches the
 // copy once the request is complete, and summarises the primary response for the comparison.
 // Every path returns Continue: the primary is never held, changed or failed.
-import { StreamContext } from "../abi/context";
-import { BufferType, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, LogLevel, MapType, WasmResult } from "../abi/enums";
-import { getHeaderMap, getProperty, httpCall, log, monotonicNanos, streamBufferBytes } from "../abi/hostcalls";
+import { StreamContext } from "proxy-wasm-sdk-as/assembly/context";
+import { BufferType, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, LogLevel, MapType, WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { httpCall, log, streamBufferBytes } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import { Out } from "proxy-wasm-sdk-as/assembly/out";
+import { headerMapOrEmpty, propertyOrNull } from "./host_reads";
 import { Samples } from "../darklaunch/config";
-import { HeaderMap, equalsBytes } from "../abi/headers";
-import { BoundedBytes } from "../abi/bytes";
+import { HeaderMap, equalsBytes } from "proxy-wasm-sdk-as/assembly/headers";
+import { BoundedBytes } from "proxy-wasm-sdk-as/assembly/bytes";
 import { ResponseSummary, statusClass } from "../darklaunch/compare";
 import { darkCopyHeaders } from "../darklaunch/copy";
 import { pathWithoutQuery } from "../darklaunch/sample_document";
@@ -16,7 +18,7 @@ import { DarkCall } from "./dark_call";
 import { DarkLaunchRoot } from "./root";
 import { RuleRuntime } from "./rule_runtime";
 import { Refusal, admit, finish, inFlightBucket } from "./shared_state";
-import { elapsedMs } from "./clock";
+import { elapsedMs, nowNs } from "./clock";
 
 const REQUEST_ID: ArrayBuffer = String.UTF8.encode("x-request-id");
 const METHOD: ArrayBuffer = String.UTF8.encode(":method");
@@ -25,6 +27,8 @@ const CODE_DETAILS_PATH: ArrayBuffer = String.UTF8.encode("response\0code_detail
 const VIA_UPSTREAM: ArrayBuffer = String.UTF8.encode("via_upstream");
 // @ts-ignore: decorator
 @inline const MAX_LOGGED_REQUEST_ID: i32 = 128;
+/** Where httpCall writes a call's token (read at once). */
+const TOKEN = new Out<u32>(0);
 // @ts-ignore: decorator
 @inline const DISPATCH_ERROR_LOG_INTERVAL_MS: i64 = 10000;
 
@@ -80,12 +84,12 @@ export class DarkLaunchStream extends StreamContext {
       }
       streamBufferBytes(BufferType.HttpRequestBody, 0, bodySize, bodySize, body);
     }
-    if (endOfStream) this.dispatch(monotonicNanos());
+    if (endOfStream) this.dispatch(nowNs());
     return FilterDataStatus.Continue;
   }
 
   onRequestTrailers(numTrailers: i32): FilterTrailersStatus {
-    if (this.phase == Phase.Collecting) this.dispatch(monotonicNanos());
+    if (this.phase == Phase.Collecting) this.dispatch(nowNs());
     return FilterTrailersStatus.Continue;
   }
 
@@ -93,7 +97,7 @@ export class DarkLaunchStream extends StreamContext {
     const primary = this.primary;
     if (primary === null || this.phase == Phase.Ignored) return FilterHeadersStatus.Continue;
     const compare = this.runtime.rule.compare;
-    primary.takeHeaders(compare, getHeaderMap(MapType.ResponseHeaders));
+    primary.takeHeaders(compare, headerMapOrEmpty(MapType.ResponseHeaders));
     if (compare.any) primary.fromUpstream = answeredByUpstream();
     this.countPrimaryStatus();
     if (endOfStream) this.primaryComplete();
@@ -113,7 +117,7 @@ export class DarkLaunchStream extends StreamContext {
   onResponseTrailers(numTrailers: i32): FilterTrailersStatus {
     const primary = this.primary;
     if (primary === null || this.phase == Phase.Ignored) return FilterTrailersStatus.Continue;
-    if (numTrailers > 0 && primary.readsTrailers) primary.takeTrailers(this.runtime.rule.compare, getHeaderMap(MapType.ResponseTrailers));
+    if (numTrailers > 0 && primary.readsTrailers) primary.takeTrailers(this.runtime.rule.compare, headerMapOrEmpty(MapType.ResponseTrailers));
     this.primaryComplete();
     return FilterTrailersStatus.Continue;
   }
@@ -164,7 +168,7 @@ export class DarkLaunchStream extends StreamContext {
     primary.complete = true;
     primary.settleStatus();
     primary.body.finish();
-    this.primaryEndNs = monotonicNanos();
+    this.primaryEndNs = nowNs();
     this.countPrimaryStatus();
     if (this.phase == Phase.Mirrored) this.primaryFinishedMirrored();
   }
@@ -193,28 +197,28 @@ export class DarkLaunchStream extends StreamContext {
     const body = this.body;
     const bodyBytes: ArrayBuffer | null = body !== null && body.length > 0 ? body.toArrayBuffer() : null;
     const copyHeaders = darkCopyHeaders(rule, runtime.nameBytes, headers, bodyBytes !== null ? bodyBytes.byteLength : 0);
-    const token = httpCall(rule.dark.clusterBytes, copyHeaders, bodyBytes, <u32>rule.dark.timeoutMs);
-    if (token < 0) {
+    const darkResult = httpCall(rule.dark.clusterBytes, copyHeaders, bodyBytes, <u32>rule.dark.timeoutMs, TOKEN);
+    if (darkResult != WasmResult.Ok) {
       finish(runtime.guardKey, bucket, startMs, false, null);
-      this.logDispatchFailure(runtime, "dark", rule.dark.cluster, <i32>-token, startMs);
+      this.logDispatchFailure(runtime, "dark", rule.dark.cluster, darkResult, startMs);
       this.skip(Skip.DispatchFailed);
       return;
     }
     runtime.metrics.mirrored();
     runtime.metrics.inFlightChanged(inFlight);
     const samples = this.darkRoot.samplesConfig;
-    const call = new DarkCall(<u32>token, runtime, this.primary!, startNs, bucket, requestIdOf(headers), samples);
+    const call = new DarkCall(TOKEN.value, runtime, this.primary!, startNs, bucket, requestIdOf(headers), samples);
     if (samples !== null) this.keepRequestForSample(call, headers);
     const noiseCluster = rule.compare.noiseClusterBytes;
     if (noiseCluster !== null) {
       // The same copy, the same timeout; it rides on the dark call's limits slot.
-      const noiseToken = httpCall(noiseCluster, copyHeaders, bodyBytes, <u32>rule.dark.timeoutMs);
-      if (noiseToken >= 0) {
-        call.noiseToken = <u32>noiseToken;
+      const noiseResult = httpCall(noiseCluster, copyHeaders, bodyBytes, <u32>rule.dark.timeoutMs, TOKEN);
+      if (noiseResult == WasmResult.Ok) {
+        call.noiseToken = TOKEN.value;
         call.hasNoiseCall = true;
         call.noiseFinished = false;
       } else {
-        this.logDispatchFailure(runtime, "noise", rule.compare.noiseCluster!, <i32>-noiseToken, startMs);
+        this.logDispatchFailure(runtime, "noise", rule.compare.noiseCluster!, noiseResult, startMs);
       }
     }
     this.call = call;
@@ -236,7 +240,7 @@ export class DarkLaunchStream extends StreamContext {
   }
 
   /** An error line when Envoy refuses a call (unknown cluster...), at most once per rule every 10 s per worker. */
-  private logDispatchFailure(runtime: RuleRuntime, kind: string, cluster: string, result: i32, nowMs: i64): void {
+  private logDispatchFailure(runtime: RuleRuntime, kind: string, cluster: string, result: WasmResult, nowMs: i64): void {
     if (runtime.lastDispatchErrorLogMs >= 0 && nowMs - runtime.lastDispatchErrorLogMs < DISPATCH_ERROR_LOG_INTERVAL_MS) return;
     runtime.lastDispatchErrorLogMs = nowMs;
     log(LogLevel.Error, "darklaunch: " + kind + " call to cluster \"" + cluster + "\" refused by Envoy (rule " + runtime.rule.name + "): " + wasmResultName(result));
@@ -249,7 +253,7 @@ export class DarkLaunchStream extends StreamContext {
  * local reply). Unknown details count as from the upstream.
  */
 function answeredByUpstream(): bool {
-  const details = getProperty(CODE_DETAILS_PATH);
+  const details = propertyOrNull(CODE_DETAILS_PATH);
   if (details === null || details.byteLength == 0) return true;
   return equalsBytes(changetype<usize>(details), details.byteLength, changetype<usize>(VIA_UPSTREAM), VIA_UPSTREAM.byteLength);
 }
@@ -266,7 +270,7 @@ function copyOf(ptr: usize, len: i32): ArrayBuffer {
   return out;
 }
 
-function wasmResultName(result: i32): string {
+function wasmResultName(result: WasmResult): string {
   switch (result) {
     case WasmResult.BadArgument: return "BadArgument";
     case WasmResult.NotFound: return "NotFound";

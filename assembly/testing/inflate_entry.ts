@@ -2,12 +2,12 @@
 // exports through which Node feeds it compressed bytes and reads the decoded bytes back. Built as
 // build/inflate-test.wasm by `npm run build:inflate-test`; used by test/emulator/inflate.test.ts
 // and bench/inflate-speed.ts. Never deploy it.
-import { ByteSink } from "../abi/bytes";
+import { ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
 import { ContentCoding, contentCodingOf, Inflater } from "../darklaunch/inflate";
 
 // The testing build routes `abort` to the ABI's handler (assembly/testing/asconfig.json), which
 // logs through env.proxy_log: Node supplies that import and turns the call into an exception.
-export { abortHandler as __darklaunch_abort } from "../abi/abort";
+export { abortHandler as __darklaunch_abort } from "proxy-wasm-sdk-as/assembly/abort";
 
 /** Collects the decoder's output in one raw block (Node drains it), or only counts it. */
 class Collector extends ByteSink {

@@ -11,7 +11,7 @@ import { describeJsonDifferences, JsonDigest, jsonValuesEqual } from "../darklau
 import { JsonRedactor } from "../darklaunch/json_redact";
 
 // Keeps the abort replacement (asconfig "use": abort=...) in the compilation.
-export { abortHandler as __darklaunch_abort } from "../abi/abort";
+export { abortHandler as __darklaunch_abort } from "proxy-wasm-sdk-as/assembly/abort";
 
 const sets = new Array<JsonPathSet | null>();
 const digests = new Array<JsonDigest | null>();

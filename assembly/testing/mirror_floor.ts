@@ -3,18 +3,20 @@
 // no comparison, no stats. `extraHostCalls` adds that many host calls of the kinds the filter
 // makes most (half counter increments, half shared-data reads, which also call back into
 // `malloc`), to price one host call in Envoy (bench/README.md, "What bounds the goals").
-import { RootContext, StreamContext } from "../abi/context";
-import { setRootContextFactory } from "../abi/exports";
-import { FilterHeadersStatus, MapType, MetricType, WasmResult } from "../abi/enums";
-import { defineMetric, getSharedDataInto, incrementMetric, setSharedDataFrom } from "../abi/hostcalls";
-import * as raw from "../abi/imports";
-import { clearReturnSlots, freeHostBlock, retLen, retPtr, retU32, returnedLen, returnedPtr } from "../abi/memory";
+import { RootContext, StreamContext } from "proxy-wasm-sdk-as/assembly/context";
+import { setRootContextFactory } from "proxy-wasm-sdk-as/assembly/exports";
+import { FilterHeadersStatus, MapType, MetricType, WasmResult } from "proxy-wasm-sdk-as/assembly/enums";
+import { defineMetric, getSharedDataInto, incrementMetric, setSharedDataFrom } from "proxy-wasm-sdk-as/assembly/hostcalls";
+import * as raw from "proxy-wasm-sdk-as/assembly/imports";
+import { Out } from "proxy-wasm-sdk-as/assembly/out";
+import { clearReturnSlots, freeHostBlock, retLen, retPtr, retU32, returnedLen, returnedPtr } from "proxy-wasm-sdk-as/assembly/memory";
 
 const DARK: ArrayBuffer = String.UTF8.encode("dark");
 const SHARED_KEY: ArrayBuffer = String.UTF8.encode("mirror_floor/words");
 const SCRATCH: usize = memory.data(64);
 let extraHostCalls: i32 = 0;
-let counterId: u32 = 0;
+const CAS = new Out<u32>(0);
+const ID = new Out<u32>(0);
 
 class FloorStream extends StreamContext {
   onRequestHeaders(numHeaders: i32, endOfStream: bool): FilterHeadersStatus {
@@ -25,8 +27,8 @@ class FloorStream extends StreamContext {
       freeHostBlock(ptr);
     }
     for (let i = 0; i < extraHostCalls; i++) {
-      if (i & 1) getSharedDataInto(SHARED_KEY, SCRATCH, 64);
-      else incrementMetric(counterId, 1);
+      if (i & 1) getSharedDataInto(SHARED_KEY, SCRATCH, 64, CAS);
+      else incrementMetric(ID.value, 1);
     }
     return FilterHeadersStatus.Continue;
   }
@@ -35,7 +37,7 @@ class FloorStream extends StreamContext {
 class FloorRoot extends RootContext {
   onConfigure(pluginConfigurationSize: i32): bool {
     if (extraHostCalls > 0) {
-      counterId = <u32>defineMetric(MetricType.Counter, "mirror_floor.extra");
+      defineMetric(MetricType.Counter, "mirror_floor.extra", ID);
       setSharedDataFrom(SHARED_KEY, SCRATCH, 64, 0);
     }
     return true;

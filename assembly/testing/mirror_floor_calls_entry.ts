@@ -3,6 +3,6 @@
 // one host call in Envoy.
 import { installMirrorFloor } from "./mirror_floor";
 
-export * from "../abi/module";
+export * from "proxy-wasm-sdk-as/assembly/module";
 
 installMirrorFloor(20);

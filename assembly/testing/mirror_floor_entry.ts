@@ -3,6 +3,6 @@
 // proxy_http_call costs in Envoy before the filter does anything of its own (the floor under C).
 import { installMirrorFloor } from "./mirror_floor";
 
-export * from "../abi/module";
+export * from "proxy-wasm-sdk-as/assembly/module";
 
 installMirrorFloor(0);

@@ -1,7 +1,7 @@
 // The filter configurations the emulator-side measurements (bench/host-calls.ts,
 // bench/wasm-profile.ts) drive, each with its request: C, D and E as in the benchmark, and N, a
 // request that no rule matches.
-import type { ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
+import type { ProxyWasmHost } from "proxy-wasm-host";
 import {
   benchFilterConfig,
   emulateBenchRequest,

@@ -2,7 +2,7 @@
 // configuration into the real Envoy, bench/host-calls.ts and bench/wasm-profile.ts drive the same
 // configuration and an equivalent request through the emulator.
 import { gzipSync } from "node:zlib";
-import type { ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
+import type { ProxyWasmHost } from "proxy-wasm-host";
 
 export const BODY_BYTES = 1024;
 export const BENCH_PATH = "/bench";
@@ -15,13 +15,15 @@ export const RULE = "bench";
  */
 export function benchFilterConfig(percent: number): { rules: object[] } {
   return {
-    rules: [{
-      name: RULE,
-      dark: { cluster: "dark", timeout_ms: 5000 },
-      compare: { status: true, body: true },
-      limits: { max_in_flight: 4096 },
-      sample: { percent },
-    }],
+    rules: [
+      {
+        name: RULE,
+        dark: { cluster: "dark", timeout_ms: 5000 },
+        compare: { status: true, body: true },
+        limits: { max_in_flight: 4096 },
+        sample: { percent },
+      },
+    ],
   };
 }
 
@@ -47,18 +49,25 @@ export function samplesBenchFilterConfig(): { samples: object; rules: object[] }
  */
 export function unmatchedFilterConfig(): { rules: object[] } {
   return {
-    rules: [{
-      name: RULE,
-      match: { path_prefix: "/elsewhere" },
-      dark: { cluster: "dark", timeout_ms: 5000 },
-      compare: { status: true, body: true },
-    }],
+    rules: [
+      {
+        name: RULE,
+        match: { path_prefix: "/elsewhere" },
+        dark: { cluster: "dark", timeout_ms: 5000 },
+        compare: { status: true, body: true },
+      },
+    ],
   };
 }
 
 const REQUEST_HEADERS: Array<[string, string]> = [
-  [":method", "GET"], [":path", BENCH_PATH], [":authority", "bench.example"], [":scheme", "http"],
-  ["user-agent", "wrk"], ["accept", "*/*"], ["x-request-id", "7f3c2a9e-0000-4000-8000-000000000000"],
+  [":method", "GET"],
+  [":path", BENCH_PATH],
+  [":authority", "bench.example"],
+  [":scheme", "http"],
+  ["user-agent", "wrk"],
+  ["accept", "*/*"],
+  ["x-request-id", "7f3c2a9e-0000-4000-8000-000000000000"],
   ["x-forwarded-proto", "http"],
 ];
 const BODY = Buffer.alloc(BODY_BYTES, "A");
@@ -67,7 +76,11 @@ const BODY = Buffer.alloc(BODY_BYTES, "A");
 export function emulateBenchRequest(host: ProxyWasmHost): void {
   const s = host.stream();
   s.requestHeaders(REQUEST_HEADERS, true);
-  s.responseHeaders([[":status", "200"], ["content-length", String(BODY_BYTES)], ["content-type", "text/plain"]]);
+  s.responseHeaders([
+    [":status", "200"],
+    ["content-length", String(BODY_BYTES)],
+    ["content-type", "text/plain"],
+  ]);
   s.responseBody(BODY, true);
   s.end();
   for (const call of host.pendingCalls()) host.respond(call.token, { status: 200, headers: [["content-type", "text/plain"]], body: BODY });
@@ -95,7 +108,12 @@ export function jsonBenchDocument(instance: "primary" | "dark"): unknown {
     status: "paid",
     created_at: "2026-11-30T10:15:00Z",
     updated_at: instance === "primary" ? "2026-12-01T09:00:00.123Z" : "2026-12-01T09:00:00.456Z",
-    customer: { id: 4711, name: "Ada Example", email_verified: true, address: { street: "Main St 1", city: "Berlin", zip: "10115", country: "DE" } },
+    customer: {
+      id: 4711,
+      name: "Ada Example",
+      email_verified: true,
+      address: { street: "Main St 1", city: "Berlin", zip: "10115", country: "DE" },
+    },
     items,
     totals: { subtotal: 52374, tax: 9951.06, shipping: 0, grand_total: 62325.06 },
     meta: { request_id: `${instance}-7f3c2a9e`, version: 3, region: "eu-central-1", flags: { beta: false, priority: null } },
@@ -110,13 +128,15 @@ export const JSON_BENCH_IGNORE = ["updated_at", "meta.request_id", "items[*].eta
 /** E: every request to JSON_BENCH_PATH mirrored and compared as JSON (the bodies are equal once decoded and ignored). */
 export function jsonBenchFilterConfig(): { rules: object[] } {
   return {
-    rules: [{
-      name: RULE,
-      match: { path_prefix: JSON_BENCH_PATH },
-      dark: { cluster: "dark", timeout_ms: 5000 },
-      compare: { status: true, headers: ["content-type"], body: { json: true, ignore: JSON_BENCH_IGNORE } },
-      limits: { max_in_flight: 4096 },
-    }],
+    rules: [
+      {
+        name: RULE,
+        match: { path_prefix: JSON_BENCH_PATH },
+        dark: { cluster: "dark", timeout_ms: 5000 },
+        compare: { status: true, headers: ["content-type"], body: { json: true, ignore: JSON_BENCH_IGNORE } },
+        limits: { max_in_flight: 4096 },
+      },
+    ],
   };
 }
 
@@ -126,8 +146,14 @@ const JSON_REQUEST_HEADERS: Array<[string, string]> = REQUEST_HEADERS.map(([k, v
 export function emulateJsonBenchRequest(host: ProxyWasmHost): void {
   const s = host.stream();
   s.requestHeaders(JSON_REQUEST_HEADERS, true);
-  s.responseHeaders([[":status", "200"], ["content-length", String(JSON_BENCH_PRIMARY_BODY.length)], ["content-type", "application/json"], ["content-encoding", "gzip"]]);
+  s.responseHeaders([
+    [":status", "200"],
+    ["content-length", String(JSON_BENCH_PRIMARY_BODY.length)],
+    ["content-type", "application/json"],
+    ["content-encoding", "gzip"],
+  ]);
   s.responseBody(JSON_BENCH_PRIMARY_BODY, true);
   s.end();
-  for (const call of host.pendingCalls()) host.respond(call.token, { status: 200, headers: [["content-type", "application/json"]], body: JSON_BENCH_DARK_BODY });
+  for (const call of host.pendingCalls())
+    host.respond(call.token, { status: 200, headers: [["content-type", "application/json"]], body: JSON_BENCH_DARK_BODY });
 }

@@ -3,20 +3,24 @@
 // skipped.expired and mirrors nothing; a rule without expires_at never reads the wall clock.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
+import type { ProxyWasmHost } from "proxy-wasm-host";
+import { filterHost } from "../support/filter-host.ts";
 import { assertInvariants, get, post, ruleStat } from "./scenarios.ts";
 
 function request(host: ProxyWasmHost, headers: Array<[string, string]>): void {
   const s = host.stream();
   s.requestHeaders(headers);
-  s.responseHeaders([[":status", "200"], ["content-type", "text/plain"]]);
+  s.responseHeaders([
+    [":status", "200"],
+    ["content-type", "text/plain"],
+  ]);
   s.responseBody("ok");
   s.end();
   for (const call of host.pendingCalls()) host.respond(call.token, { status: 200, headers: [["content-type", "text/plain"]], body: "ok" });
 }
 
 test("emulator: a rule mirrors until its expires_at, then counts skipped.expired", async () => {
-  const host = new ProxyWasmHost();
+  const host = filterHost();
   await host.load();
   // The host's wall clock starts at 2026-01-01T00:00:00Z; the rule ends a minute later.
   assert.equal(new Date(host.wallClockMs).toISOString(), "2026-01-01T00:00:00.000Z");
@@ -40,7 +44,7 @@ test("emulator: a rule mirrors until its expires_at, then counts skipped.expired
 });
 
 test("emulator: expires_at in the past at configure time: nothing is ever mirrored", async () => {
-  const host = new ProxyWasmHost();
+  const host = filterHost();
   await host.load();
   assert.equal(host.configure({ rules: [{ name: "old", expires_at: "2025-06-30T23:59:59+02:00", dark: { cluster: "dark" } }] }), true);
   for (let i = 0; i < 5; i++) request(host, get(`/x/${i}`));
@@ -51,7 +55,7 @@ test("emulator: expires_at in the past at configure time: nothing is ever mirror
 });
 
 test("emulator: only rules with expires_at read the wall clock, once per request", async () => {
-  const host = new ProxyWasmHost();
+  const host = filterHost();
   await host.load();
   host.configure({
     rules: [
@@ -67,11 +71,15 @@ test("emulator: only rules with expires_at read the wall clock, once per request
 });
 
 test("emulator: an expires_at that is not RFC 3339 is refused with its path", async () => {
-  const host = new ProxyWasmHost();
+  const host = filterHost();
   await host.load();
   assert.equal(host.configure({ rules: [{ name: "a", expires_at: "next friday", dark: { cluster: "dark" } }] }), false);
   assert.ok(
-    host.logs.some((l) => l.message === 'darklaunch: invalid configuration: rules[0].expires_at: must be an RFC 3339 time such as "2026-12-31T00:00:00Z" (got "next friday")'),
+    host.logs.some(
+      (l) =>
+        l.message ===
+        'darklaunch: invalid configuration: rules[0].expires_at: must be an RFC 3339 time such as "2026-12-31T00:00:00Z" (got "next friday")',
+    ),
     host.logs.map((l) => l.message).join("\n"),
   );
 });

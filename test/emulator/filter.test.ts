@@ -1,24 +1,28 @@
 // The compiled filter under the emulated host: each gate, the copy, the comparison outcomes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
+import type { ProxyWasmHost } from "proxy-wasm-host";
+import { filterHost } from "../support/filter-host.ts";
 import { assertInvariants, get, post, ruleStat } from "./scenarios.ts";
 
 async function hostWith(config: object, clusters = ["dark"]): Promise<ProxyWasmHost> {
-  const host = new ProxyWasmHost({ clusters });
+  const host = filterHost({ clusters });
   await host.load();
   assert.equal(host.configure(config), true, host.logs.map((l) => l.message).join("\n"));
   return host;
 }
 
 function primaryAnswers(s: ReturnType<ProxyWasmHost["stream"]>, status = 200, body = "ok"): void {
-  s.responseHeaders([[":status", String(status)], ["content-type", "text/plain"]]);
+  s.responseHeaders([
+    [":status", String(status)],
+    ["content-type", "text/plain"],
+  ]);
   s.responseBody(body);
   s.end();
 }
 
 test("emulator: invalid configuration is refused with path-named problems", async () => {
-  const host = new ProxyWasmHost();
+  const host = filterHost();
   await host.load();
   assert.equal(host.configure({ rules: [{ name: "a", sample: { percent: 150 }, dark: { cluster: "d" } }] }), false);
   const line = host.logs.find((l) => l.message.startsWith("darklaunch: invalid configuration:"));
@@ -53,7 +57,11 @@ test("emulator: each early gate counts its own skip reason", async () => {
       { name: "zero", match: { path_prefix: "/zero" }, sample: { percent: 0 }, dark: { cluster: "dark" } },
     ],
   });
-  for (const [path, headers] of [["/off", get("/off")], ["/meth", post("/meth")], ["/zero", get("/zero")]] as const) {
+  for (const [path, headers] of [
+    ["/off", get("/off")],
+    ["/meth", post("/meth")],
+    ["/zero", get("/zero")],
+  ] as const) {
     const s = host.stream();
     s.requestHeaders(headers);
     primaryAnswers(s);
@@ -76,7 +84,10 @@ test("emulator: a POST body up to the limit is copied once complete; one byte ov
   ok.requestBody("56789", true);
   const [call] = host.pendingCalls();
   assert.equal(call.body.toString(), "0123456789");
-  assert.deepEqual(call.headers.find(([k]) => k === "content-length"), ["content-length", "10"]);
+  assert.deepEqual(
+    call.headers.find(([k]) => k === "content-length"),
+    ["content-length", "10"],
+  );
   primaryAnswers(ok);
   host.respond(call.token, { status: 200, body: "ok", headers: [["content-type", "text/plain"]] });
 
@@ -118,7 +129,12 @@ test("emulator: in-flight limit, then rate limit, then breaker", async () => {
     rules: [
       { name: "inf", match: { path_prefix: "/inf" }, dark: { cluster: "dark" }, limits: { max_in_flight: 2 } },
       { name: "rate", match: { path_prefix: "/rate" }, dark: { cluster: "dark" }, limits: { max_per_second: 3 } },
-      { name: "brk", match: { path_prefix: "/brk" }, dark: { cluster: "dark" }, breaker: { min_calls: 4, failure_ratio: 0.5, window_ms: 10000, open_ms: 1000 } },
+      {
+        name: "brk",
+        match: { path_prefix: "/brk" },
+        dark: { cluster: "dark" },
+        breaker: { min_calls: 4, failure_ratio: 0.5, window_ms: 10000, open_ms: 1000 },
+      },
     ],
   });
   for (let i = 0; i < 5; i++) host.stream().requestHeaders(get("/inf"));
@@ -154,10 +170,14 @@ test("emulator: in-flight limit, then rate limit, then breaker", async () => {
 
 test("emulator: requests the breaker or the in-flight limit turns away spend no rate tokens", async () => {
   const host = await hostWith({
-    rules: [{
-      name: "b", dark: { cluster: "dark" }, limits: { max_per_second: 2, max_in_flight: 1 },
-      breaker: { min_calls: 1, failure_ratio: 0.5, window_ms: 10000, open_ms: 1000 },
-    }],
+    rules: [
+      {
+        name: "b",
+        dark: { cluster: "dark" },
+        limits: { max_per_second: 2, max_in_flight: 1 },
+        breaker: { min_calls: 1, failure_ratio: 0.5, window_ms: 10000, open_ms: 1000 },
+      },
+    ],
   });
   // A dark call in flight: the next requests meet the in-flight limit.
   host.stream().requestHeaders(get("/"));
@@ -190,7 +210,10 @@ test("emulator: comparison outcomes and classification of dark endings", async (
     const s = host.stream();
     s.requestHeaders(get("/"));
     const [call] = host.pendingCalls();
-    s.responseHeaders([[":status", "200"], ["content-type", "text/plain"]]);
+    s.responseHeaders([
+      [":status", "200"],
+      ["content-type", "text/plain"],
+    ]);
     s.responseBody("same");
     s.end();
     if (end === "fail") host.fail(call.token);
@@ -218,7 +241,10 @@ test("emulator: comparison outcomes and classification of dark endings", async (
   assertInvariants(host, "c");
   const mismatch = host.logs.filter((l) => l.message.startsWith("darklaunch: mismatch"));
   assert.equal(mismatch.length, 1, "one line per second at the default mismatch_log_per_second");
-  assert.match(mismatch[0].message, /rule=c part=status x-request-id=- primary_status=200 dark_status=500 primary_body_hash=[0-9a-f]{16} dark_body_hash=[0-9a-f]{16}$/);
+  assert.match(
+    mismatch[0].message,
+    /rule=c part=status x-request-id=- primary_status=200 dark_status=500 primary_body_hash=[0-9a-f]{16} dark_body_hash=[0-9a-f]{16}$/,
+  );
 });
 
 test("emulator: the dark side answering before the primary still pairs up", async () => {
@@ -275,7 +301,10 @@ test("emulator: a new configuration while dark calls are in flight: the old root
   }
   host.tick();
   assert.equal(ruleStat(host, "e", "in_flight"), 2);
-  assert.equal(host.reconfigure({ mismatch_log_per_second: 2, rules: [{ name: "e", dark: { cluster: "dark" }, limits: { max_in_flight: 2 } }] }), true);
+  assert.equal(
+    host.reconfigure({ mismatch_log_per_second: 2, rules: [{ name: "e", dark: { cluster: "dark" }, limits: { max_in_flight: 2 } }] }),
+    true,
+  );
   assert.equal(host.rootsPendingDone.size, 1, "the old root waits for its calls");
   const blocked = host.stream();
   blocked.requestHeaders(get("/"));

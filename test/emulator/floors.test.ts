@@ -4,7 +4,7 @@
 // carrying the request's headers unchanged.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
+import { ProxyWasmHost } from "proxy-wasm-host";
 import { assembleFloors } from "../../bench/lib/floors.ts";
 import { get } from "./scenarios.ts";
 
@@ -19,7 +19,7 @@ function oneRequest(host: ProxyWasmHost): void {
 }
 
 test("floor F (WAT no-op): every callback runs and does nothing", async () => {
-  const host = new ProxyWasmHost({ wasmPath: floors.noop.wasmPath });
+  const host = new ProxyWasmHost({ wasm: floors.noop.wasmPath, clusters: ["dark"] });
   await host.load();
   assert.equal(host.configure({ rules: [] }), true);
   host.hostCalls.clear();
@@ -29,7 +29,7 @@ test("floor F (WAT no-op): every callback runs and does nothing", async () => {
 });
 
 test("floor G (WAT mirror): the request's headers, unchanged, to the dark cluster; nothing else", async () => {
-  const host = new ProxyWasmHost({ wasmPath: floors.mirror.wasmPath });
+  const host = new ProxyWasmHost({ wasm: floors.mirror.wasmPath, clusters: ["dark"] });
   await host.load();
   assert.equal(host.configure({ rules: [] }), true);
   host.hostCalls.clear();
@@ -44,7 +44,7 @@ test("floor G (WAT mirror): the request's headers, unchanged, to the dark cluste
 });
 
 test("floor one-value (D's one host call on top of F): the :method value, nothing else", async () => {
-  const host = new ProxyWasmHost({ wasmPath: floors["one-value"].wasmPath });
+  const host = new ProxyWasmHost({ wasm: floors["one-value"].wasmPath, clusters: ["dark"] });
   await host.load();
   assert.equal(host.configure({ rules: [] }), true);
   host.hostCalls.clear();

@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { ProxyWasmHost, type Headers, type Stream } from "../../tools/lib/wasm-host.ts";
+import type { ProxyWasmHost, Headers, Stream } from "proxy-wasm-host";
+import { filterHost } from "../support/filter-host.ts";
 import { Rng } from "./random.ts";
 import { garbageConfig, nearValidConfig, oddHeaderName, oddHeaderValue, validConfig } from "./fuzz-gen.ts";
 import { assertInvariants } from "./scenarios.ts";
@@ -18,7 +19,7 @@ const regressions = JSON.parse(readFileSync(new URL("./fuzz-regressions.json", i
   requestSeeds: number[];
 };
 const MEMORY_CAP = 256 * 1024 * 1024;
-const PROBLEM = /^(\(root\)|[A-Za-z_\["][^:]*): \S/;
+const PROBLEM = /^(\(root\)|[A-Za-z_["][^:]*): \S/;
 
 function checkConfig(host: ProxyWasmHost, seed: number): "accepted" | "refused" {
   const r = new Rng(seed);
@@ -41,7 +42,7 @@ function checkConfig(host: ProxyWasmHost, seed: number): "accepted" | "refused" 
 }
 
 test(`fuzz: ${CONFIG_CASES} configurations are each accepted or refused with path-named problems, without a trap`, async () => {
-  let host = new ProxyWasmHost({ clusters: ["dark", "dark2"] });
+  let host = filterHost({ clusters: ["dark", "dark2"] });
   await host.load();
   const counts = { accepted: 0, refused: 0 };
   const seeds = [...regressions.configSeeds, ...Array.from({ length: CONFIG_CASES }, (_, i) => BASE_SEED + i)];
@@ -60,11 +61,35 @@ test(`fuzz: ${CONFIG_CASES} configurations are each accepted or refused with pat
 const FUZZ_RULES = {
   mismatch_log_per_second: 5,
   rules: [
-    { name: "sticky", match: { path_prefix: "/s" }, sample: { percent: 50, by: "header:x-user" }, dark: { cluster: "dark", max_body_bytes: 4096 }, compare: { headers: ["content-type"] } },
-    { name: "cookie", match: { path_prefix: "/c" }, methods: ["GET", "POST", "PUT"], sample: { percent: 70, by: "cookie:session" }, dark: { cluster: "dark", max_body_bytes: 100000, remove_headers: ["authorization"] } },
-    { name: "limited", match: { path_prefix: "/l" }, methods: ["GET", "POST"], dark: { cluster: "dark", max_body_bytes: 0 }, limits: { max_in_flight: 3, max_per_second: 20 }, breaker: { min_calls: 5, failure_ratio: 0.5, window_ms: 1000, open_ms: 500 } },
+    {
+      name: "sticky",
+      match: { path_prefix: "/s" },
+      sample: { percent: 50, by: "header:x-user" },
+      dark: { cluster: "dark", max_body_bytes: 4096 },
+      compare: { headers: ["content-type"] },
+    },
+    {
+      name: "cookie",
+      match: { path_prefix: "/c" },
+      methods: ["GET", "POST", "PUT"],
+      sample: { percent: 70, by: "cookie:session" },
+      dark: { cluster: "dark", max_body_bytes: 100000, remove_headers: ["authorization"] },
+    },
+    {
+      name: "limited",
+      match: { path_prefix: "/l" },
+      methods: ["GET", "POST"],
+      dark: { cluster: "dark", max_body_bytes: 0 },
+      limits: { max_in_flight: 3, max_per_second: 20 },
+      breaker: { min_calls: 5, failure_ratio: 0.5, window_ms: 1000, open_ms: 500 },
+    },
     { name: "gone", match: { path_prefix: "/g" }, dark: { cluster: "missing" }, compare: { status: true, body: false } },
-    { name: "all", methods: ["GET", "HEAD", "POST", "DELETE"], dark: { cluster: "dark2", set_headers: { "x-env": "dark" } }, compare: { status: false, headers: [], body: false } },
+    {
+      name: "all",
+      methods: ["GET", "HEAD", "POST", "DELETE"],
+      dark: { cluster: "dark2", set_headers: { "x-env": "dark" } },
+      compare: { status: false, headers: [], body: false },
+    },
   ],
 };
 const RULE_NAMES = FUZZ_RULES.rules.map((r) => r.name);
@@ -98,16 +123,23 @@ function plan(host: ProxyWasmHost, r: Rng): Live {
   const early = r.chance(0.15); // the stream ends before it is complete
   const cut = early ? r.int(0, body.length + 2) : Infinity;
   const requestSteps: Array<() => void> = [() => stream.requestHeaders(requestHeaders(r), body.length === 0 && !r.chance(0.1))];
-  body.forEach((chunk, i) => requestSteps.push(() => stream.requestBody(chunk, i === body.length - 1)));
+  for (const [i, chunk] of body.entries()) requestSteps.push(() => stream.requestBody(chunk, i === body.length - 1));
   if (body.length && r.chance(0.1)) requestSteps.push(() => stream.requestTrailers([["x-t", "1"]]));
   const respBody = bodyChunks(r);
   const responseSteps: Array<() => void> = [
-    () => stream.responseHeaders([[":status", String(r.pick([200, 201, 204, 301, 404, 500, 503, 99, 999]))], ["content-type", r.pick(["text/plain", "application/json"])]], respBody.length === 0),
+    () =>
+      stream.responseHeaders(
+        [
+          [":status", String(r.pick([200, 201, 204, 301, 404, 500, 503, 99, 999]))],
+          ["content-type", r.pick(["text/plain", "application/json"])],
+        ],
+        respBody.length === 0,
+      ),
   ];
-  respBody.forEach((chunk, i) => responseSteps.push(() => stream.responseBody(chunk, i === respBody.length - 1)));
+  for (const [i, chunk] of respBody.entries()) responseSteps.push(() => stream.responseBody(chunk, i === respBody.length - 1));
   // Responses may start before the request is complete (early answers).
   const all = r.chance(0.1) ? [requestSteps[0], ...responseSteps, ...requestSteps.slice(1)] : [...requestSteps, ...responseSteps];
-  all.slice(0, cut).forEach((s) => steps.push(s));
+  for (const s of all.slice(0, cut)) steps.push(s);
   steps.push(() => stream.end());
   return { stream, steps };
 }
@@ -145,7 +177,7 @@ function runSequence(host: ProxyWasmHost, seed: number): void {
 }
 
 test(`fuzz: ${REQUEST_CASES} request/response sequences keep the invariants, without a trap, in bounded memory`, async () => {
-  const host = new ProxyWasmHost({ clusters: ["dark", "dark2"], properties: { "xds.route_name": "main" } });
+  const host = filterHost({ clusters: ["dark", "dark2"], properties: { "xds.route_name": "main" } });
   await host.load();
   assert.equal(host.configure(FUZZ_RULES), true, host.logs.map((l) => l.message).join("\n"));
   const seeds = [...regressions.requestSeeds, ...Array.from({ length: REQUEST_CASES }, (_, i) => BASE_SEED + i)];

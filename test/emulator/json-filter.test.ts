@@ -11,8 +11,18 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { test } from "node:test";
-import { ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
-import { differentLeaf, differingPaths, leafPaths, pathName, randomDocument, replaceAt, serialize, twin, valueAt } from "../support/json-twins.ts";
+import { filterHost } from "../support/filter-host.ts";
+import {
+  differentLeaf,
+  differingPaths,
+  leafPaths,
+  pathName,
+  randomDocument,
+  replaceAt,
+  serialize,
+  twin,
+  valueAt,
+} from "../support/json-twins.ts";
 import { Rng } from "./random.ts";
 import { assertInvariants, get, ruleStat } from "./scenarios.ts";
 
@@ -34,10 +44,16 @@ function chunks(rng: Rng, body: Buffer): Buffer[] {
 }
 
 test(`emulator: JSON mode through the filter, ${CASES} random documents and twins (seed ${SEED})`, async () => {
-  const host = new ProxyWasmHost({ clusters: ["dark"], seed: SEED });
+  const host = filterHost({ clusters: ["dark"], seed: SEED });
   await host.load();
   // Log every mismatch: the clock moves a second per case, so the per-second budget never bites.
-  assert.equal(host.configure({ mismatch_log_per_second: 1000, rules: [{ name: RULE, dark: { cluster: "dark" }, compare: { body: { json: true } } }] }), true);
+  assert.equal(
+    host.configure({
+      mismatch_log_per_second: 1000,
+      rules: [{ name: RULE, dark: { cluster: "dark" }, compare: { body: { json: true } } }],
+    }),
+    true,
+  );
   const rng = new Rng(SEED);
   let expectedMatch = 0;
   let expectedMismatch = 0;
@@ -63,9 +79,13 @@ test(`emulator: JSON mode through the filter, ${CASES} random documents and twin
     const logsBefore = host.logs.length;
     const s = host.stream();
     s.requestHeaders(get("/doc"));
-    s.responseHeaders([[":status", "200"], ["content-type", "application/json"], ...(gzip ? ([["content-encoding", "gzip"]] as [string, string][]) : [])]);
+    s.responseHeaders([
+      [":status", "200"],
+      ["content-type", "application/json"],
+      ...(gzip ? ([["content-encoding", "gzip"]] as [string, string][]) : []),
+    ]);
     const pieces = chunks(rng, primaryBody);
-    pieces.forEach((piece, k) => s.responseBody(piece, k === pieces.length - 1));
+    for (const [k, piece] of pieces.entries()) s.responseBody(piece, k === pieces.length - 1);
     s.end();
     const [call] = host.pendingCalls();
     assert.ok(call, `case ${i}: a dark call`);
@@ -75,7 +95,11 @@ test(`emulator: JSON mode through the filter, ${CASES} random documents and twin
     const lines = host.logs.slice(logsBefore).filter((l) => l.message.startsWith("darklaunch: mismatch"));
     if (changedPath === null) {
       expectedMatch++;
-      assert.deepEqual(lines.map((l) => l.message), [], `case ${i}: a twin must match\n${primaryText}`);
+      assert.deepEqual(
+        lines.map((l) => l.message),
+        [],
+        `case ${i}: a twin must match\n${primaryText}`,
+      );
     } else {
       expectedMismatch++;
       assert.equal(lines.length, 1, `case ${i}: one mismatch line for the change at ${changedPath}`);
@@ -91,7 +115,9 @@ test(`emulator: JSON mode through the filter, ${CASES} random documents and twin
   }
   const allowed = Math.ceil((MAX_CONTAINER_NAMED_PER_10K * CASES) / 10000);
   assert.ok(namedByContainer <= allowed, `${namedByContainer} of ${expectedMismatch} changes named by a container (at most ${allowed})`);
-  console.log(`${expectedMatch} twins matched; ${expectedMismatch} single-leaf changes: ${expectedMismatch - namedByContainer} named exactly, ${namedByContainer} by a container`);
+  console.log(
+    `${expectedMatch} twins matched; ${expectedMismatch} single-leaf changes: ${expectedMismatch - namedByContainer} named exactly, ${namedByContainer} by a container`,
+  );
   host.tick();
   assert.equal(ruleStat(host, RULE, "compare.match"), expectedMatch);
   assert.equal(ruleStat(host, RULE, "compare.mismatch.body"), expectedMismatch);

@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ProxyWasmHost, type HttpCall } from "../../tools/lib/wasm-host.ts";
+import type { ProxyWasmHost, HttpCall } from "proxy-wasm-host";
+import { filterHost } from "../support/filter-host.ts";
 import { validateSample, type SampleDocument } from "../../tools/darklaunch/src/samples/document.ts";
 import { Rng } from "./random.ts";
 import { assertInvariants, get, ruleStat } from "./scenarios.ts";
@@ -13,14 +14,20 @@ import { assertInvariants, get, ruleStat } from "./scenarios.ts";
 const SAMPLES = "wasmcustom.darklaunch.samples.";
 
 async function hostWith(config: object, clusters = ["dark", "noise", "collector"]): Promise<ProxyWasmHost> {
-  const host = new ProxyWasmHost({ clusters });
+  const host = filterHost({ clusters });
   await host.load();
   assert.equal(host.configure(config), true, host.logs.map((l) => l.message).join("\n"));
   return host;
 }
 
 /** A request to `path` whose primary answers `body` (JSON) with extra response headers. */
-function request(host: ProxyWasmHost, path: string, body: string, extra: [string, string][] = [], requestExtra: [string, string][] = []): void {
+function request(
+  host: ProxyWasmHost,
+  path: string,
+  body: string,
+  extra: [string, string][] = [],
+  requestExtra: [string, string][] = [],
+): void {
   const s = host.stream();
   s.requestHeaders(get(path, [["x-request-id", `id-${path.split("?")[0]}`], ...requestExtra]));
   s.responseHeaders([[":status", "200"], ["content-type", "application/json"], ...extra]);
@@ -131,8 +138,27 @@ test("emulator: a mismatch is sampled (schema-valid document); a match is not; t
   host.respond(callsTo(host, "dark")[0]!.token, { status: 200, body: '{"a":1}' });
   assert.equal(samplesSent(host).length, 0, "a match is not sampled");
 
-  request(host, "/items/7?secret=token", '{"a":1,"b":[1,2]}', [["x-version", "v1"], ["set-cookie", "sid=1"]], [["authorization", "Bearer t"], ["cookie", "c=1"]]);
-  host.respond(callsTo(host, "dark")[0]!.token, { status: 200, headers: [["content-type", "application/json"], ["x-version", "v2"]], body: '{"a":1,"b":[1,3]}' });
+  request(
+    host,
+    "/items/7?secret=token",
+    '{"a":1,"b":[1,2]}',
+    [
+      ["x-version", "v1"],
+      ["set-cookie", "sid=1"],
+    ],
+    [
+      ["authorization", "Bearer t"],
+      ["cookie", "c=1"],
+    ],
+  );
+  host.respond(callsTo(host, "dark")[0]!.token, {
+    status: 200,
+    headers: [
+      ["content-type", "application/json"],
+      ["x-version", "v2"],
+    ],
+    body: '{"a":1,"b":[1,3]}',
+  });
   const [sample] = samplesSent(host);
   assert.ok(sample, "a sample for the mismatch");
   const doc = sample.doc;
@@ -260,17 +286,26 @@ test("emulator: no value at a redacted path ever reaches a sent document (seeded
   const plain = (depth: number): unknown => {
     if (depth > 3 || rng.chance(0.4)) return rng.pick([1, "text", null, true, 2.5]);
     const out: Record<string, unknown> = {};
-    for (let k = 0; k < rng.int(1, 4); k++) out[rng.pick(["a", "b", "meta", "user", "email", "list"])] = rng.chance(0.3) ? secretIfEmail(depth) : plain(depth + 1);
+    for (let k = 0; k < rng.int(1, 4); k++)
+      out[rng.pick(["a", "b", "meta", "user", "email", "list"])] = rng.chance(0.3) ? secretIfEmail(depth) : plain(depth + 1);
     return out;
   };
   const secretIfEmail = (depth: number): unknown => (rng.chance(0.5) ? { email: secret(), other: plain(depth + 1) } : plain(depth + 1));
   let sent = 0;
   for (let i = 0; i < 1000; i++) {
-    const doc = { password: secret(), user: { email: secret(), name: "n" }, items: [{ card: secret(), sku: "a" }, { card: secret() }], extra: plain(0) };
+    const doc = {
+      password: secret(),
+      user: { email: secret(), name: "n" },
+      items: [{ card: secret(), sku: "a" }, { card: secret() }],
+      extra: plain(0),
+    };
     const text = rng.chance(0.5) ? JSON.stringify(doc) : JSON.stringify(doc, null, rng.int(1, 3));
     const s = host.stream();
     s.requestHeaders(get(`/r/${i}`));
-    s.responseHeaders([[":status", "200"], ["content-type", "application/json"]]);
+    s.responseHeaders([
+      [":status", "200"],
+      ["content-type", "application/json"],
+    ]);
     // Random chunks, split anywhere (inside a secret too).
     const bytes = Buffer.from(text);
     let at = 0;

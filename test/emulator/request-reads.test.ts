@@ -4,12 +4,13 @@
 // context object belongs to while two configurations live side by side.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost, type Headers } from "../../tools/lib/wasm-host.ts";
+import type { ProxyWasmHost, Headers } from "proxy-wasm-host";
+import { filterHost } from "../support/filter-host.ts";
 import { stickyIn } from "../support/sampling.ts";
 import { assertInvariants, get, post, ruleStat } from "./scenarios.ts";
 
 async function hostWith(config: object): Promise<ProxyWasmHost> {
-  const host = new ProxyWasmHost({ clusters: ["dark"] });
+  const host = filterHost({ clusters: ["dark"] });
   await host.load();
   assert.equal(host.configure(config), true, host.logs.map((l) => l.message).join("\n"));
   return host;
@@ -72,7 +73,9 @@ test("emulator: a rule that copies everything it sees reads the whole map once; 
 });
 
 test("emulator: a cookie-sampled rule reads the whole map, so every cookie header counts", async () => {
-  const host = await hostWith({ rules: [{ name: "c", match: { path_prefix: "/c" }, sample: { percent: 50, by: "cookie:uid" }, dark: { cluster: "dark" } }] });
+  const host = await hostWith({
+    rules: [{ name: "c", match: { path_prefix: "/c" }, sample: { percent: 50, by: "cookie:uid" }, dark: { cluster: "dark" } }],
+  });
   for (let i = 0; i < 70; i++) {
     const calls = callsOf(host, get(`/other/${i}`));
     assert.equal(calls.get("proxy_get_header_map_value") ?? 0, 0, "never single values");
@@ -81,8 +84,20 @@ test("emulator: a cookie-sampled rule reads the whole map, so every cookie heade
   const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
   const inKey = keys.find((k) => stickyIn(k, 50))!;
   const outKey = keys.find((k) => !stickyIn(k, 50))!;
-  callsOf(host, get("/c/1", [["cookie", "theme=dark"], ["cookie", `uid=${inKey}`]]));
-  callsOf(host, get("/c/2", [["cookie", "theme=dark"], ["cookie", `uid=${outKey}`]]));
+  callsOf(
+    host,
+    get("/c/1", [
+      ["cookie", "theme=dark"],
+      ["cookie", `uid=${inKey}`],
+    ]),
+  );
+  callsOf(
+    host,
+    get("/c/2", [
+      ["cookie", "theme=dark"],
+      ["cookie", `uid=${outKey}`],
+    ]),
+  );
   host.tick();
   assert.equal(ruleStat(host, "c", "mirrored"), 1, `${inKey} is in, ${outKey} is out`);
   assert.equal(ruleStat(host, "c", "skipped.sampled_out"), 1);
@@ -91,12 +106,12 @@ test("emulator: a cookie-sampled rule reads the whole map, so every cookie heade
 
 test("emulator: a stream created before a new configuration belongs to the old root, one created after to the new", async () => {
   const host = await hostWith({ rules: [{ name: "old", dark: { cluster: "dark" } }] });
-  // A call in flight keeps the old root alive after the reconfiguration.
+  const oldRoot = host.currentRootId;
   const busy = host.stream();
   busy.requestHeaders(get("/busy"));
   const early = host.stream(); // created under the old root; its headers come later
   assert.equal(host.reconfigure({ rules: [{ name: "new", dark: { cluster: "dark" } }] }), true);
-  assert.equal(host.rootsPendingDone.size, 1);
+  assert.equal(host.rootPhase(oldRoot), "replaced", "its open streams keep the old root");
   const late = host.stream();
   early.requestHeaders(get("/early"));
   late.requestHeaders(get("/late"));
@@ -109,7 +124,9 @@ test("emulator: a stream created before a new configuration belongs to the old r
   assert.deepEqual([...byPath.keys()].sort(), ["/busy", "/early", "/late"]);
   assert.equal(byPath.get("/early")!.headers.find(([k]) => k === "x-dark-launch")?.[1], "old");
   assert.equal(byPath.get("/late")!.headers.find(([k]) => k === "x-dark-launch")?.[1], "new");
+  assert.equal(host.rootPhase(oldRoot), "pendingDone", "its streams ended with two of its calls in flight");
   for (const call of host.pendingCalls()) host.respond(call.token, { status: 200, body: "ok" });
+  assert.equal(host.rootPhase(oldRoot), "deleted");
   host.tick();
   assert.equal(ruleStat(host, "old", "mirrored"), 2);
   assert.equal(ruleStat(host, "new", "mirrored"), 1);

@@ -1,16 +1,24 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
+import { filterHost } from "../support/filter-host.ts";
 
 test("emulator: a GET is mirrored, compared and counted", async () => {
-  const host = new ProxyWasmHost();
+  const host = filterHost();
   await host.load();
   assert.equal(host.configure({ rules: [{ name: "r", dark: { cluster: "dark" } }] }), true);
   const s = host.stream();
-  s.requestHeaders([[":method", "GET"], [":path", "/a"], [":authority", "shop:80"], ["x-request-id", "abc"]]);
+  s.requestHeaders([
+    [":method", "GET"],
+    [":path", "/a"],
+    [":authority", "shop:80"],
+    ["x-request-id", "abc"],
+  ]);
   assert.equal(host.pendingCalls().length, 1);
   const call = host.pendingCalls()[0];
-  assert.deepEqual(call.headers.find(([k]) => k === ":authority"), [":authority", "shop-shadow:80"]);
+  assert.deepEqual(
+    call.headers.find(([k]) => k === ":authority"),
+    [":authority", "shop-shadow:80"],
+  );
   s.responseHeaders([[":status", "200"]]);
   s.responseBody("hello");
   s.end();

@@ -3,7 +3,8 @@
 // nothing counted is lost at a reconfiguration.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyWasmHost } from "../../tools/lib/wasm-host.ts";
+import type { ProxyWasmHost } from "proxy-wasm-host";
+import { filterHost } from "../support/filter-host.ts";
 import { ENVOY_CUSTOM_PREFIX, ruleStatName, samplesStatName } from "../../assembly/darklaunch/stats_names.ts";
 import { assertInvariants, get, ruleStat } from "./scenarios.ts";
 
@@ -11,7 +12,7 @@ const RULE = { name: "f", dark: { cluster: "dark" }, limits: { max_in_flight: 10
 const name = (suffix: string): string => ENVOY_CUSTOM_PREFIX + ruleStatName("f", suffix);
 
 async function hostWith(config: object, clusters = ["dark"]): Promise<ProxyWasmHost> {
-  const host = new ProxyWasmHost({ clusters });
+  const host = filterHost({ clusters });
   await host.load();
   assert.equal(host.configure(config), true, host.logs.map((l) => l.message).join("\n"));
   return host;

@@ -31,6 +31,8 @@ export interface Reply {
   resetOnHeaders?: boolean;
   /** Send the body without content-length (chunked). */
   chunked?: boolean;
+  /** Answer only once this settles (after delayMs): a test releases the answer when it wants. */
+  hold?: Promise<unknown>;
 }
 
 export type Script = Reply | ((req: RecordedRequest) => Reply);
@@ -111,7 +113,7 @@ export async function startUpstream(opts: UpstreamOptions): Promise<Upstream> {
         res.socket?.destroy();
         return;
       }
-      const body = reply.body ?? (marker ?? `${opts.name}: ${rec.method} ${rec.path} (${rec.body.length} bytes)`);
+      const body = reply.body ?? marker ?? `${opts.name}: ${rec.method} ${rec.path} (${rec.body.length} bytes)`;
       const headers: Record<string, string | string[]> = {
         "content-type": "text/plain",
         "x-upstream": opts.name,
@@ -130,15 +132,26 @@ export async function startUpstream(opts: UpstreamOptions): Promise<Upstream> {
         res.end(rec.method === "HEAD" ? undefined : bytes);
       }
     };
-    if (reply.delayMs !== undefined && reply.delayMs > 0) setTimeout(send, reply.delayMs);
-    else send();
+    const release = (): void => {
+      if (reply.hold !== undefined) void reply.hold.then(send, send);
+      else send();
+    };
+    if (reply.delayMs !== undefined && reply.delayMs > 0) setTimeout(release, reply.delayMs);
+    else release();
   };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     started.push(req.url ?? "");
     const early = scriptFor(req.url ?? "");
     if (early !== undefined && typeof early !== "function" && early.resetOnHeaders) {
-      record({ method: req.method ?? "", path: req.url ?? "", rawHeaders: [...req.rawHeaders], body: Buffer.alloc(0), complete: false, receivedAt: Date.now() });
+      record({
+        method: req.method ?? "",
+        path: req.url ?? "",
+        rawHeaders: [...req.rawHeaders],
+        body: Buffer.alloc(0),
+        complete: false,
+        receivedAt: Date.now(),
+      });
       req.socket.destroy();
       return;
     }

@@ -1,5 +1,5 @@
 // The filter's own validation, run in Node: the compiled build/dark-launch.wasm is loaded into the
-// TypeScript proxy-wasm host (tools/lib/wasm-host.ts) and configured with the JSON text, exactly as
+// TypeScript proxy-wasm host (the proxy-wasm-host package) and configured with the JSON text, exactly as
 // Envoy does. A refusal comes with the line the filter logs,
 //   darklaunch: invalid configuration: <path>: <problem>; <path>: <problem>; ...
 // so the problems printed here are the ones Envoy's log would show.
@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { FILTER_WASM_PATH } from "../../lib/envoy.js";
-import { ProxyWasmHost } from "../../lib/wasm-host.js";
+import { ProxyWasmHost } from "proxy-wasm-host";
 import { deploymentFromObject } from "./deployment.js";
 import { readEcdsFile, wasmResources } from "./ecds.js";
 import { CliError, EXIT } from "./errors.js";
@@ -47,7 +47,7 @@ export function problemsOfLogLine(line: string): string[] | null {
 
 /** Configures a fresh instance of the filter with `jsonText`. */
 export async function validateFilterConfig(jsonText: string, wasmPath: string): Promise<ValidationResult> {
-  const host = new ProxyWasmHost({ wasmPath });
+  const host = new ProxyWasmHost({ wasm: wasmPath });
   try {
     await host.load();
   } catch (err) {
@@ -60,7 +60,11 @@ export async function validateFilterConfig(jsonText: string, wasmPath: string): 
     const problems = problemsOfLogLine(line);
     if (problems !== null) return { valid: false, problems, logs };
   }
-  return { valid: false, problems: [`the filter refused the configuration without saying why (log: ${logs.join(" | ") || "empty"})`], logs };
+  return {
+    valid: false,
+    problems: [`the filter refused the configuration without saying why (log: ${logs.join(" | ") || "empty"})`],
+    logs,
+  };
 }
 
 // ---- the filter configurations inside a file --------------------------------------------------
@@ -99,13 +103,27 @@ function configsOfDocument(doc: unknown, path: string, rawJson: string | null, d
     const pluginConfig = spec["pluginConfig"];
     // Istio hands pluginConfig to the filter as JSON text.
     if (isObject(pluginConfig)) return [{ shape: "wasmplugin", where, jsonText: JSON.stringify(pluginConfig) }];
-    return [{ shape: "wasmplugin", where, jsonText: null, missing: "spec.pluginConfig: missing or not a mapping: the WasmPlugin carries no filter configuration" }];
+    return [
+      {
+        shape: "wasmplugin",
+        where,
+        jsonText: null,
+        missing: "spec.pluginConfig: missing or not a mapping: the WasmPlugin carries no filter configuration",
+      },
+    ];
   }
   if (isObject(doc) && Array.isArray(doc["resources"])) {
     // The ECDS reader keeps the configuration text exactly as the file holds it.
     const resources = wasmResources(readEcdsFile(path));
     if (resources.length === 0) {
-      return [{ shape: "ecds", where: at(null), jsonText: null, missing: `resources: no ${"envoy.extensions.filters.http.wasm.v3.Wasm"} resource in the ECDS file` }];
+      return [
+        {
+          shape: "ecds",
+          where: at(null),
+          jsonText: null,
+          missing: `resources: no ${"envoy.extensions.filters.http.wasm.v3.Wasm"} resource in the ECDS file`,
+        },
+      ];
     }
     return resources.map((r) => ({ shape: "ecds" as const, where: at(`resources[${r.index}] ${r.name}`), jsonText: r.configText }));
   }

@@ -1,4 +1,4 @@
-// The proxy-wasm header-map wire format (abi/headers.ts), both directions:
+// The proxy-wasm header-map wire format (assembly/headers.ts), both directions:
 //   u32 N | N × { u32 name_len, u32 value_len } | N × { name, 0x00, value, 0x00 }   (little-endian)
 // Fixtures are written byte group by byte group.
 import {
@@ -8,7 +8,7 @@ import {
   HeaderMapWriter,
   lowerAscii,
   MAX_HEADER_PAIRS,
-} from "../abi/headers";
+} from "../headers";
 
 /** The bytes of an ASCII string. */
 function ascii(s: string): u8[] {

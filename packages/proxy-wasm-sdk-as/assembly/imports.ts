@@ -45,6 +45,10 @@ export declare function proxy_record_metric(id: u32, value: u64): i32;
 export declare function proxy_get_property(pathPtr: usize, pathLen: usize, retPtr: usize, retLen: usize): i32;
 
 // @ts-ignore: decorator
+@external("env", "proxy_set_property")
+export declare function proxy_set_property(pathPtr: usize, pathLen: usize, valuePtr: usize, valueLen: usize): i32;
+
+// @ts-ignore: decorator
 @external("env", "proxy_get_shared_data")
 export declare function proxy_get_shared_data(keyPtr: usize, keyLen: usize, retPtr: usize, retLen: usize, retCas: usize): i32;
 
@@ -75,3 +79,69 @@ export declare function wasi_clock_time_get(clockId: u32, precision: u64, retTim
 // @ts-ignore: decorator
 @external("wasi_snapshot_preview1", "random_get")
 export declare function wasi_random_get(buf: usize, len: usize): u16;
+
+// @ts-ignore: decorator
+@external("env", "proxy_get_log_level")
+export declare function proxy_get_log_level(retLevel: usize): i32;
+
+// @ts-ignore: decorator
+@external("env", "proxy_set_buffer_bytes")
+export declare function proxy_set_buffer_bytes(type: i32, start: usize, size: usize, valuePtr: usize, valueLen: usize): i32;
+
+// @ts-ignore: decorator
+@external("env", "proxy_set_header_map_pairs")
+export declare function proxy_set_header_map_pairs(map: i32, ptr: usize, len: usize): i32;
+
+// @ts-ignore: decorator
+@external("env", "proxy_add_header_map_value")
+export declare function proxy_add_header_map_value(map: i32, keyPtr: usize, keyLen: usize, valuePtr: usize, valueLen: usize): i32;
+
+// @ts-ignore: decorator
+@external("env", "proxy_replace_header_map_value")
+export declare function proxy_replace_header_map_value(map: i32, keyPtr: usize, keyLen: usize, valuePtr: usize, valueLen: usize): i32;
+
+// @ts-ignore: decorator
+@external("env", "proxy_remove_header_map_value")
+export declare function proxy_remove_header_map_value(map: i32, keyPtr: usize, keyLen: usize): i32;
+
+// @ts-ignore: decorator
+@external("env", "proxy_send_local_response")
+export declare function proxy_send_local_response(
+  statusCode: u32,
+  detailsPtr: usize, detailsLen: usize,
+  bodyPtr: usize, bodyLen: usize,
+  headersPtr: usize, headersLen: usize,
+  grpcStatus: i32,
+): i32;
+
+// @ts-ignore: decorator
+@external("env", "proxy_continue_stream")
+export declare function proxy_continue_stream(type: i32): i32;
+
+// @ts-ignore: decorator
+@external("env", "proxy_close_stream")
+export declare function proxy_close_stream(type: i32): i32;
+
+// @ts-ignore: decorator
+@external("env", "proxy_set_effective_context")
+export declare function proxy_set_effective_context(contextId: u32): i32;
+
+// @ts-ignore: decorator
+@external("env", "proxy_get_metric")
+export declare function proxy_get_metric(id: u32, retValue: usize): i32;
+
+// @ts-ignore: decorator
+@external("env", "proxy_register_shared_queue")
+export declare function proxy_register_shared_queue(namePtr: usize, nameLen: usize, retId: usize): i32;
+
+// @ts-ignore: decorator
+@external("env", "proxy_resolve_shared_queue")
+export declare function proxy_resolve_shared_queue(vmIdPtr: usize, vmIdLen: usize, namePtr: usize, nameLen: usize, retId: usize): i32;
+
+// @ts-ignore: decorator
+@external("env", "proxy_enqueue_shared_queue")
+export declare function proxy_enqueue_shared_queue(id: u32, valuePtr: usize, valueLen: usize): i32;
+
+// @ts-ignore: decorator
+@external("env", "proxy_dequeue_shared_queue")
+export declare function proxy_dequeue_shared_queue(id: u32, retPtr: usize, retLen: usize): i32;

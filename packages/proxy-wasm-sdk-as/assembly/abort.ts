@@ -4,7 +4,7 @@ import { proxy_log } from "./imports";
 import { LogLevel } from "./enums";
 
 export function abortHandler(message: string | null, fileName: string | null, line: u32, column: u32): void {
-  let text = "darklaunch: aborted: " + (message !== null ? message : "(no message)");
+  let text = "aborted: " + (message !== null ? message : "(no message)");
   if (fileName !== null) text += " at " + fileName + ":" + line.toString() + ":" + column.toString();
   const bytes = String.UTF8.encode(text);
   proxy_log(LogLevel.Critical, changetype<usize>(bytes), <usize>bytes.byteLength);

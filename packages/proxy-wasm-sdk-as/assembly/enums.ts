@@ -1,4 +1,5 @@
-// Enumerations of the proxy-wasm ABI 0.2.1, numbered as in the spec.
+// Enumerations of the proxy-wasm ABI 0.2.1, numbered as in the spec (proxy-wasm/spec,
+// abi-versions/v0.2.1). Plain enums: the file is valid TypeScript too.
 
 export enum WasmResult {
   Ok = 0,
@@ -34,6 +35,13 @@ export enum MapType {
   ResponseTrailers = 3,
   HttpCallResponseHeaders = 6,
   HttpCallResponseTrailers = 7,
+}
+
+export enum StreamType {
+  HttpRequest = 0,
+  HttpResponse = 1,
+  Downstream = 2,
+  Upstream = 3,
 }
 
 export enum MetricType {

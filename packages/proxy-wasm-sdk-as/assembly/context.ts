@@ -1,6 +1,15 @@
-// Context objects the host drives. A filter subclasses RootContext (one per plugin per VM) and
-// StreamContext (one per HTTP stream) and overrides only the callbacks it needs.
-import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus } from "./enums";
+// Context objects the host drives. A filter subclasses RootContext (one per plugin configuration
+// per VM) and StreamContext (one per HTTP stream) and overrides only the callbacks it needs.
+import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, WasmResult } from "./enums";
+import { httpCall } from "./hostcalls";
+import { Out } from "./out";
+
+/**
+ * Calls started with StreamContext.httpCall, by token: their answers go to that stream while it
+ * lives (exports.ts). The root's own calls, calls started with hostcalls.httpCall, and answers
+ * that outlive their stream go to the root context's onHttpCallResponse.
+ */
+export const callers = new Map<u32, StreamContext>();
 
 export class RootContext {
   constructor(readonly id: u32) {}
@@ -33,8 +42,15 @@ export class RootContext {
     return null;
   }
 
-  /** The response to an http call started from this VM (numHeaders 0: the call failed). */
+  /**
+   * The answer to an http call of this root context: one it started, one started with
+   * hostcalls.httpCall from any of its streams, or one whose stream (StreamContext.httpCall) has
+   * gone (numHeaders 0: the call failed; hostcalls.getStatus says why).
+   */
   onHttpCallResponse(token: u32, numHeaders: i32, bodySize: i32, numTrailers: i32): void {}
+
+  /** An item was enqueued on shared queue `queueId`, which this root registered. */
+  onQueueReady(queueId: u32): void {}
 
   /** Every tick period (hostcalls.setTickPeriod), on the thread of this root's VM. */
   onTick(): void {}
@@ -81,6 +97,24 @@ export class StreamContext {
 
   /** The stream is gone; its context is deleted right after. */
   onDone(): void {}
+
+  /**
+   * The answer to a call this stream started with httpCall() (numHeaders 0: the call failed),
+   * with this stream as the effective context: host calls act on it (continueStream,
+   * sendLocalResponse, its headers). Called only while the stream lives.
+   */
+  onHttpCallResponse(token: u32, numHeaders: i32, bodySize: i32, numTrailers: i32): void {}
+
+  /**
+   * Starts an http call (hostcalls.httpCall) whose answer comes to this stream's
+   * onHttpCallResponse; its token goes to `token`. If the stream has gone by then, the answer
+   * goes to the root context's onHttpCallResponse.
+   */
+  httpCall(cluster: ArrayBuffer, headers: ArrayBuffer, body: ArrayBuffer | null, timeoutMs: u32, token: Out<u32>): WasmResult {
+    const r = httpCall(cluster, headers, body, timeoutMs, token);
+    if (r == WasmResult.Ok) callers.set(token.value, this);
+    return r;
+  }
 }
 
 /** Makes the root context for a new root context id. */

@@ -7,8 +7,9 @@
 // while one root exists, that one; streams created while several exist are recorded (a stream
 // created before the others came belongs to the oldest: Envoy retires a root only once its
 // streams are gone, and a stream's request headers follow its creation at once).
-import { RootContext, RootContextFactory, StreamContext } from "./context";
+import { RootContext, RootContextFactory, StreamContext, callers } from "./context";
 import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus } from "./enums";
+import { setEffectiveContext } from "./hostcalls";
 import { collectGarbageIfDue, noteGarbage } from "./memory";
 
 const roots = new Map<u32, RootContext>();
@@ -73,7 +74,22 @@ export function proxy_on_tick(rootId: u32): void {
 export function proxy_on_http_call_response(rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
   noteGarbage();
   collectGarbageIfDue();
+  if (callers.size > 0 && callers.has(token)) {
+    const caller = callers.get(token);
+    callers.delete(token);
+    if (streams.has(caller.id) && streams.get(caller.id) === caller) {
+      // The host calls of the stream's handler act on the stream, not on the root.
+      setEffectiveContext(caller.id);
+      caller.onHttpCallResponse(token, <i32>numHeaders, <i32>bodySize, <i32>numTrailers);
+      return;
+    }
+  }
   if (roots.has(rootId)) roots.get(rootId).onHttpCallResponse(token, <i32>numHeaders, <i32>bodySize, <i32>numTrailers);
+}
+
+export function proxy_on_queue_ready(rootId: u32, queueId: u32): void {
+  collectGarbageIfDue();
+  if (roots.has(rootId)) roots.get(rootId).onQueueReady(queueId);
 }
 
 export function proxy_on_request_headers(contextId: u32, numHeaders: u32, endOfStream: u32): u32 {
@@ -132,9 +148,18 @@ export function proxy_on_delete(contextId: u32): void {
   if (streams.has(contextId)) {
     streams.delete(contextId);
   } else if (roots.has(contextId)) {
+    const root = roots.get(contextId);
     roots.delete(contextId);
     const at = rootOrder.indexOf(contextId);
     if (at >= 0) rootOrder.splice(at, 1);
+    // The host cancels a deleted root's calls: no answer will come for its streams' calls.
+    if (callers.size > 0) {
+      const tokens = callers.keys();
+      for (let i = 0; i < tokens.length; i++) {
+        const token = unchecked(tokens[i]);
+        if (callers.get(token).root === root) callers.delete(token);
+      }
+    }
   } else if (streamRoots.size > 0 && streamRoots.has(contextId)) {
     streamRoots.delete(contextId);
   }
