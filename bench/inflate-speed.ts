@@ -167,6 +167,6 @@ if (WRITE) {
   const dir = fileURLToPath(new URL("./results/", import.meta.url));
   mkdirSync(dir, { recursive: true });
   const file = `${dir}inflate-speed-${date}.json`;
-  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`written: bench/results/inflate-speed-${date}.json`);
 }

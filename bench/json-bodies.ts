@@ -5,7 +5,7 @@ import { Rng } from "../test/emulator/random.ts";
 // ---- realistic bodies: a page of an orders API ----
 
 function order(rng: Rng, i: number): unknown {
-  const items = Array.from({ length: rng.int(1, 5) }, (_, k) => ({
+  const items = Array.from({ length: rng.int(1, 5) }, () => ({
     sku: `SKU-${rng.ascii(8, "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789")}`,
     name: rng.pick(["Espresso cup", "Café crème filter", "Grinder (manual)", "Kettle — 1.2 l", "Scale 0.1 g", "Tamper 58 mm"]),
     quantity: rng.int(1, 4),
@@ -22,7 +22,12 @@ function order(rng: Rng, i: number): unknown {
       id: rng.int(1, 1e6),
       name: rng.pick(["Zoë Åkesson", "José Núñez", "Li Wei", "Amara Okafor", "O'Brien, Seán"]),
       email: `${rng.ascii(8)}@example.com`,
-      address: { street: `${rng.int(1, 300)} ${rng.pick(["Main St", "Rue de la Paix", "Königstraße"])}`, city: rng.pick(["Lyon", "Zürich", "Austin"]), zip: String(rng.int(10000, 99999)), country: rng.pick(["FR", "CH", "US"]) },
+      address: {
+        street: `${rng.int(1, 300)} ${rng.pick(["Main St", "Rue de la Paix", "Königstraße"])}`,
+        city: rng.pick(["Lyon", "Zürich", "Austin"]),
+        zip: String(rng.int(10000, 99999)),
+        country: rng.pick(["FR", "CH", "US"]),
+      },
       vip: rng.chance(0.1),
     },
     items,
@@ -63,7 +68,18 @@ export function numbers(bytes: number, seed: number): string {
 /** The bodies both benchmarks read: a status document, pages of orders, pretty-printed, numbers only. */
 export function jsonBenchBodies(): Array<{ name: string; text: string }> {
   return [
-    { name: "status-200B", text: JSON.stringify({ status: "ok", id: 48213, version: "2.14.1", region: "eu-west-1", ready: true, checks: { db: "ok", cache: "ok", queue: null }, updated_at: "2026-11-26T09:47:49Z" }) },
+    {
+      name: "status-200B",
+      text: JSON.stringify({
+        status: "ok",
+        id: 48213,
+        version: "2.14.1",
+        region: "eu-west-1",
+        ready: true,
+        checks: { db: "ok", cache: "ok", queue: null },
+        updated_at: "2026-11-26T09:47:49Z",
+      }),
+    },
     { name: "orders-4KiB", text: ordersPage(4 * 1024, 1) },
     { name: "orders-64KiB", text: ordersPage(64 * 1024, 2) },
     { name: "orders-1MiB", text: ordersPage(1024 * 1024, 3) },

@@ -77,7 +77,7 @@ for (const { name, text } of jsonBenchBodies()) {
       if (e.digestFinish(digest.handle) !== 1) throw new Error(`${name}: invalid`);
     },
   ];
-  runs.forEach((run) => run());
+  for (const run of runs) run();
   const copy = plain.result();
   if (copy.notJson || !copy.output.equals(bytes)) throw new Error(`${name}: the copy is not the body`);
   const full = redacting.result();
@@ -113,7 +113,7 @@ const commit = (() => {
 })();
 writeFileSync(
   out,
-  JSON.stringify(
+  `${JSON.stringify(
     {
       date: new Date().toISOString(),
       commit,
@@ -131,6 +131,6 @@ writeFileSync(
     },
     null,
     2,
-  ) + "\n",
+  )}\n`,
 );
 console.log(`written ${out.replace(ROOT, "")}`);

@@ -119,11 +119,13 @@ const ignoreRows: Array<{ ignore: string; leaves: number; mbPerS: number; usPerK
     for (let at = 0; at < bytes.length; at += CHUNK) e.digestWrite(d.handle, ptr + at, Math.min(CHUNK, bytes.length - at));
     if (e.digestFinish(d.handle) !== 1) throw new Error("orders-64KiB: invalid");
   });
-  runs.forEach((run) => run());
+  for (const run of runs) run();
   const us = timeAll(runs);
   Object.keys(ignoreSets).forEach((name, k) => {
     ignoreRows.push({ ignore: name, leaves: digests[k]!.leaves, ...rate(bytes.length, us[k]!) });
-    console.log(`orders-64KiB ignoring ${name.padEnd(22)} ${String(digests[k]!.leaves).padStart(5)} leaves | digest ${rate(bytes.length, us[k]!).mbPerS.toFixed(0).padStart(4)} MB/s`);
+    console.log(
+      `orders-64KiB ignoring ${name.padEnd(22)} ${String(digests[k]!.leaves).padStart(5)} leaves | digest ${rate(bytes.length, us[k]!).mbPerS.toFixed(0).padStart(4)} MB/s`,
+    );
   });
   e.release(ptr);
 }
@@ -158,7 +160,9 @@ const sketchRows: Array<{ changedLeaves: number; trials: number; notExact: numbe
       if (t % 256 === 255) e.collect(); // naming allocates; the filter collects in its callbacks
     }
     sketchRows.push({ changedLeaves: n, trials: SKETCH_TRIALS, notExact, fewerNamed });
-    console.log(`naming, ${String(n).padStart(2)} changed leaves: not every path recovered ${notExact} / ${SKETCH_TRIALS}, fewer than min(n, 5) true paths named ${fewerNamed} / ${SKETCH_TRIALS}`);
+    console.log(
+      `naming, ${String(n).padStart(2)} changed leaves: not every path recovered ${notExact} / ${SKETCH_TRIALS}, fewer than min(n, 5) true paths named ${fewerNamed} / ${SKETCH_TRIALS}`,
+    );
   }
 }
 
@@ -188,5 +192,5 @@ const result = {
   ignore: ignoreRows,
   naming: { leafCells: 96, hashesPerEntry: 3, rows: sketchRows },
 };
-writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`written ${out.replace(ROOT, "")}`);

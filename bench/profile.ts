@@ -16,12 +16,19 @@ import { startDirectUpstreams } from "./lib/direct-upstream.ts";
 
 const which = (process.argv[2] ?? "C").toUpperCase();
 const wasm = process.argv[3];
-const rule = { name: "bench", dark: { cluster: "dark", timeout_ms: 5000 }, compare: { status: true, body: true }, limits: { max_in_flight: 4096 } };
+const rule = {
+  name: "bench",
+  dark: { cluster: "dark", timeout_ms: 5000 },
+  compare: { status: true, body: true },
+  limits: { max_in_flight: 4096 },
+};
 const filterRule = which === "C0" ? { ...rule, compare: { status: false, headers: [], body: false } } : rule;
 const extras: Pick<BootstrapOptions, "filterConfig" | "mirrorPolicies" | "wasmPath"> =
-  which === "A" ? { filterConfig: null }
-  : which === "B" ? { filterConfig: null, mirrorPolicies: [{ cluster: "dark", percent: 100 }] }
-  : { filterConfig: { rules: [{ ...filterRule, sample: { percent: which === "D" ? 0 : 100 } }] }, ...(wasm ? { wasmPath: wasm } : {}) };
+  which === "A"
+    ? { filterConfig: null }
+    : which === "B"
+      ? { filterConfig: null, mirrorPolicies: [{ cluster: "dark", percent: 100 }] }
+      : { filterConfig: { rules: [{ ...filterRule, sample: { percent: which === "D" ? 0 : 100 } }] }, ...(wasm ? { wasmPath: wasm } : {}) };
 
 const dir = mkdtempSync(join(tmpdir(), "darklaunch-profile-"));
 const upstreams = await startDirectUpstreams(["primary", "dark"], 1024, 1);
@@ -37,12 +44,20 @@ try {
   wrk.stdout.on("data", (d: Buffer) => (out += d.toString()));
   await new Promise((r) => setTimeout(r, 2000));
   const data = join(dir, "perf.data");
-  const rec = spawnSync("perf", ["record", "-e", "cpu-clock", "-F", "999", "-o", data, "-p", String(envoy.pid), "--", "sleep", "8"], { encoding: "utf8" });
+  const rec = spawnSync("perf", ["record", "-e", "cpu-clock", "-F", "999", "-o", data, "-p", String(envoy.pid), "--", "sleep", "8"], {
+    encoding: "utf8",
+  });
   if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr}`);
   await new Promise((r) => wrk.on("exit", r));
   const report = spawnSync("perf", ["report", "-i", data, "--no-children", "--sort", "dso", "--stdio", "-g", "none"], { encoding: "utf8" });
-  console.log(`${which}${wasm ? ` (${wasm})` : ""}: ${out.split("\n").find((l) => l.includes("Requests/sec"))?.trim()}`);
-  for (const line of report.stdout.split("\n")) if (/^\s+\d/.test(line)) console.log(`  ${line.trim().replace(/\[JIT\] tid \d+/, "[JIT] (V8-compiled code: the filter's Wasm)")}`);
+  console.log(
+    `${which}${wasm ? ` (${wasm})` : ""}: ${out
+      .split("\n")
+      .find((l) => l.includes("Requests/sec"))
+      ?.trim()}`,
+  );
+  for (const line of report.stdout.split("\n"))
+    if (/^\s+\d/.test(line)) console.log(`  ${line.trim().replace(/\[JIT\] tid \d+/, "[JIT] (V8-compiled code: the filter's Wasm)")}`);
 } finally {
   await envoy.stop();
   await upstreams.stop();

@@ -125,8 +125,21 @@ function parseOptions(argv: string[]): Options {
     console.log(USAGE);
     process.exit(0);
   }
-  const known = ["--repetitions", "--configs", "--concurrency", "--upstream-concurrency", "--connections", "--wrk-threads",
-    "--warmup-seconds", "--closed-seconds", "--open-seconds", "--rate", "--rate-fraction", "--out", "--wasm"];
+  const known = [
+    "--repetitions",
+    "--configs",
+    "--concurrency",
+    "--upstream-concurrency",
+    "--connections",
+    "--wrk-threads",
+    "--warmup-seconds",
+    "--closed-seconds",
+    "--open-seconds",
+    "--rate",
+    "--rate-fraction",
+    "--out",
+    "--wasm",
+  ];
   for (const k of values.keys()) if (!known.includes(k)) throw new Error(`unknown option ${k}\n${USAGE}`);
   const quick = seen.has("--quick");
   const num = (name: string, fallback: number, min: number): number => {
@@ -166,7 +179,10 @@ function parseOptions(argv: string[]): Options {
 let floors: Record<"noop" | "mirror" | "one-value", Floor> | null = null;
 
 /** What each configuration adds to the bootstrap; the dark cluster is always defined. */
-function configurationExtras(id: ConfigId, wasm: string | null = null): Pick<BootstrapOptions, "filterConfig" | "mirrorPolicies" | "wasmPath"> {
+function configurationExtras(
+  id: ConfigId,
+  wasm: string | null = null,
+): Pick<BootstrapOptions, "filterConfig" | "mirrorPolicies" | "wasmPath"> {
   switch (id) {
     case "A":
       return { filterConfig: null };
@@ -293,14 +309,20 @@ interface Context {
 async function startUnderTest(ctx: Context, id: ConfigId): Promise<EnvoyProcess> {
   checkInterrupted();
   const port = ctx.upstreams.ports.primary!;
-  const envoy = await tracked(startEnvoy({
-    // The dark cluster points at the same direct-response listener as the primary, so that the
-    // dark response equals the primary one and C counts matches (the common case).
-    // The noise (H) and collector (I) clusters point there too: every answer is a 200.
-    bootstrap: renderBootstrap({ primaryPort: port, clusters: { dark: port, noise: port, collector: port }, ...absoluteWasm(configurationExtras(id, ctx.opts.wasm)) }),
-    concurrency: ctx.opts.concurrency,
-    logLevel: "warn",
-  }));
+  const envoy = await tracked(
+    startEnvoy({
+      // The dark cluster points at the same direct-response listener as the primary, so that the
+      // dark response equals the primary one and C counts matches (the common case).
+      // The noise (H) and collector (I) clusters point there too: every answer is a 200.
+      bootstrap: renderBootstrap({
+        primaryPort: port,
+        clusters: { dark: port, noise: port, collector: port },
+        ...absoluteWasm(configurationExtras(id, ctx.opts.wasm)),
+      }),
+      concurrency: ctx.opts.concurrency,
+      logLevel: "warn",
+    }),
+  );
   checkInterrupted();
   if (ctx.envoyCpus !== null) pinProcess(envoy.pid, ctx.envoyCpus);
   const probe = await getBytes(envoy.url + pathOf(id));
@@ -411,23 +433,28 @@ async function measure(ctx: Context, id: ConfigId, repetition: number, rate: num
     if (expectMirror ? mirroredPerRequest < 0.999 : mirroredPerRequest > 0) {
       warnings.push(`mirrored ${mirroredPerRequest} dark requests per request (expected ${expectMirror ? 1 : 0})`);
     }
-    if ((id === "C" || id === "E" || id === "H" || id === "I") && (stats[`wasmcustom.darklaunch.${RULE}.compare.match`] ?? 0) === 0) warnings.push("no compare.match counted");
+    if ((id === "C" || id === "E" || id === "H" || id === "I") && (stats[`wasmcustom.darklaunch.${RULE}.compare.match`] ?? 0) === 0)
+      warnings.push("no compare.match counted");
     if (id === "H" && (stats[`wasmcustom.darklaunch.${RULE}.noise.match`] ?? 0) === 0) warnings.push("no noise.match counted");
     if (id === "I" && (stats["wasmcustom.darklaunch.samples.sent"] ?? 0) === 0) warnings.push("no sample sent");
-    if (id === "E" && (stats[`wasmcustom.darklaunch.${RULE}.compare.mismatch.body`] ?? 0) > 0) warnings.push("JSON bodies counted as different");
+    if (id === "E" && (stats[`wasmcustom.darklaunch.${RULE}.compare.mismatch.body`] ?? 0) > 0)
+      warnings.push("JSON bodies counted as different");
     const foreign = Math.max(closed.foreignCpuCores, open.foreignCpuCores);
     const loadCpuCount = ctx.loadCpus === null ? 0 : ctx.loadCpus.split(",").length;
     if (closed.envoyCpuCores < 0.85 * opts.concurrency) {
       warnings.push(
         `Envoy under test only ${closed.envoyCpuCores} cores busy in the closed loop: not the bottleneck` +
-          (ctx.loadCpus === null ? "" : ` (load CPUs ${closed.loadCpuCores}/${loadCpuCount} busy, others on its CPU ${closed.foreignCpuCores})`),
+          (ctx.loadCpus === null
+            ? ""
+            : ` (load CPUs ${closed.loadCpuCores}/${loadCpuCount} busy, others on its CPU ${closed.foreignCpuCores})`),
       );
     }
     if (open.loadCpuCores > 0.9 * loadCpuCount) {
       warnings.push(`load CPUs ${open.loadCpuCores}/${loadCpuCount} busy in the open loop: latencies include the generator's queueing`);
     }
     if (foreign > 0.1) warnings.push(`other processes took up to ${foreign} cores of the Envoy's CPUs (noisy run)`);
-    if (closed.upstreamCpuCores > 0.9 * opts.upstreamConcurrency) warnings.push(`upstream busy (${closed.upstreamCpuCores} cores): it may be the bottleneck`);
+    if (closed.upstreamCpuCores > 0.9 * opts.upstreamConcurrency)
+      warnings.push(`upstream busy (${closed.upstreamCpuCores} cores): it may be the bottleneck`);
 
     return {
       repetition,
@@ -483,8 +510,9 @@ function versions(vegeta: string): Record<string, string> {
   }
   const floorVersions: Record<string, string> = {};
   if (floors !== null) {
-    for (const f of Object.values(floors)) floorVersions[relative(PROJECT_ROOT, f.wasmPath)] = `from ${f.source} sha256:${f.sha256} (${f.bytes} bytes)`;
-    floorVersions["wabt"] = wabtVersion();
+    for (const f of Object.values(floors))
+      floorVersions[relative(PROJECT_ROOT, f.wasmPath)] = `from ${f.source} sha256:${f.sha256} (${f.bytes} bytes)`;
+    floorVersions.wabt = wabtVersion();
   }
   return {
     ...floorVersions,
@@ -541,7 +569,15 @@ async function main(): Promise<void> {
     );
     checkInterrupted();
     if (plan !== null) pinProcess(upstreams.envoy.pid, plan.loadCpus);
-    const ctx: Context = { opts, upstreams, envoyCpus: plan?.envoyCpus ?? null, loadCpus: plan?.loadCpus ?? null, vegeta: tools.vegeta, rawDir, keepRawDir };
+    const ctx: Context = {
+      opts,
+      upstreams,
+      envoyCpus: plan?.envoyCpus ?? null,
+      loadCpus: plan?.loadCpus ?? null,
+      vegeta: tools.vegeta,
+      rawDir,
+      keepRawDir,
+    };
     if (opts.rate !== null) {
       rate = opts.rate;
       rateSource = "--rate";
@@ -613,14 +649,17 @@ async function main(): Promise<void> {
       closed: `wrk -t${opts.wrkThreads} -c${opts.connections} -d${opts.closedSeconds}s --latency -s bench/lib/wrk-report.lua <url>`,
       open: `vegeta attack -rate=${rate}/1s -duration=${opts.openSeconds}s -keepalive=true -max-body=0 -workers=${VEGETA_WORKERS} -max-workers=${VEGETA_MAX_WORKERS}`,
     },
-    configurations: Object.fromEntries(opts.configs.map((id) => [id, { title: CONFIG_TITLES[id], bootstrapExtras: configurationExtras(id, opts.wasm) }])),
+    configurations: Object.fromEntries(
+      opts.configs.map((id) => [id, { title: CONFIG_TITLES[id], bootstrapExtras: configurationExtras(id, opts.wasm) }]),
+    ),
     runs,
     medians,
     goals: evaluateGoals(medians),
   };
-  const outFile = opts.out ?? join(PROJECT_ROOT, "bench", "results", `bench-${date.slice(0, 16).replace(":", "")}${opts.quick ? "-quick" : ""}.json`);
+  const outFile =
+    opts.out ?? join(PROJECT_ROOT, "bench", "results", `bench-${date.slice(0, 16).replace(":", "")}${opts.quick ? "-quick" : ""}.json`);
   mkdirSync(join(outFile, ".."), { recursive: true });
-  writeFileSync(outFile, JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\n${summaryMarkdown(results)}\n\nbench: results in ${relative(process.cwd(), outFile)}`);
 }
 

@@ -22,19 +22,29 @@ function soakFilterConfig(): object {
   if (!V2) {
     return {
       mismatch_log_per_second: 1,
-      rules: [{ name: "soak", methods: ["GET", "POST"], dark: { cluster: "dark" }, compare: { status: true, body: true }, limits: { max_in_flight: 1024 } }],
+      rules: [
+        {
+          name: "soak",
+          methods: ["GET", "POST"],
+          dark: { cluster: "dark" },
+          compare: { status: true, body: true },
+          limits: { max_in_flight: 1024 },
+        },
+      ],
     };
   }
   return {
     mismatch_log_per_second: 1,
     samples: { cluster: "collector", per_second: 1000, match_percent: 100, redact: ["customer.address"] },
-    rules: [{
-      name: "soak",
-      methods: ["GET", "POST"],
-      dark: { cluster: "dark" },
-      compare: { status: true, headers: ["content-type"], body: { json: true, ignore: JSON_BENCH_IGNORE }, noise_cluster: "noise" },
-      limits: { max_in_flight: 1024 },
-    }],
+    rules: [
+      {
+        name: "soak",
+        methods: ["GET", "POST"],
+        dark: { cluster: "dark" },
+        compare: { status: true, headers: ["content-type"], body: { json: true, ignore: JSON_BENCH_IGNORE }, noise_cluster: "noise" },
+        limits: { max_in_flight: 1024 },
+      },
+    ],
   };
 }
 
@@ -49,8 +59,17 @@ const CONNECTIONS = arg("connections", 32);
 const SAMPLES = 20;
 /** The filter's counters kept in the results, read once the run is over. */
 const COUNTED = [
-  "soak.mirrored", "soak.compare.match", "soak.compare.mismatch.body", "soak.compare.json_invalid", "soak.compare.undecoded",
-  "soak.noise.match", "soak.noise.mismatch.body", "soak.noise.incomplete", "samples.sent", "samples.dropped", "samples.failed",
+  "soak.mirrored",
+  "soak.compare.match",
+  "soak.compare.mismatch.body",
+  "soak.compare.json_invalid",
+  "soak.compare.undecoded",
+  "soak.noise.match",
+  "soak.noise.mismatch.body",
+  "soak.noise.incomplete",
+  "samples.sent",
+  "samples.dropped",
+  "samples.failed",
 ];
 const counted: Record<string, number> = {};
 
@@ -141,7 +160,9 @@ async function main(): Promise<void> {
         inFlight: await statValue(front.adminUrl, "wasmcustom.darklaunch.soak.in_flight"),
       });
       const s = samples[samples.length - 1]!;
-      console.log(`${String(s.requests).padStart(8)} req ${String(s.seconds).padStart(6)} s  envoy rss ${s.envoyRssMiB} MiB  wasm ${s.wasmMemoryMiB} MiB in ${s.wasmVms} VMs (resident ${s.wasmResidentMiB})  mirrored ${s.mirrored}`);
+      console.log(
+        `${String(s.requests).padStart(8)} req ${String(s.seconds).padStart(6)} s  envoy rss ${s.envoyRssMiB} MiB  wasm ${s.wasmMemoryMiB} MiB in ${s.wasmVms} VMs (resident ${s.wasmResidentMiB})  mirrored ${s.mirrored}`,
+      );
     };
     await takeSample();
     const worker = async () => {
@@ -178,15 +199,24 @@ async function main(): Promise<void> {
     seconds: end.seconds,
     requestsPerSecond: Math.round(TOTAL / end.seconds),
     counters: counted,
-    growthPercent20to100: { envoyRss: growth(warm.envoyRssMiB, end.envoyRssMiB), wasmMemory: growth(warm.wasmMemoryMiB, end.wasmMemoryMiB) },
+    growthPercent20to100: {
+      envoyRss: growth(warm.envoyRssMiB, end.envoyRssMiB),
+      wasmMemory: growth(warm.wasmMemoryMiB, end.wasmMemoryMiB),
+    },
     samples,
   };
   const ok = result.growthPercent20to100.envoyRss < 10 && result.growthPercent20to100.wasmMemory < 10;
   mkdirSync(join(PROJECT_ROOT, "bench", "results"), { recursive: true });
   const file = join(PROJECT_ROOT, "bench", "results", `soak-${V2 ? "v2-" : ""}${result.date.slice(0, 10)}.json`);
-  writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
-  console.log(`\nenvoy rss ${warm.envoyRssMiB} → ${end.envoyRssMiB} MiB (${result.growthPercent20to100.envoyRss}%), wasm ${warm.wasmMemoryMiB} → ${end.wasmMemoryMiB} MiB (${result.growthPercent20to100.wasmMemory}%) between the 20% and 100% marks`);
-  console.log(`counters: ${Object.entries(counted).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(
+    `\nenvoy rss ${warm.envoyRssMiB} → ${end.envoyRssMiB} MiB (${result.growthPercent20to100.envoyRss}%), wasm ${warm.wasmMemoryMiB} → ${end.wasmMemoryMiB} MiB (${result.growthPercent20to100.wasmMemory}%) between the 20% and 100% marks`,
+  );
+  console.log(
+    `counters: ${Object.entries(counted)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
+  );
   console.log(`${ok ? "FLAT" : "GREW"}: results in ${file}`);
   process.exitCode = ok ? 0 : 1;
 }

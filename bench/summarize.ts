@@ -15,7 +15,9 @@ const END = "<!-- results:end -->";
 
 /** The newest full run, or the newest quick run if there is no full one. */
 function newestResults(): string {
-  const files = readdirSync(RESULTS_DIR).filter((f) => /^bench-.*\.json$/.test(f)).sort();
+  const files = readdirSync(RESULTS_DIR)
+    .filter((f) => /^bench-.*\.json$/.test(f))
+    .sort();
   const full = files.filter((f) => !f.endsWith("-quick.json"));
   const pick = full.at(-1) ?? files.at(-1);
   if (pick === undefined) throw new Error(`no bench-*.json in ${relative(process.cwd(), RESULTS_DIR)}: run npm run bench first`);

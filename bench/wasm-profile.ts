@@ -175,7 +175,7 @@ if (ID === "E") {
   });
   const perKiB = (us: number): number => Math.round((us / jsonKiB) * 1000) / 1000;
   const m = (f: (x: (typeof perRound)[number]) => number): number => median(perRound.map(f));
-  result["jsonComparison"] = {
+  result.jsonComparison = {
     bodies: {
       primaryDecodedBytes: Buffer.byteLength(primaryText),
       primaryGzipBytes: JSON_BENCH_PRIMARY_BODY.length,
@@ -215,11 +215,11 @@ if (ID === "E") {
 }
 
 const jsonPath = option("--json");
-if (jsonPath) writeFileSync(jsonPath, JSON.stringify(result, null, 2) + "\n");
+if (jsonPath) writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
 console.log(
-  `${ID} (${workload.title}): ${REQUESTS} requests × ${ROUNDS} round(s); emulator + filter ${(result["wallUsPerRequest"] as number).toFixed(1)} µs/request, of which the filter's Wasm ${(result["wasmUsPerRequest"] as number).toFixed(2)} µs (median; fastest ${(result["wasmUsPerRequestMin"] as number).toFixed(2)}; rounds: ${rounds.map((r) => r.wasmUs.toFixed(2)).join(", ")})`,
+  `${ID} (${workload.title}): ${REQUESTS} requests × ${ROUNDS} round(s); emulator + filter ${(result.wallUsPerRequest as number).toFixed(1)} µs/request, of which the filter's Wasm ${(result.wasmUsPerRequest as number).toFixed(2)} µs (median; fastest ${(result.wasmUsPerRequestMin as number).toFixed(2)}; rounds: ${rounds.map((r) => r.wasmUs.toFixed(2)).join(", ")})`,
 );
 for (const [c, us] of Object.entries(categories).sort((a, b) => b[1] - a[1])) console.log(`  ${us.toFixed(3).padStart(8)}  [${c}]`);
 for (const r of rows.slice(0, 25)) console.log(`${r.usPerRequest.toFixed(3).padStart(8)}  ${r.fn}`);
-if (result["jsonComparison"]) console.log(JSON.stringify(result["jsonComparison"], (k, v) => (k === "perRound" ? undefined : v), 2));
+if (result.jsonComparison) console.log(JSON.stringify(result.jsonComparison, (k, v) => (k === "perRound" ? undefined : v), 2));
 if (parseSink === -1) console.log(""); // keeps the parsed values alive

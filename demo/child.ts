@@ -11,7 +11,12 @@ export interface Supervised {
 }
 
 /** Watches `child`; `onSpawnError` gets the message when it could not be started at all. */
-export function supervise(child: ChildProcess, graceMs: number, onSpawnError: (message: string) => void, afterStop?: () => void): Supervised {
+export function supervise(
+  child: ChildProcess,
+  graceMs: number,
+  onSpawnError: (message: string) => void,
+  afterStop?: () => void,
+): Supervised {
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) => {
     child.once("exit", () => {

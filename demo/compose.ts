@@ -32,7 +32,10 @@ async function main(args: string[]): Promise<number> {
     const stop = new AbortController();
     void stopSignal().then(() => stop.abort());
     const tally = newTally();
-    const report = setInterval(() => console.log(`demo traffic: ${tally.sent} requests sent, responses ${describeStatuses(tally)}`), 10_000);
+    const report = setInterval(
+      () => console.log(`demo traffic: ${tally.sent} requests sent, responses ${describeStatuses(tally)}`),
+      10_000,
+    );
     console.log(`demo traffic to ${first}, ${second} requests/s`);
     await sendSteadyTraffic(first, Number(second), tally, stop.signal);
     clearInterval(report);

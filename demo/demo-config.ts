@@ -122,8 +122,7 @@ export function writeDemoRunFiles(config: DemoConfig): DemoRunFiles {
   const bootstrap = join(DEMO_RUN_DIR, "envoy.yaml");
   writeFileSync(
     join(PROJECT_ROOT, bootstrap),
-    `# Written by demo/run.ts from ${DEMO_BOOTSTRAP} at every start; edits here are lost.\n` +
-      text.replace(pathLine, `$1${ecds}`),
+    `# Written by demo/run.ts from ${DEMO_BOOTSTRAP} at every start; edits here are lost.\n${text.replace(pathLine, `$1${ecds}`)}`,
   );
   return { bootstrap, ecds };
 }

@@ -45,12 +45,17 @@ export async function startEnvoyFromFile(options: EnvoyFromFileOptions): Promise
   const workDir = mkdtempSync(join(tmpdir(), "darklaunch-demo-envoy-"));
   const adminAddressFile = join(workDir, "admin-address");
   const args = [
-    "-c", options.configPath,
-    "--concurrency", String(options.concurrency ?? 2),
+    "-c",
+    options.configPath,
+    "--concurrency",
+    String(options.concurrency ?? 2),
     "--disable-hot-restart", // several Envoys may run side by side
-    "--admin-address-path", adminAddressFile,
-    "--log-level", "warn",
-    "--component-log-level", "wasm:info", // the filter's own log lines
+    "--admin-address-path",
+    adminAddressFile,
+    "--log-level",
+    "warn",
+    "--component-log-level",
+    "wasm:info", // the filter's own log lines
   ];
   const child = spawn(envoyBinary(), args, { cwd: options.projectRoot, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
@@ -67,7 +72,12 @@ export async function startEnvoyFromFile(options: EnvoyFromFileOptions): Promise
   child.stdout.on("data", (chunk: Buffer) => append("stdout", chunk));
   child.stderr.on("data", (chunk: Buffer) => append("stderr", chunk));
 
-  const { exited, stop } = supervise(child, 5000, (message) => (log += message), () => rmSync(workDir, { recursive: true, force: true }));
+  const { exited, stop } = supervise(
+    child,
+    5000,
+    (message) => (log += message),
+    () => rmSync(workDir, { recursive: true, force: true }),
+  );
 
   try {
     const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);

@@ -182,9 +182,13 @@ function expectationLines(doc: VerdictDocument, seconds: number): string[] {
     const failing = report.checks.filter((c) => c.verdict === "FAIL").map((c) => c.check);
     const got = `${report.rule}: ${report.verdict}${failing.length > 0 ? ` (${failing.join(", ")})` : ""}`;
     const asBuilt =
-      (report.verdict === expected.verdict || report.verdict === expected.also) && (expected.failing === undefined || failing.includes(expected.failing));
+      (report.verdict === expected.verdict || report.verdict === expected.also) &&
+      (expected.failing === undefined || failing.includes(expected.failing));
     if (asBuilt) lines.push(`  ${got}, as the demo is built to show${expected.why === undefined ? "" : `: ${expected.why}`}`);
-    else if (report.verdict === "NOT_ENOUGH_DATA") lines.push(`  ${got}: ${seconds} s of traffic is too short for it${seconds < 20 ? "; try --duration 20" : " on this machine; try a longer --duration"}`);
+    else if (report.verdict === "NOT_ENOUGH_DATA")
+      lines.push(
+        `  ${got}: ${seconds} s of traffic is too short for it${seconds < 20 ? "; try --duration 20" : " on this machine; try a longer --duration"}`,
+      );
     else lines.push(`  ${got}: the demo expects ${expected.verdict}${expected.failing ? ` (${expected.failing})` : ""}`);
   }
   return lines;
@@ -225,10 +229,19 @@ async function main(): Promise<number> {
   cleanups.push({ what: "the dark service", run: () => dark.close() });
   const noise = await startDemoService("noise", config.noise.port);
   cleanups.push({ what: "the noise service", run: () => noise.close() });
-  console.log(`demo: primary service on 127.0.0.1:${primary.port}, dark service on 127.0.0.1:${dark.port}, noise service on 127.0.0.1:${noise.port}`);
-  const collector = await startDemoCollector({ projectRoot: PROJECT_ROOT, port: config.collector.port, db: DEMO_SAMPLES_DB, onLogLine: showCollectorLine });
+  console.log(
+    `demo: primary service on 127.0.0.1:${primary.port}, dark service on 127.0.0.1:${dark.port}, noise service on 127.0.0.1:${noise.port}`,
+  );
+  const collector = await startDemoCollector({
+    projectRoot: PROJECT_ROOT,
+    port: config.collector.port,
+    db: DEMO_SAMPLES_DB,
+    onLogLine: showCollectorLine,
+  });
   cleanups.push({ what: "the sample collector", run: () => collector.stop() });
-  console.log(`demo: sample collector \`darklaunch collect\` (pid ${collector.pid}) on ${collector.url.slice(7)}, database ${DEMO_SAMPLES_DB}`);
+  console.log(
+    `demo: sample collector \`darklaunch collect\` (pid ${collector.pid}) on ${collector.url.slice(7)}, database ${DEMO_SAMPLES_DB}`,
+  );
 
   const files = writeDemoRunFiles(config);
   const envoy = await startEnvoyFromFile({ projectRoot: PROJECT_ROOT, configPath: files.bootstrap, onLogLine: showEnvoyLine });
@@ -242,7 +255,9 @@ async function main(): Promise<number> {
       "Envoy shows no wasmcustom.darklaunch.<rule>.* stats: is build/dark-launch.wasm the filter? Rebuild with `npm run build`.",
     );
   }
-  console.log(`demo: rules ${initial.rules.join(", ")}; ${RATE_PER_SECOND} requests/s${duration === null ? " until Ctrl-C" : ` for ${duration} s`}`);
+  console.log(
+    `demo: rules ${initial.rules.join(", ")}; ${RATE_PER_SECOND} requests/s${duration === null ? " until Ctrl-C" : ` for ${duration} s`}`,
+  );
 
   const pageLine = `what differs, from the mismatch samples: the diff page ${collector.url}/, or npx darklaunch diff; npx darklaunch noise --rule ${NOISY_RULE}`;
   const tryLines = [
@@ -253,7 +268,7 @@ async function main(): Promise<number> {
     `  npx darklaunch verdict --admin ${envoy.adminUrl} --thresholds ${DEMO_THRESHOLDS}`,
     pageLine,
   ];
-  console.log("\n" + tryLines.join("\n") + "\n");
+  console.log(`\n${tryLines.join("\n")}\n`);
 
   // The traffic, until the duration is over or Ctrl-C.
   const stopTraffic = new AbortController();
@@ -334,12 +349,20 @@ async function main(): Promise<number> {
   // `darklaunch verdict`, in this process: read once as JSON, shown as the CLI shows it.
   const verdictArgs = ["verdict", "--admin", envoy.adminUrl, "--thresholds", DEMO_THRESHOLDS];
   let json = "";
-  const verdictIO: CliIO = { ...watchIO, out: (text) => void (json += text), signal: interrupt.signal };
+  const verdictIO: CliIO = {
+    ...watchIO,
+    out: (text) => {
+      json += text;
+    },
+    signal: interrupt.signal,
+  };
   const verdictCode = await runCli([...verdictArgs, "--json"], verdictIO);
   if (json === "") throw new Error(`darklaunch verdict printed nothing (exit code ${verdictCode})`);
   const doc = JSON.parse(json) as VerdictDocument;
   console.log(`\n$ npx darklaunch ${verdictArgs.join(" ")}`);
-  console.log(`(${DEMO_THRESHOLDS}: the default limits, but 2 points of errors and 5 ms of latency, so that a short demo can show a PASS)\n`);
+  console.log(
+    `(${DEMO_THRESHOLDS}: the default limits, but 2 points of errors and 5 ms of latency, so that a short demo can show a PASS)\n`,
+  );
   process.stdout.write(renderVerdict(doc, new Painter(watchIO.colour)));
   console.log(`\ndemo: the verdicts against what the demo is built to show:`);
   for (const line of expectationLines(doc, duration)) console.log(line);

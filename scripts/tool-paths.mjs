@@ -29,7 +29,7 @@ function isExecutable(path) {
  * @returns {string | null}
  */
 export function findTool(name, env = process.env) {
-  for (const dir of [LOCAL_BIN, ...(env["PATH"] ?? "").split(delimiter)]) {
+  for (const dir of [LOCAL_BIN, ...(env.PATH ?? "").split(delimiter)]) {
     if (dir === "") continue;
     const candidate = join(dir, name);
     if (isExecutable(candidate)) return candidate;

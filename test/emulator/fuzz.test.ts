@@ -97,7 +97,7 @@ const RULE_NAMES = FUZZ_RULES.rules.map((r) => r.name);
 function requestHeaders(r: Rng): Headers {
   const headers: Headers = [
     [":method", r.pick(["GET", "POST", "PUT", "HEAD", "DELETE", "get", "BREW"])],
-    [":path", r.pick(["/s", "/c", "/l", "/g", "/x"]) + r.pick(["", "/a?q=1", "/" + "p".repeat(r.int(0, 3000))])],
+    [":path", r.pick(["/s", "/c", "/l", "/g", "/x"]) + r.pick(["", "/a?q=1", `/${"p".repeat(r.int(0, 3000))}`])],
     [":scheme", "http"],
   ];
   if (r.chance(0.95)) headers.push([":authority", r.pick(["shop", "shop:8080", "[::1]:80", ""])]);

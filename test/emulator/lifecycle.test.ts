@@ -164,7 +164,7 @@ test("emulator: shut down with a stream open after its dark answer, the root is 
   primaryAnswers(s);
   s.end();
   assert.equal(host.rootPhase(root), "deleted", "proxy_done from the stream's own callback");
-  assert.equal(host.statNow(ENVOY_CUSTOM_PREFIX + "darklaunch.s.compare.match"), 1, "the pair was counted at once");
+  assert.equal(host.statNow(`${ENVOY_CUSTOM_PREFIX}darklaunch.s.compare.match`), 1, "the pair was counted at once");
 });
 
 test("emulator: shut down with a stream open, a sample POST started from the stream side keeps the root until its answer", async () => {

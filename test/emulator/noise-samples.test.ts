@@ -178,7 +178,7 @@ test("emulator: a mismatch is sampled (schema-valid document); a match is not; t
 
   host.respond(sample.call.token, { status: 201, body: '{"id":1}' });
   host.tick();
-  assert.equal(host.stat(SAMPLES + "sent"), 1);
+  assert.equal(host.stat(`${SAMPLES}sent`), 1);
   request(host, "/x", '{"a":1}');
   host.respond(callsTo(host, "dark")[0]!.token, { status: 500, body: "oops" });
   host.respond(samplesSent(host)[0]!.call.token, { status: 500, body: "db down" });
@@ -186,8 +186,8 @@ test("emulator: a mismatch is sampled (schema-valid document); a match is not; t
   host.respond(callsTo(host, "dark")[0]!.token, { status: 503, body: "oops" });
   host.fail(samplesSent(host)[0]!.call.token);
   host.tick();
-  assert.equal(host.stat(SAMPLES + "failed"), 2);
-  assert.equal(host.stat(SAMPLES + "dropped"), 0);
+  assert.equal(host.stat(`${SAMPLES}failed`), 2);
+  assert.equal(host.stat(`${SAMPLES}dropped`), 0);
 });
 
 test("emulator: one budget for all rules of the process; match_percent samples matches as a baseline", async () => {
@@ -206,7 +206,7 @@ test("emulator: one budget for all rules of the process; match_percent samples m
   assert.equal(sent.length, 3, "a burst of per_second");
   assert.ok(sent.every((s) => s.doc.part === "match" && s.doc.paths.length === 0));
   host.tick();
-  assert.equal(host.stat(SAMPLES + "dropped"), 7);
+  assert.equal(host.stat(`${SAMPLES}dropped`), 7);
   host.advanceMs(1000);
   request(host, "/b", "same");
   host.respond(callsTo(host, "dark")[0]!.token, { status: 200, body: "same" });
@@ -281,7 +281,7 @@ test("emulator: no value at a redacted path ever reaches a sent document (seeded
   const rng = new Rng(42);
   const secret = (): unknown => {
     const s = `SECRET-${rng.ascii(8)}`;
-    return rng.pick([s, { inner: s, n: [1, s] }, [s, s], s + "\n\u00e9"]);
+    return rng.pick([s, { inner: s, n: [1, s] }, [s, s], `${s}\n\u00e9`]);
   };
   const plain = (depth: number): unknown => {
     if (depth > 3 || rng.chance(0.4)) return rng.pick([1, "text", null, true, 2.5]);
@@ -328,5 +328,5 @@ test("emulator: no value at a redacted path ever reaches a sent document (seeded
   }
   assert.equal(sent, 1000);
   host.tick();
-  assert.equal(host.stat(SAMPLES + "sent"), 1000);
+  assert.equal(host.stat(`${SAMPLES}sent`), 1000);
 });

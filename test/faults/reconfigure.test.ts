@@ -48,8 +48,8 @@ test("an ECDS update during dark calls: they still settle, their slots come back
   await waitForRuleStats(stack.envoy.adminUrl, RULE, () => true, "stats");
   for (let i = 0; i < 3; i++) assert.equal((await send(stack.envoy.url, { path: `/api/checkout/a${i}` })).status, 200);
   // The gauge moves at the worker's next tick; the dark side takes 2 s.
-  const busy = await waitForRuleStats(stack.envoy.adminUrl, RULE, (s) => s["in_flight"]! >= 3, "in_flight = 3", 1500);
-  assert.equal(busy["in_flight"], 3, "three dark calls in flight (the dark side takes 2 s)");
+  const busy = await waitForRuleStats(stack.envoy.adminUrl, RULE, (s) => s.in_flight! >= 3, "in_flight = 3", 1500);
+  assert.equal(busy.in_flight, 3, "three dark calls in flight (the dark side takes 2 s)");
 
   const before = await reloads();
   swap(2); // any change: a new root context; the old one is shut down with its calls in flight
@@ -60,7 +60,7 @@ test("an ECDS update during dark calls: they still settle, their slots come back
   const settled = await waitForRuleStats(
     stack.envoy.adminUrl,
     RULE,
-    (s) => s["in_flight"] === 0 && s["dark.status.2xx"] === 3,
+    (s) => s.in_flight === 0 && s["dark.status.2xx"] === 3,
     "the old root's calls settled",
     10_000,
   );
@@ -69,7 +69,7 @@ test("an ECDS update during dark calls: they still settle, their slots come back
   for (let i = 0; i < 3; i++) assert.equal((await send(stack.envoy.url, { path: `/api/checkout/b${i}` })).status, 200);
   const after = await assertInvariants(stack.envoy.adminUrl, RULE, { timeoutMs: 10_000 });
   assert.equal(after["skipped.in_flight_limit"], 0, "no slot is held by calls from before the update");
-  assert.equal(after["mirrored"], 6);
+  assert.equal(after.mirrored, 6);
 });
 
 test("a stream open across an ECDS update stays with the old configuration: counted there, its dark answer settled there, the old root done after", async (t) => {
@@ -164,8 +164,8 @@ test("a stream open across an ECDS update stays with the old configuration: coun
   // Nothing of the old root holds a slot: the new rule mirrors at its limit of 1.
   assert.equal((await send(stack.envoy.url, { method: "POST", path: "/api/checkout/next", body: "next" })).status, 200);
   const after = await assertInvariants(stack.envoy.adminUrl, "after", { timeoutMs: 10_000 });
-  assert.equal(after["requests"], 1, `after: ${JSON.stringify(after)}`);
-  assert.equal(after["mirrored"], 1);
+  assert.equal(after.requests, 1, `after: ${JSON.stringify(after)}`);
+  assert.equal(after.mirrored, 1);
   assert.equal(after["skipped.in_flight_limit"], 0);
 });
 
@@ -178,7 +178,7 @@ test("an ECDS update that changes only version_info reloads nothing: no new root
     ).text();
     return Object.fromEntries([...text.matchAll(/\.(\w+): (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
   };
-  await waitUntilAsync(async () => (await discovery())["update_success"] === 1, "the first update");
+  await waitUntilAsync(async () => (await discovery()).update_success === 1, "the first update");
   const configured = (): number =>
     stack.envoy
       .logs()
@@ -189,7 +189,7 @@ test("an ECDS update that changes only version_info reloads nothing: no new root
   const tmp = join(dirname(stack.ecdsPath), "next.yaml");
   writeFileSync(tmp, text);
   renameSync(tmp, stack.ecdsPath);
-  await waitUntilAsync(async () => (await discovery())["update_success"] === 2, "the second update");
+  await waitUntilAsync(async () => (await discovery()).update_success === 2, "the second update");
   await new Promise((r) => setTimeout(r, 500));
   assert.deepEqual(await discovery(), { update_success: 2, config_reload: 1 }, "accepted, not reloaded");
   assert.equal(configured(), before, "no root context was configured again");

@@ -28,7 +28,7 @@ export interface ValidationResult {
 
 /** `--wasm`, else DARKLAUNCH_WASM, else this project's build/dark-launch.wasm; must exist. */
 export function resolveWasmPath(option: string | undefined, env: NodeJS.ProcessEnv): string {
-  const path = option ?? env["DARKLAUNCH_WASM"] ?? FILTER_WASM_PATH;
+  const path = option ?? env.DARKLAUNCH_WASM ?? FILTER_WASM_PATH;
   if (!existsSync(path)) {
     throw new CliError(`the filter binary ${path} does not exist: run "npm run build" or pass --wasm FILE`, EXIT.other);
   }
@@ -96,11 +96,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** One parsed document: which shape it is and the configuration(s) in it. */
 function configsOfDocument(doc: unknown, path: string, rawJson: string | null, docLabel: string | null): FoundConfig[] {
   const at = (where: string | null): string | null => (docLabel === null ? where : where === null ? docLabel : `${docLabel} ${where}`);
-  if (isObject(doc) && doc["kind"] === "WasmPlugin") {
-    const spec = isObject(doc["spec"]) ? doc["spec"] : {};
-    const name = isObject(doc["metadata"]) && typeof doc["metadata"]["name"] === "string" ? doc["metadata"]["name"] : null;
+  if (isObject(doc) && doc.kind === "WasmPlugin") {
+    const spec = isObject(doc.spec) ? doc.spec : {};
+    const name = isObject(doc.metadata) && typeof doc.metadata.name === "string" ? doc.metadata.name : null;
     const where = at(name === null ? "WasmPlugin" : `WasmPlugin ${name}`);
-    const pluginConfig = spec["pluginConfig"];
+    const pluginConfig = spec.pluginConfig;
     // Istio hands pluginConfig to the filter as JSON text.
     if (isObject(pluginConfig)) return [{ shape: "wasmplugin", where, jsonText: JSON.stringify(pluginConfig) }];
     return [
@@ -112,7 +112,7 @@ function configsOfDocument(doc: unknown, path: string, rawJson: string | null, d
       },
     ];
   }
-  if (isObject(doc) && Array.isArray(doc["resources"])) {
+  if (isObject(doc) && Array.isArray(doc.resources)) {
     // The ECDS reader keeps the configuration text exactly as the file holds it.
     const resources = wasmResources(readEcdsFile(path));
     if (resources.length === 0) {
