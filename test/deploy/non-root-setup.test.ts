@@ -5,7 +5,7 @@
 // test creates a user for this and removes it afterwards; run as another user, it is that user.
 
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -88,6 +88,12 @@ describe("set-up as a user without root", () => {
 
   after(() => {
     for (const child of children) child.kill("SIGKILL");
+    // Killing runuser leaves what it started (npm, the demo, Envoy) running as the user, and
+    // userdel refuses a user with processes: every process of the user goes first.
+    if (isRoot) {
+      spawnSync("pkill", ["-KILL", "-u", user], { stdio: "ignore" });
+      for (let i = 0; i < 50 && spawnSync("pgrep", ["-u", user], { stdio: "ignore" }).status === 0; i++) spawnSync("sleep", ["0.1"]);
+    }
     if (copy !== "") rmSync(copy, { recursive: true, force: true });
     if (isRoot) execFileSync("userdel", ["--remove", user], { stdio: "ignore" });
   });
