@@ -86,47 +86,50 @@ export class Stream {
   }
 
   requestHeaders(headers: Headers, endOfStream = true): number {
-    this.maps.set(
-      MapType.RequestHeaders,
-      headers.map(([k, v]) => [k, v] as [string, string]),
-    );
-    return this.pauses("request", this.call("proxy_on_request_headers", headers.length, endOfStream ? 1 : 0));
+    return this.deliverMap("request", MapType.RequestHeaders, "proxy_on_request_headers", headers, endOfStream);
   }
 
   requestBody(chunk: string | Buffer, endOfStream = true): number {
-    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk);
-    this.chunks.set(BufferType.HttpRequestBody, bytes);
-    return this.pauses("request", this.call("proxy_on_request_body", bytes.length, endOfStream ? 1 : 0));
+    return this.deliverBody("request", BufferType.HttpRequestBody, "proxy_on_request_body", chunk, endOfStream);
   }
 
   requestTrailers(trailers: Headers): number {
-    this.maps.set(
-      MapType.RequestTrailers,
-      trailers.map(([k, v]) => [k, v] as [string, string]),
-    );
-    return this.pauses("request", this.call("proxy_on_request_trailers", trailers.length));
+    return this.deliverMap("request", MapType.RequestTrailers, "proxy_on_request_trailers", trailers, null);
   }
 
   responseHeaders(headers: Headers, endOfStream = false): number {
-    this.maps.set(
-      MapType.ResponseHeaders,
-      headers.map(([k, v]) => [k, v] as [string, string]),
-    );
-    return this.pauses("response", this.call("proxy_on_response_headers", headers.length, endOfStream ? 1 : 0));
+    return this.deliverMap("response", MapType.ResponseHeaders, "proxy_on_response_headers", headers, endOfStream);
   }
 
   responseBody(chunk: string | Buffer, endOfStream = true): number {
-    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk);
-    this.chunks.set(BufferType.HttpResponseBody, bytes);
-    return this.pauses("response", this.call("proxy_on_response_body", bytes.length, endOfStream ? 1 : 0));
+    return this.deliverBody("response", BufferType.HttpResponseBody, "proxy_on_response_body", chunk, endOfStream);
   }
 
   responseTrailers(trailers: Headers): number {
+    return this.deliverMap("response", MapType.ResponseTrailers, "proxy_on_response_trailers", trailers, null);
+  }
+
+  /** A header or trailer map for `callback` (trailers carry no end-of-stream flag: `null`). */
+  private deliverMap(side: "request" | "response", type: MapType, callback: string, pairs: Headers, endOfStream: boolean | null): number {
     this.maps.set(
-      MapType.ResponseTrailers,
-      trailers.map(([k, v]) => [k, v] as [string, string]),
+      type,
+      pairs.map(([k, v]) => [k, v] as [string, string]),
     );
-    return this.pauses("response", this.call("proxy_on_response_trailers", trailers.length));
+    const args = endOfStream === null ? [pairs.length] : [pairs.length, endOfStream ? 1 : 0];
+    return this.pauses(side, this.call(callback, ...args));
+  }
+
+  /** A body chunk for `callback`: the buffer the module reads holds this chunk. */
+  private deliverBody(
+    side: "request" | "response",
+    type: BufferType,
+    callback: string,
+    chunk: string | Buffer,
+    endOfStream: boolean,
+  ): number {
+    const bytes = Buffer.from(chunk);
+    this.chunks.set(type, bytes);
+    return this.pauses(side, this.call(callback, bytes.length, endOfStream ? 1 : 0));
   }
 
   /** The stream ends (normally or not): proxy_on_log, proxy_on_done, proxy_on_delete, as Envoy calls them. */
