@@ -26,6 +26,8 @@ import {
   serialize,
   twin,
   valueAt,
+  generalisedPattern,
+  randomCuts,
 } from "../support/json-twins.ts";
 
 const SEED = Number(process.env.JSON_FUZZ_SEED ?? 20261201);
@@ -35,20 +37,6 @@ let m: JsonDigestModule;
 before(async () => {
   m = await JsonDigestModule.load();
 });
-
-/** Random places to cut `length` bytes: none, every byte, small pieces, or a few anywhere. */
-function randomCuts(rng: Rng, length: number): number[] {
-  const cuts: number[] = [];
-  const r = rng.next();
-  if (r < 0.25 || length < 2) return cuts;
-  if (r < 0.35) {
-    for (let i = 1; i < length; i++) cuts.push(i);
-    return cuts;
-  }
-  const most = r < 0.7 ? 16 : Math.max(2, length >> 1);
-  for (let at = rng.int(1, most); at < length; at += rng.int(1, most)) cuts.push(at);
-  return cuts;
-}
 
 /** Digests `text` in random chunks; fails the test when it is not valid JSON. */
 function digestOf(rng: Rng, d: Digest, text: string, what: string): Digest {
@@ -67,20 +55,7 @@ function randomPatterns(rng: Rng, doc: JsonNode): PatternSegment[][] {
       patterns.push([{ anyDepth: true }, { name: randomKey(rng) }]);
       continue;
     }
-    let p: Segment[] = rng.pick(paths);
-    if (rng.chance(0.3)) p = p.slice(0, rng.int(1, p.length)); // a whole subtree
-    let pattern: PatternSegment[] = p.map((s) =>
-      "member" in s
-        ? rng.chance(0.2)
-          ? { anyMember: true }
-          : { name: s.member }
-        : rng.chance(0.5)
-          ? { anyElement: true }
-          : { index: s.index },
-    );
-    if (rng.chance(0.3)) pattern = [{ anyDepth: true }, ...pattern.slice(rng.int(1, pattern.length) - 1)];
-    if (rng.chance(0.1)) pattern = [...pattern, { anyDepth: true }];
-    patterns.push(pattern);
+    patterns.push(generalisedPattern(rng, paths));
   }
   return patterns;
 }

@@ -22,6 +22,8 @@ import {
   type Segment,
   serialize,
   twin,
+  generalisedPattern,
+  randomCuts,
 } from "../support/json-twins.ts";
 
 const SEED = Number(process.env.REDACT_FUZZ_SEED ?? 20261215);
@@ -35,20 +37,6 @@ before(async () => {
   m = await JsonDigestModule.load();
 });
 
-/** Random places to cut `length` bytes: none, every byte, small pieces, or a few anywhere. */
-function randomCuts(rng: Rng, length: number): number[] {
-  const cuts: number[] = [];
-  const r = rng.next();
-  if (r < 0.25 || length < 2) return cuts;
-  if (r < 0.35) {
-    for (let i = 1; i < length; i++) cuts.push(i);
-    return cuts;
-  }
-  const most = r < 0.7 ? 16 : Math.max(2, length >> 1);
-  for (let at = rng.int(1, most); at < length; at += rng.int(1, most)) cuts.push(at);
-  return cuts;
-}
-
 /** Redact paths made from the document's own paths, generalised at random; sometimes `**` or a name from nowhere. */
 function randomPatterns(rng: Rng, doc: JsonNode): PatternSegment[][] {
   const paths = allPaths(doc).filter((p) => p.length > 0);
@@ -59,19 +47,7 @@ function randomPatterns(rng: Rng, doc: JsonNode): PatternSegment[][] {
       patterns.push([{ anyDepth: true }, { name: randomKey(rng) }]);
       continue;
     }
-    let p: Segment[] = rng.pick(paths);
-    if (rng.chance(0.3)) p = p.slice(0, rng.int(1, p.length));
-    let pattern: PatternSegment[] = p.map((s) =>
-      "member" in s
-        ? rng.chance(0.2)
-          ? { anyMember: true }
-          : { name: s.member }
-        : rng.chance(0.5)
-          ? { anyElement: true }
-          : { index: s.index },
-    );
-    if (rng.chance(0.3)) pattern = [{ anyDepth: true }, ...pattern.slice(rng.int(1, pattern.length) - 1)];
-    if (rng.chance(0.1)) pattern = [...pattern, { anyDepth: true }];
+    let pattern = generalisedPattern(rng, paths);
     // Deep documents give paths past the grammar's limits (129 segments, 1024 bytes): keep their end.
     if (pattern.length > 120 || Buffer.byteLength(patternText(pattern)) > 900) pattern = [{ anyDepth: true }, ...pattern.slice(-3)];
     patterns.push(pattern);

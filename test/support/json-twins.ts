@@ -416,6 +416,41 @@ export function patternText(pattern: readonly PatternSegment[], rng?: Rng): stri
   return out;
 }
 
+/**
+ * A pattern made from one of `paths` (a document's own), generalised at random: sometimes cut to
+ * a whole subtree, members and elements sometimes wildcards, sometimes `**` before or after it.
+ */
+export function generalisedPattern(rng: Rng, paths: readonly Segment[][]): PatternSegment[] {
+  let p: Segment[] = rng.pick(paths);
+  if (rng.chance(0.3)) p = p.slice(0, rng.int(1, p.length)); // a whole subtree
+  let pattern: PatternSegment[] = p.map((s) =>
+    "member" in s
+      ? rng.chance(0.2)
+        ? { anyMember: true }
+        : { name: s.member }
+      : rng.chance(0.5)
+        ? { anyElement: true }
+        : { index: s.index },
+  );
+  if (rng.chance(0.3)) pattern = [{ anyDepth: true }, ...pattern.slice(rng.int(1, pattern.length) - 1)];
+  if (rng.chance(0.1)) pattern = [...pattern, { anyDepth: true }];
+  return pattern;
+}
+
+/** Random places to cut `length` bytes into chunks: none, every byte, small pieces, or a few anywhere. */
+export function randomCuts(rng: Rng, length: number): number[] {
+  const cuts: number[] = [];
+  const r = rng.next();
+  if (r < 0.25 || length < 2) return cuts;
+  if (r < 0.35) {
+    for (let i = 1; i < length; i++) cuts.push(i);
+    return cuts;
+  }
+  const most = r < 0.7 ? 16 : Math.max(2, length >> 1);
+  for (let at = rng.int(1, most); at < length; at += rng.int(1, most)) cuts.push(at);
+  return cuts;
+}
+
 function segmentMatches(p: PatternSegment, s: Segment): boolean {
   if ("name" in p) return "member" in s && s.member === p.name;
   if ("anyMember" in p) return "member" in s;
