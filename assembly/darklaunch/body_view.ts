@@ -14,11 +14,35 @@ import { SampleCapture } from "./sample_capture";
 // @ts-ignore: decorator
 @inline export const MAX_DECODED_BYTES: i64 = 16 * 1024 * 1024;
 
+/**
+ * Decoders that finished bodies gave back (each holds a 40 KiB window): the next compressed body
+ * takes one instead of allocating and zeroing its own. Per worker (each worker has its own VM).
+ */
+const idleInflaters = new Array<Inflater>();
+// @ts-ignore: decorator
+@inline const MAX_IDLE_INFLATERS: i32 = 8;
+
+function takeInflater(coding: ContentCoding, out: ByteSink): Inflater {
+  const inflater = idleInflaters.length > 0 ? idleInflaters.pop() : new Inflater(MAX_DECODED_BYTES);
+  inflater.reset(coding, out);
+  return inflater;
+}
+
+function giveInflater(inflater: Inflater): void {
+  inflater.detach(); // an idle decoder keeps no body's sink alive
+  if (idleInflaters.length < MAX_IDLE_INFLATERS) idleInflaters.push(inflater);
+}
+
+/** Decoders idle in this worker (tests: what finished bodies gave back). */
+export function idleInflaterCount(): i32 {
+  return idleInflaters.length;
+}
+
 /** Hands decoded bytes to the decoded-bytes hash, the JSON digest (JSON mode) and a sample's body. */
 class DecodedSink extends ByteSink {
   constructor(
     readonly hasher: BodyHasher,
-    readonly json: JsonDigest | null,
+    public json: JsonDigest | null,
     readonly capture: SampleCapture | null,
   ) {
     super();
@@ -36,9 +60,11 @@ class DecodedSink extends ByteSink {
 export class BodyView extends ByteSink {
   /** XXH64 of the body as received. */
   readonly raw: BodyHasher = new BodyHasher();
-  /** The JSON digest (JSON mode only) of the body as compared. */
-  readonly json: JsonDigest | null;
+  /** The JSON digest (JSON mode only) of the body as compared; null again once released. */
+  json: JsonDigest | null;
   private readonly decode: bool;
+  private readonly compare: Compare;
+  private released: bool = false;
   private coding: ContentCoding = ContentCoding.Identity;
   private inflater: Inflater | null = null;
   private decoded: DecodedSink | null = null;
@@ -54,7 +80,29 @@ export class BodyView extends ByteSink {
   constructor(compare: Compare) {
     super();
     this.decode = compare.decode;
-    this.json = compare.json ? new JsonDigest(compare.ignorePaths) : null;
+    this.compare = compare;
+    this.json = compare.json ? compare.jsonDigests.take() : null;
+  }
+
+  /**
+   * The pair is settled and nothing reads this body's digest any more: the digest (and a decoder
+   * still held) go back to be reused by the next bodies. Later writes are ignored.
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    const json = this.json;
+    if (json !== null) {
+      this.json = null;
+      const decoded = this.decoded;
+      if (decoded !== null) decoded.json = null;
+      this.compare.jsonDigests.give(json);
+    }
+    const inflater = this.inflater;
+    if (inflater !== null) {
+      this.inflater = null;
+      giveInflater(inflater);
+    }
   }
 
   /** The body's content-encoding, from the response headers (before any body byte). */
@@ -68,7 +116,7 @@ export class BodyView extends ByteSink {
   }
 
   write(ptr: usize, len: i32): void {
-    if (len <= 0) return;
+    if (len <= 0 || this.released) return;
     this.raw.write(ptr, len);
     const capture = this.capture;
     const encoded = this.coding != ContentCoding.Identity;
@@ -78,8 +126,7 @@ export class BodyView extends ByteSink {
       let inflater = this.inflater;
       if (inflater === null) {
         const sink = new DecodedSink(new BodyHasher(), this.json, capture);
-        inflater = new Inflater(MAX_DECODED_BYTES);
-        inflater.reset(this.coding, sink);
+        inflater = takeInflater(this.coding, sink);
         this.inflater = inflater;
         this.decoded = sink;
       }
@@ -99,7 +146,8 @@ export class BodyView extends ByteSink {
     let decodedOk = true;
     if (inflater !== null) {
       decodedOk = inflater.finish();
-      this.inflater = null; // the window is not needed any more
+      this.inflater = null; // the window is not needed any more: the next body takes it
+      giveInflater(inflater);
       if (!decodedOk) this.decoded = null;
     }
     // With decode on: a body in an encoding the filter does not decode (br, zstd, a list of

@@ -1,4 +1,5 @@
 import { JsonPathSet } from "./json_path";
+import { JsonDigestPool } from "./json_digest";
 
 // The filter's configuration, as validated and frozen at configure time (contract section 2).
 // Parsing and validation live in config_parse.ts; this file holds the shapes and defaults.
@@ -101,6 +102,18 @@ export class Compare {
   /** Whether any part is compared (the compare.* counters move only then). */
   get any(): bool {
     return this.status || this.headers.length > 0 || this.body;
+  }
+
+  private digestPool: JsonDigestPool | null = null;
+
+  /** JSON mode: the digests of this rule's bodies, reused from body to body (made on first use, once ignorePaths is set). */
+  get jsonDigests(): JsonDigestPool {
+    let pool = this.digestPool;
+    if (pool === null) {
+      pool = new JsonDigestPool(this.ignorePaths);
+      this.digestPool = pool;
+    }
+    return pool;
   }
 }
 

@@ -132,6 +132,8 @@ class DiscardSink extends ByteSink {
   write(ptr: usize, len: i32): void {}
 }
 
+const DISCARD: ByteSink = new DiscardSink();
+
 /**
  * Copies `n` bytes from `src` to `dst` in one window as deflate's byte-by-byte copy would: when
  * the source runs into the bytes being written (distance < length) they repeat with the
@@ -183,7 +185,7 @@ class DiscardSink extends ByteSink {
 export class Inflater extends ByteSink {
   private readonly work: ArrayBuffer;
   private readonly window: usize;
-  private out: ByteSink = new DiscardSink();
+  private out: ByteSink = DISCARD;
   private readonly maxOutput: i64;
 
   private wrap: i32 = WRAP_NONE;
@@ -261,6 +263,11 @@ export class Inflater extends ByteSink {
       this.wrap = WRAP_NONE;
       this.state = S_PASS;
     }
+  }
+
+  /** Lets go of the output sink (an idle decoder keeps nothing alive); reset before the next use. */
+  detach(): void {
+    this.out = DISCARD;
   }
 
   /**

@@ -6,7 +6,7 @@
 // the values at depth 2 and 1 for when too many leaves differ. Representation, choices and
 // measurements: docs/json-comparison.md.
 import { ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
-import { countUpElement, putElementSegment, putMemberSegment } from "./json_names";
+import { countUpElement, isPlainName, putElementSegment, putMemberSegment } from "./json_names";
 import { hexValue, JsonPathMatcher, JsonPathSet } from "./json_path";
 import { finishBytes, fmix64, P1, P2, P3, round } from "./json_hash";
 import { keyCheck, NAME_KEPT, NAME_WIDTH, PathSketch, ROOT_NAME, SketchEntry } from "./json_sketch";
@@ -157,6 +157,12 @@ export class JsonDigest extends ByteSink {
   private sn: i32 = 0;
   private slen: i64 = 0;
   private inKey: bool = false;
+  /**
+   * Hashes of keys known to be bare names (isPlainName), 64 slots by the hash's top bits. A key
+   * is only ever taken for another by a 64-bit hash collision, and a name spelled bare that
+   * should have been quoted is all that could come of it. Kept across bodies.
+   */
+  private plainKeys: StaticArray<u64> = new StaticArray<u64>(64);
   /** The key being read, unescaped: its first `keyCap` bytes. */
   private keys: ArrayBuffer;
   private readonly keyCap: i32;
@@ -278,8 +284,15 @@ export class JsonDigest extends ByteSink {
       if (c <= 0x20) {
         if (c != 0x20 && c != 0x0a && c != 0x0d && c != 0x09) break;
         p++;
-        // Runs of spaces (indentation) eight at a time.
-        while (p + 8 <= end && load<u64>(p) == 0x2020202020202020) p += 8;
+        // A run of spaces (indentation) a word at a time: the spaces before the first other byte.
+        while (p + 8 <= end) {
+          const x = load<u64>(p) ^ 0x2020202020202020;
+          if (x != 0) {
+            p += <usize>(ctz(x) >> 3);
+            break;
+          }
+          p += 8;
+        }
         continue;
       }
       if (state == S_AFTER) {
@@ -489,7 +502,15 @@ export class JsonDigest extends ByteSink {
     const level = parent + 1;
     unchecked((this.pathHashes[level] = round(unchecked(this.pathHashes[parent]), keyHash ^ TAG_MEMBER)));
     const keyLen = <i32>min<i64>(this.slen, <i64>i32.MAX_VALUE);
-    unchecked((this.nameLens[level] = putMemberSegment(changetype<usize>(this.names), unchecked(this.nameLens[parent]), changetype<usize>(this.keys), keyLen)));
+    const keys = changetype<usize>(this.keys);
+    // Whether the key is a bare name, remembered by its hash: objects repeat their keys.
+    const slot = changetype<usize>(this.plainKeys) + (<usize>(keyHash >> 58) << 3);
+    let plain = keyLen > 0 && load<u64>(slot) == keyHash; // (the empty key hashes to 0, as an empty slot reads)
+    if (!plain) {
+      plain = isPlainName(keys, keyLen);
+      if (plain) store<u64>(slot, keyHash);
+    }
+    unchecked((this.nameLens[level] = putMemberSegment(changetype<usize>(this.names), unchecked(this.nameLens[parent]), keys, keyLen, plain)));
     this.enterRegion(level);
     const matcher = this.matcher;
     if (matcher !== null && matcher.enterMemberHashed(parent, changetype<usize>(this.keys), keyLen, keyHash)) this.skipLevel = level;
@@ -529,7 +550,7 @@ export class JsonDigest extends ByteSink {
           // The bytes before the first special one are plain: take them, then handle it below.
           const k = <i32>(ctz(special) >> 3);
           if (k > 0) {
-            if (inKey) this.captureKey(p, k, len);
+            if (inKey) this.captureKey(w, len);
             const v = w & (((<u64>1) << (<u64>k << 3)) - 1);
             acc |= v << (<u64>an << 3);
             if (an + k >= 8) {
@@ -544,7 +565,7 @@ export class JsonDigest extends ByteSink {
           }
           break;
         }
-        if (inKey) this.captureKey(p, 8, len);
+        if (inKey) this.captureKey(w, len);
         if (an == 0) {
           h = round(h, w);
         } else {
@@ -561,6 +582,11 @@ export class JsonDigest extends ByteSink {
         if (inKey) {
           this.slen = len;
           this.enterMember(hash);
+          // The colon mostly follows at once: taken here, saving a turn of the reader's loop.
+          if (p + 1 < end && load<u8>(p + 1) == 0x3a) {
+            this.state = S_VALUE;
+            return p + 2;
+          }
           this.state = S_COLON;
         } else {
           this.leaf(hash ^ TAG_STRING);
@@ -594,7 +620,7 @@ export class JsonDigest extends ByteSink {
         len = this.slen;
         continue;
       }
-      if (inKey) this.captureKey(p, 1, len);
+      if (inKey) this.captureKey(<u64>c, len);
       acc |= (<u64>c) << (<u64>an << 3);
       if (++an == 8) {
         h = round(h, acc);
@@ -613,12 +639,15 @@ export class JsonDigest extends ByteSink {
     return p;
   }
 
-  /** Keeps key bytes (up to keyCap) for the path name and for matching ignore paths. */
+  /**
+   * Keeps key bytes (up to keyCap) for the path name and for matching ignore paths: `word`, whose
+   * first `n` bytes (1 to 8) are the key's bytes from `at`. The whole word is stored (the buffer
+   * has 8 spare bytes): bytes past the key's end are never read, and one store costs less than a
+   * copy of n bytes, which V8 makes a call out of the module.
+   */
   // @ts-ignore: decorator
-  @inline private captureKey(src: usize, n: i32, at: i64): void {
-    if (at < <i64>this.keyCap) {
-      memory.copy(changetype<usize>(this.keys) + <usize>at, src, <usize>min<i64>(<i64>n, <i64>this.keyCap - at));
-    }
+  @inline private captureKey(word: u64, at: i64): void {
+    if (at < <i64>this.keyCap) store<u64>(changetype<usize>(this.keys) + <usize>at, word);
   }
 
   /** One unescaped byte into the string hash (and the key). */
@@ -1031,6 +1060,40 @@ export class JsonDigest extends ByteSink {
       this.valueDone();
     }
     return p;
+  }
+}
+
+/**
+ * Digests that finished bodies gave back, for the next bodies read with the same ignore set. A
+ * digest's tables take about 20 KiB: allocating and zeroing them for every body cost more than
+ * the leaves of a 4 KiB body (bench/README.md, "JSON comparison speed"), and a digest reused is
+ * still in the cache. One pool per rule and worker (each worker has its own VM).
+ */
+export class JsonDigestPool {
+  private readonly idle: JsonDigest[] = [];
+
+  constructor(
+    readonly ignore: JsonPathSet,
+    /** Idle digests kept at most; more are left to the collector. */
+    readonly maxIdle: i32 = 16,
+  ) {}
+
+  /** A digest ready for a new body. */
+  take(): JsonDigest {
+    const idle = this.idle;
+    if (idle.length == 0) return new JsonDigest(this.ignore);
+    const digest = idle.pop();
+    digest.reset();
+    return digest;
+  }
+
+  /** A digest nothing reads any more. */
+  give(digest: JsonDigest): void {
+    if (this.idle.length < this.maxIdle && digest.ignore === this.ignore) this.idle.push(digest);
+  }
+
+  get idleCount(): i32 {
+    return this.idle.length;
   }
 }
 

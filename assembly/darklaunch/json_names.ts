@@ -64,21 +64,30 @@ function putEscape(names: usize, at: i32, unit: i32): i32 {
   return putByte(names, at, HEX.charCodeAt(unit & 15));
 }
 
+/** Whether a key of `keyLen` bytes at `keys` is spelled as a bare name (its first NAME_WIDTH bytes decide). */
+export function isPlainName(keys: usize, keyLen: i32): bool {
+  const kept = min(keyLen, NAME_WIDTH);
+  let plain = keyLen > 0;
+  for (let i = 0; plain && i < kept; i++) plain = isNameByte(<i32>load<u8>(keys + <usize>i));
+  return plain;
+}
+
 /**
  * Appends the member's segment to the path name at `at`: `.name` (no dot at the root) when the
  * key is a plain name of the path grammar, else `["…"]` with JSON escapes, and also escapes for
  * the comma, space and "=" so that a list of names fits a log line. Returns the new length.
  * A key longer than NAME_WIDTH bytes makes a cut name, spelled from its first NAME_WIDTH bytes
- * alone (whatever the ignored paths, so names never depend on them).
+ * alone (whatever the ignored paths, so names never depend on them). `plain`: isPlainName of the
+ * key, which the caller may know already.
  */
-export function putMemberSegment(names: usize, at: i32, keys: usize, keyLen: i32): i32 {
+export function putMemberSegment(names: usize, at: i32, keys: usize, keyLen: i32, plain: bool): i32 {
   const kept = min(keyLen, NAME_WIDTH);
-  let plain = keyLen > 0;
-  for (let i = 0; plain && i < kept; i++) plain = isNameByte(<i32>load<u8>(keys + <usize>i));
   if (plain) {
     if (at > 0) at = putByte(names, at, 0x2e);
     if (at + kept <= NAME_KEPT) {
-      memory.copy(names + <usize>at, keys, <usize>kept);
+      // Whole words: the name buffer and the key buffer both have 8 spare bytes, and the bytes
+      // past a name's end are never read (json_sketch.ts masks them off).
+      for (let i = 0; i < kept; i += 8) store<u64>(names + <usize>(at + i), load<u64>(keys + <usize>i));
       at += kept;
     } else {
       for (let i = 0; i < kept; i++) at = putByte(names, at, <i32>load<u8>(keys + <usize>i));

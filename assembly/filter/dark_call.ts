@@ -60,6 +60,14 @@ export class DarkCall {
     return this.noise !== null && this.primaryFinished && this.noiseFinished;
   }
 
+  /** Every pair is counted and its sample built: the bodies' digests and decoders go back for reuse. */
+  releaseBodies(): void {
+    this.primary.body.release();
+    this.dark.body.release();
+    const noise = this.noise;
+    if (noise !== null) noise.body.release();
+  }
+
   /** Nothing more will happen to this call. */
   get done(): bool {
     return this.primaryFinished && this.darkFinished && this.noiseFinished;

@@ -321,6 +321,7 @@ export class DarkLaunchRoot extends RootContext {
     call.closed = true;
     this.openCalls--;
     if (call.sampleWanted) this.sender!.send(call);
+    call.releaseBodies();
     this.settleDone();
   }
 
