@@ -6,6 +6,8 @@
 //   E. the filter in JSON mode on a 4 KiB body, gzip against identity
 //   F. a proxy-wasm module written in WebAssembly text whose callbacks do nothing (D's floor)
 //   G. a WebAssembly-text module that only hands the request headers to proxy_http_call (C's floor)
+// With E, it then measures E's JSON comparison against V8's JSON.parse on the same bodies, in the
+// filter (bench/wasm-profile.ts) and alone (bench/json-pair.ts), for issue 12's JSON goal.
 // Each run: a fresh Envoy under test (pinned to its own CPU when there is one to spare) in front
 // of direct-response upstreams, a closed-loop wrk run (maximum throughput) and an open-loop
 // vegeta run at one fixed rate for all configurations (latency below the knee).
@@ -40,12 +42,14 @@ import {
   evaluateGoals,
   summaryMarkdown,
   type BenchResults,
+  type JsonGoalMeasurements,
   type ConfigId,
   type PhaseCores,
   type Run,
 } from "./lib/results.ts";
 import { ensureBenchTools, VEGETA_VERSION } from "./setup.ts";
 import { assembleFloors, wabtVersion, type Floor } from "./lib/floors.ts";
+import type { JsonPairResult } from "./json-pair.ts";
 import { get as httpGet } from "node:http";
 import {
   BENCH_PATH,
@@ -620,6 +624,7 @@ async function main(): Promise<void> {
   }
 
   const medians = computeMedians(runs);
+  const json = opts.configs.includes("E") ? measureJsonGoal(opts.quick) : undefined;
   const date = new Date().toISOString();
   const results: BenchResults = {
     schema: 1,
@@ -654,13 +659,59 @@ async function main(): Promise<void> {
     ),
     runs,
     medians,
-    goals: evaluateGoals(medians),
+    ...(json ? { json } : {}),
+    goals: evaluateGoals(medians, json),
   };
   const outFile =
     opts.out ?? join(PROJECT_ROOT, "bench", "results", `bench-${date.slice(0, 16).replace(":", "")}${opts.quick ? "-quick" : ""}.json`);
   mkdirSync(join(outFile, ".."), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\n${summaryMarkdown(results)}\n\nbench: results in ${relative(process.cwd(), outFile)}`);
+}
+
+/**
+ * Issue 12's JSON goal on bench E's bodies, each measurement in a process of its own after the
+ * Envoy runs: inside the filter (the Wasm profile) and alone (bench/json-pair.ts).
+ */
+function measureJsonGoal(quick: boolean): JsonGoalMeasurements {
+  const dir = mkdtempSync(join(tmpdir(), "darklaunch-bench-json-"));
+  try {
+    const rounds = quick ? 1 : 5;
+    const requests = quick ? 5000 : 20000;
+    console.log(
+      `bench: JSON comparison vs JSON.parse on E's bodies (in the filter: ${rounds} profiled round(s) of ${requests} requests; alone: bench/json-pair.ts)`,
+    );
+    const tsx = (script: string, args: string[]): void => {
+      execFileSync(process.execPath, ["--import", "tsx", script, ...args], { cwd: PROJECT_ROOT, stdio: "inherit" });
+    };
+    const profileFile = join(dir, "profile.json");
+    tsx("bench/wasm-profile.ts", ["--config", "E", "--rounds", String(rounds), "--requests", String(requests), "--json", profileFile]);
+    const profile = JSON.parse(readFileSync(profileFile, "utf8")) as {
+      jsonComparison: { usPerPair: { filterJson: number; jsonParse: number }; speedVsJsonParse: { filterJson: number } };
+    };
+    execFileSync("npm", ["run", "--silent", "build:json-test"], { cwd: PROJECT_ROOT, stdio: "inherit" });
+    const aloneFile = join(dir, "alone.json");
+    tsx("bench/json-pair.ts", ["--no-build", "--seconds", quick ? "2" : "6", "--json", aloneFile]);
+    const alone = JSON.parse(readFileSync(aloneFile, "utf8")) as JsonPairResult;
+    const c = profile.jsonComparison;
+    return {
+      inFilter: {
+        rounds,
+        requestsPerRound: requests,
+        filterJsonUsPerPair: Math.round(c.usPerPair.filterJson * 100) / 100,
+        jsonParseUsPerPair: Math.round(c.usPerPair.jsonParse * 100) / 100,
+        speedVsJsonParse: c.speedVsJsonParse.filterJson,
+      },
+      alone: {
+        rounds: alone.rounds,
+        compareUsPerPair: alone.usPerPair.compare,
+        jsonParseUsPerPair: alone.usPerPair.jsonParse,
+        speedVsJsonParse: alone.speedVsJsonParse,
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().catch(async (err: unknown) => {

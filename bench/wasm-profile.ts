@@ -6,12 +6,13 @@
 //
 // Workloads (bench/lib/emulated.ts): C (mirror, compare status and body, 1 KiB bodies), D (sample
 // gate 0%), E (JSON mode, 4 KiB gzip vs pretty-printed identity), N (no rule matches).
-// With E it also measures, in the same process and between the profiled rounds, V8's JSON.parse
-// on the same bodies (the primary's text once decoded, the dark one as sent), and reports both
+// With E it also measures, in the same process and interleaved with the filter's requests (100
+// requests, then 100 JSON.parse pairs, under the same profiler), V8's JSON.parse on the same
+// bodies (the primary's text once decoded, the dark one as sent), and reports both
 // per KiB of JSON text: the filter's JSON code alone (json_* functions), the body work (JSON,
 // the gzip decoder, the raw body hash) and all of the module's Wasm.
 //
-//   npx tsx bench/wasm-profile.ts [--config C] [--requests 100000] [--rounds 1]
+//   npx tsx bench/wasm-profile.ts [--config C] [--requests 100000] [--rounds 1] [--interval µs]
 //                                 [--wasm build/dark-launch.profile.wasm] [--json out.json]
 //
 // Without --wasm it first builds the release target with function names kept
@@ -34,6 +35,8 @@ const [ID] = emulatedIds(option("--config"), ["C"]);
 const workload = EMULATED[ID!];
 const REQUESTS = Number(option("--requests") ?? (ID === "E" ? 30_000 : 100_000));
 const ROUNDS = Math.max(1, Number(option("--rounds") ?? (ID === "E" ? 5 : 1)));
+/** Sampling interval of V8's profiler, µs (E: coarse, so that it slows JSON.parse as little as the module). */
+const INTERVAL_US = Number(option("--interval") ?? (ID === "E" ? 1000 : 50));
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 let wasmPath = option("--wasm");
 if (wasmPath === undefined) {
@@ -78,6 +81,8 @@ if (ID === "E") {
 }
 
 // ---- the profiled rounds ----
+/** E: filter requests between two slices of JSON.parse pairs (and as many pairs per slice). */
+const PARSE_SLICE = 100;
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string };
@@ -85,7 +90,7 @@ interface ProfileNode {
 const session = new Session();
 session.connect();
 await session.post("Profiler.enable");
-await session.post("Profiler.setSamplingInterval", { interval: 50 });
+await session.post("Profiler.setSamplingInterval", { interval: INTERVAL_US });
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -113,13 +118,30 @@ interface Round {
 }
 const rounds: Round[] = [];
 for (let r = 0; r < ROUNDS; r++) {
+  // E: JSON.parse on the same bodies in slices between the filter's requests (100 requests, then
+  // 100 pairs), timed by the clock under the same profiler, so that both see the same phases of a
+  // shared machine and the same interleaving with other work. The profiler slows JSON.parse by
+  // 15% at a 50 µs interval and by 1% at 1 ms (bench/README.md, "JSON comparison speed"), so E
+  // samples every 1 ms by default.
+  let parseUs = 0;
+  let parsePairs = 0;
+  let gunzipParseUs = 0;
+  let gunzipParsePairs = 0;
   await session.post("Profiler.start");
   const started = process.hrtime.bigint();
   for (let i = 0; i < REQUESTS; i++) {
     workload.request(host);
     if (i % 2000 === 1999) tick(); // the counters' flush, as Envoy's timer would run it
+    if (ID === "E" && i % PARSE_SLICE === PARSE_SLICE - 1) {
+      parseUs += jsonParsePair(PARSE_SLICE) * PARSE_SLICE;
+      parsePairs += PARSE_SLICE;
+      if (i % (4 * PARSE_SLICE) === 4 * PARSE_SLICE - 1) {
+        gunzipParseUs += gunzipParsePair(PARSE_SLICE) * PARSE_SLICE;
+        gunzipParsePairs += PARSE_SLICE;
+      }
+    }
   }
-  const wallUs = Number(process.hrtime.bigint() - started) / 1000;
+  const wallUs = Number(process.hrtime.bigint() - started) / 1000 - parseUs - gunzipParseUs;
   const { profile } = (await session.post("Profiler.stop")) as unknown as {
     profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
   };
@@ -132,11 +154,13 @@ for (let r = 0; r < ROUNDS; r++) {
     self.set(frame.functionName, (self.get(frame.functionName) ?? 0) + profile.timeDeltas[i]!);
     wasmUs += profile.timeDeltas[i]!;
   }
-  // JSON.parse between the profiled rounds (no profiler running), so slow phases of the shared
-  // machine fall on both sides alike.
-  const jsonParseUs = ID === "E" ? median([jsonParsePair(2000), jsonParsePair(2000), jsonParsePair(2000)]) : 0;
-  const gunzipParseUs = ID === "E" ? median([gunzipParsePair(1000), gunzipParsePair(1000), gunzipParsePair(1000)]) : 0;
-  rounds.push({ wasmUs: wasmUs / REQUESTS, wallUs: wallUs / REQUESTS, self, jsonParseUs, gunzipParseUs });
+  rounds.push({
+    wasmUs: wasmUs / REQUESTS,
+    wallUs: wallUs / REQUESTS,
+    self,
+    jsonParseUs: parsePairs > 0 ? parseUs / parsePairs : 0,
+    gunzipParseUs: gunzipParsePairs > 0 ? gunzipParseUs / gunzipParsePairs : 0,
+  });
 }
 session.disconnect();
 
@@ -151,6 +175,7 @@ const result: Record<string, unknown> = {
   title: workload.title,
   requests: REQUESTS,
   rounds: ROUNDS,
+  samplingIntervalUs: INTERVAL_US,
   wasm: wasmPath.replace(ROOT, ""),
   wallUsPerRequest: median(rounds.map((r) => r.wallUs)),
   wasmUsPerRequest: median(rounds.map((r) => r.wasmUs)),

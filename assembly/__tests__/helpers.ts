@@ -48,3 +48,12 @@ export function ruleOf(ruleJson: string): Rule {
 export function utf8(s: string): ArrayBuffer {
   return String.UTF8.encode(s);
 }
+
+/** The bytes of a hex string. */
+export function hexBytes(hex: string): ArrayBuffer {
+  const out = new ArrayBuffer(hex.length >> 1);
+  for (let i = 0; i < out.byteLength; i++) {
+    store<u8>(changetype<usize>(out) + i, <u8>I32.parseInt(hex.substr(i * 2, 2), 16));
+  }
+  return out;
+}

@@ -5,16 +5,7 @@ import { BoundedBytes, ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
 import { BodyHasher } from "../darklaunch/body_hash";
 import { ContentCoding, contentCodingOf, Inflater } from "../darklaunch/inflate";
 import { INFLATE_VECTORS, InflateVector } from "./fixtures/inflate_vectors";
-import { utf8 } from "./helpers";
-
-/** The bytes of a hex string. */
-function hexBytes(hex: string): ArrayBuffer {
-  const out = new ArrayBuffer(hex.length >> 1);
-  for (let i = 0; i < out.byteLength; i++) {
-    store<u8>(changetype<usize>(out) + i, <u8>I32.parseInt(hex.substr(i * 2, 2), 16));
-  }
-  return out;
-}
+import { hexBytes, utf8 } from "./helpers";
 
 /** A copy of `bytes` with `extra` appended. */
 function concat(bytes: ArrayBuffer, extra: ArrayBuffer): ArrayBuffer {

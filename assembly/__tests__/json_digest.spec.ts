@@ -4,6 +4,7 @@ import {
   describeJsonDifferences,
   differingJsonPaths,
   JsonDigest,
+  JsonDigestPool,
   jsonValuesEqual,
   MAX_JSON_NESTING,
 } from "../darklaunch/json_digest";
@@ -423,5 +424,41 @@ describe("json_digest: naming the differences", () => {
     expect(d.exact).toBe(false);
     expect(d.paths.join(",")).toBe("data.items");
     expect(named("[" + items + "]", "[-1," + items + "]")).toBe("(root)");
+  });
+});
+
+describe("JsonDigestPool", () => {
+  test("a digest given back is taken again, reset: it reads the next body as a new digest would", () => {
+    const set = paths(["meta.id"]);
+    const pool = new JsonDigestPool(set);
+    const d = pool.take();
+    const b = String.UTF8.encode('{"meta":{"id":1},"x":"abc\\u00');
+    d.write(changetype<usize>(b), b.byteLength);
+    pool.give(d);
+    expect(pool.idleCount).toBe(1);
+    const again = pool.take();
+    expect(changetype<usize>(again)).toBe(changetype<usize>(d));
+    expect(again.leaves).toBe(0);
+    expect(again.valid).toBe(false);
+    const next = String.UTF8.encode('{"meta":{"id":2},"x":[1,{}]}');
+    again.write(changetype<usize>(next), next.byteLength);
+    again.finish();
+    const fresh = digestOf('{"x":[1,{}],"meta":{"id":3}}', set);
+    expect(jsonValuesEqual(again, fresh)).toBe(true);
+    expect(again.leaves).toBe(3); // meta (all of it ignored: a leaf itself), x[0], x[1]
+  });
+
+  test("a digest made for another ignore set is not kept", () => {
+    const pool = new JsonDigestPool(paths(["a"]));
+    pool.give(new JsonDigest(paths(["a"]))); // equal paths, but another compiled set
+    pool.give(new JsonDigest());
+    expect(pool.idleCount).toBe(0);
+  });
+
+  test("keeps at most maxIdle digests", () => {
+    const pool = new JsonDigestPool(JsonPathSet.EMPTY, 2);
+    const taken: JsonDigest[] = [pool.take(), pool.take(), pool.take()];
+    for (let i = 0; i < taken.length; i++) pool.give(taken[i]);
+    expect(pool.idleCount).toBe(2);
   });
 });

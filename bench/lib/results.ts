@@ -121,7 +121,20 @@ export interface BenchResults {
   configurations: Record<string, { title: string; bootstrapExtras: unknown }>;
   runs: Run[];
   medians: Partial<Record<ConfigId, Medians>>;
+  /** Issue 12's JSON goal, measured after the Envoy runs when E is among the configurations. */
+  json?: JsonGoalMeasurements;
   goals: Goal[];
+}
+
+/**
+ * The JSON comparison against V8's JSON.parse on bench E's two bodies, measured twice: inside the
+ * filter (bench/wasm-profile.ts --config E: the self time of the filter's JSON functions, with
+ * JSON.parse timed in slices between the requests under the same profiler), and alone
+ * (bench/json-pair.ts: the same code, CPU-timed in interleaved rounds, no profiler).
+ */
+export interface JsonGoalMeasurements {
+  inFilter: { rounds: number; requestsPerRound: number; filterJsonUsPerPair: number; jsonParseUsPerPair: number; speedVsJsonParse: number };
+  alone: { rounds: number; compareUsPerPair: number; jsonParseUsPerPair: number; speedVsJsonParse: number };
 }
 
 export function median(xs: number[]): number {
@@ -167,8 +180,26 @@ export function computeMedians(runs: Run[]): Partial<Record<ConfigId, Medians>> 
  * closed-loop (wrk) requests/s; p99 is the open-loop (fixed rate) p99, the latency a client sees
  * below the knee.
  */
-export function evaluateGoals(m: Partial<Record<ConfigId, Medians>>): Goal[] {
+export function evaluateGoals(m: Partial<Record<ConfigId, Medians>>, json?: JsonGoalMeasurements): Goal[] {
   const goals: Goal[] = [];
+  if (json) {
+    const f = json.inFilter;
+    goals.push({
+      name: "E's JSON compare vs JSON.parse, in the filter (issue 12)",
+      target: "≥ 1.00 (speed per byte)",
+      measured: `${f.filterJsonUsPerPair.toFixed(1)} vs ${f.jsonParseUsPerPair.toFixed(1)} µs per pair of bodies (profile, ${f.rounds} rounds)`,
+      ratio: f.speedVsJsonParse,
+      pass: f.speedVsJsonParse >= 1,
+    });
+    const a = json.alone;
+    goals.push({
+      name: "E's JSON compare vs JSON.parse, alone (issue 12)",
+      target: "≥ 1.00 (speed per byte)",
+      measured: `${a.compareUsPerPair.toFixed(1)} vs ${a.jsonParseUsPerPair.toFixed(1)} µs of CPU per pair of bodies (${a.rounds} rounds)`,
+      ratio: a.speedVsJsonParse,
+      pass: a.speedVsJsonParse >= 1,
+    });
+  }
   const { A, B, C, D, F, G } = m;
   if (D && F) {
     const tput = D.closedRps / F.closedRps;

@@ -13,6 +13,7 @@ import { gzipSync } from "node:zlib";
 import { test } from "node:test";
 import { filterHost } from "../support/filter-host.ts";
 import {
+  type JsonNode,
   differentLeaf,
   differingPaths,
   leafPaths,
@@ -123,5 +124,98 @@ test(`emulator: JSON mode through the filter, ${CASES} random documents and twin
   assert.equal(ruleStat(host, RULE, "compare.mismatch.body"), expectedMismatch);
   assert.equal(ruleStat(host, RULE, "compare.json_invalid"), 0);
   assert.equal(ruleStat(host, RULE, "compare.undecoded"), 0);
+  assertInvariants(host, RULE);
+});
+
+// Digests and gzip decoders are reused from pair to pair (a rule keeps the digests of settled
+// pairs, a worker the decoders of finished bodies). Many pairs in flight at once, settled in a
+// random order, must each be compared with their own digests: a digest or decoder handed to a new
+// body while another still reads with it would mix documents and show here.
+test("emulator: JSON mode with 40 pairs in flight at once, settled out of order, three times over", async () => {
+  const host = filterHost({ clusters: ["dark"], seed: SEED });
+  await host.load();
+  assert.equal(
+    host.configure({
+      mismatch_log_per_second: 1000,
+      rules: [{ name: RULE, dark: { cluster: "dark" }, compare: { body: { json: true, ignore: ["meta.volatile"] } } }],
+    }),
+    true,
+  );
+  const rng = new Rng(SEED + 1);
+  let expectedMatch = 0;
+  let expectedMismatch = 0;
+  for (let round = 0; round < 3; round++) {
+    const pairs: Array<{ token: number; dark: Buffer; changedPath: string | null; id: string }> = [];
+    const logsBefore = host.logs.length;
+    for (let i = 0; i < 40; i++) {
+      const id = `r${round}-${i}`;
+      const str = (value: string): JsonNode => ({ kind: "string", value });
+      const doc = (idValue: string, volatile: string, body: JsonNode): JsonNode => ({
+        kind: "object",
+        members: [
+          ["id", str(idValue)],
+          ["meta", { kind: "object", members: [["volatile", str(volatile)]] }],
+          ["body", body],
+        ],
+      });
+      const body = randomDocument(rng);
+      const primaryDoc = doc(id, String(rng.int(0, 1e9)), body);
+      let changedPath: string | null = null;
+      let darkDoc = doc(id, String(rng.int(0, 1e9)), body);
+      if (rng.chance(0.5)) {
+        darkDoc = doc(`${id}-changed`, String(rng.int(0, 1e9)), body);
+        changedPath = "id";
+      }
+      const primaryText = Buffer.from(serialize(primaryDoc));
+      const gzip = rng.chance(0.5);
+      const s = host.stream();
+      s.requestHeaders([...get("/doc"), ["x-request-id", id]]);
+      s.responseHeaders([
+        [":status", "200"],
+        ["content-type", "application/json"],
+        ...(gzip ? ([["content-encoding", "gzip"]] as [string, string][]) : []),
+      ]);
+      const primaryBody = gzip ? gzipSync(primaryText) : primaryText;
+      // Every primary is half read now; the rest comes when the pair is settled below.
+      const half = primaryBody.length >> 1;
+      s.responseBody(primaryBody.subarray(0, half), false);
+      const calls = host.pendingCalls();
+      const call = calls[calls.length - 1]!;
+      pairs.push({ token: call.token, dark: Buffer.from(twin(darkDoc, rng)), changedPath, id });
+      (pairs.at(-1) as { finish?: () => void }).finish = () => {
+        s.responseBody(primaryBody.subarray(half), true);
+        s.end();
+      };
+      if (changedPath === null) expectedMatch++;
+      else expectedMismatch++;
+    }
+    // Settle in a random order: the dark answer and the primary's end in either order.
+    for (let i = pairs.length - 1; i > 0; i--) {
+      const j = rng.int(0, i);
+      [pairs[i], pairs[j]] = [pairs[j]!, pairs[i]!];
+    }
+    for (const pair of pairs) {
+      const finish = (pair as { finish?: () => void }).finish!;
+      if (rng.chance(0.5)) {
+        finish();
+        host.respond(pair.token, { status: 200, headers: [["content-type", "application/json"]], body: pair.dark });
+      } else {
+        host.respond(pair.token, { status: 200, headers: [["content-type", "application/json"]], body: pair.dark });
+        finish();
+      }
+    }
+    host.advanceMs(1000);
+    const lines = host.logs.slice(logsBefore).filter((l) => l.message.startsWith("darklaunch: mismatch"));
+    const mismatched = new Map(lines.map((l) => [/ x-request-id=(\S+)/.exec(l.message)?.[1], / paths=(.*)$/.exec(l.message)?.[1]]));
+    for (const pair of pairs) {
+      if (pair.changedPath === null) assert.equal(mismatched.has(pair.id), false, `${pair.id}: a twin must match`);
+      else assert.equal(mismatched.get(pair.id), pair.changedPath, `${pair.id}: the change at ${pair.changedPath} named`);
+    }
+    assert.equal(mismatched.size, pairs.filter((p) => p.changedPath !== null).length);
+  }
+  host.tick();
+  assert.equal(ruleStat(host, RULE, "compare.match"), expectedMatch);
+  assert.equal(ruleStat(host, RULE, "compare.mismatch.body"), expectedMismatch);
+  assert.equal(ruleStat(host, RULE, "compare.json_invalid"), 0);
   assertInvariants(host, RULE);
 });
