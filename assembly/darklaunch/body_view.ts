@@ -1,8 +1,10 @@
 // One side's response body as the comparison sees it (contract §2.2–2.4), built while the body
 // streams past, without keeping it: the XXH64 of the bytes as received; with `decode` and a gzip
 // or deflate content-encoding, the XXH64 of the decoded bytes; in JSON mode, the JSON digest of
-// the decoded (or, without an encoding, received) bytes. Memory: a few words, plus the decoder's
-// 32 KiB window while a compressed body streams, plus the JSON digest's depth-bound state.
+// the decoded (or, without an encoding, received) bytes. Memory: a few words, plus a decoder
+// (40 KiB) while a compressed body streams, plus a JSON digest (about 19 KiB) until the pair is
+// settled; both are reused by later bodies rather than allocated for each (docs/decoding.md,
+// docs/json-comparison.md).
 import { ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
 import { BodyHasher } from "./body_hash";
 import { Compare } from "./config";
