@@ -9,7 +9,7 @@
 // emulator and Envoy hand a 4 KiB body over), then finished and compared.
 // JSON.parse reads the same two texts as JavaScript strings.
 //
-//   npx tsx bench/json-pair.ts [--seconds 6] [--json out.json] [--no-build]
+//   npx tsx bench/json-pair.ts [--seconds 6] [--json out.json] [--no-build] [--wasm another build of it]
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -31,8 +31,8 @@ export interface JsonPairResult {
 
 const ROUNDS = 15;
 
-export async function measureJsonPair(seconds: number): Promise<JsonPairResult> {
-  const module = await JsonDigestModule.load();
+export async function measureJsonPair(seconds: number, wasm?: string): Promise<JsonPairResult> {
+  const module = await JsonDigestModule.load(wasm);
   const e = module.exports;
   const primary = gunzipSync(JSON_BENCH_PRIMARY_BODY);
   const dark = JSON_BENCH_DARK_BODY;
@@ -84,10 +84,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  if (!args.includes("--no-build")) {
+  if (!args.includes("--no-build") && option("--wasm") === undefined) {
     execFileSync("npm", ["run", "--silent", "build:json-test"], { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: "inherit" });
   }
-  const result = await measureJsonPair(Number(option("--seconds") ?? 6));
+  const result = await measureJsonPair(Number(option("--seconds") ?? 6), option("--wasm"));
   console.log(
     `bench E's pair (${result.bodies.primaryDecodedBytes} + ${result.bodies.darkBytes} bytes, ${result.bodies.leavesPerBody} leaves each): ` +
       `JSON comparison ${result.usPerPair.compare} µs (${result.usPerKiB.compare} µs/KiB), ` +

@@ -9,6 +9,7 @@ import { ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
 import { countUpElement, isPlainName, putElementSegment, putMemberSegment } from "./json_names";
 import { hexValue, JsonPathMatcher, JsonPathSet } from "./json_path";
 import { finishBytes, fmix64, P1, P2, P3, round } from "./json_hash";
+import { ESCAPE_U, escapeByte, isHighSurrogate, isLowSurrogate, specialBytes, surrogatePair, utf8Bytes, utf8Lead } from "./json_text";
 import { keyCheck, NAME_KEPT, NAME_WIDTH, PathSketch, ROOT_NAME, SketchEntry } from "./json_sketch";
 
 /** Deepest nesting of arrays and objects compared as JSON; deeper is invalid (contract §2.3). */
@@ -18,11 +19,6 @@ export const LEAF_CELLS: i32 = 96;
 export const REGION_CELLS: i32 = 48;
 
 // ---- hashing ----
-
-// @ts-ignore: decorator
-@inline const ONES: u64 = 0x0101010101010101;
-// @ts-ignore: decorator
-@inline const HIGHS: u64 = 0x8080808080808080;
 
 // Type tags: distinct scalars of different types never hash alike.
 // @ts-ignore: decorator
@@ -543,9 +539,7 @@ export class JsonDigest extends ByteSink {
       // Eight bytes at a time while none is a quote, backslash, control or non-ASCII byte.
       while (p + 8 <= end) {
         const w = load<u64>(p);
-        const q = w ^ 0x2222222222222222;
-        const b = w ^ 0x5c5c5c5c5c5c5c5c;
-        const special = (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - 0x2020202020202020) & ~w) | w) & HIGHS;
+        const special = specialBytes(w);
         if (special != 0) {
           // The bytes before the first special one are plain: take them, then handle it below.
           const k = <i32>(ctz(special) >> 3);
@@ -666,43 +660,19 @@ export class JsonDigest extends ByteSink {
 
   /** Code point (or lone surrogate) `cp` as UTF-8 into the string hash. */
   private pushCodePoint(cp: i32): void {
-    if (cp < 0x80) {
-      this.pushByte(cp);
-    } else if (cp < 0x800) {
-      this.pushByte(0xc0 | (cp >> 6));
-      this.pushByte(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-      this.pushByte(0xe0 | (cp >> 12));
-      this.pushByte(0x80 | ((cp >> 6) & 0x3f));
-      this.pushByte(0x80 | (cp & 0x3f));
-    } else {
-      this.pushByte(0xf0 | (cp >> 18));
-      this.pushByte(0x80 | ((cp >> 12) & 0x3f));
-      this.pushByte(0x80 | ((cp >> 6) & 0x3f));
-      this.pushByte(0x80 | (cp & 0x3f));
-    }
+    const bytes = utf8Bytes(cp);
+    const n = <i32>(bytes >> 56);
+    for (let i = 0; i < n; i++) this.pushByte(<i32>((bytes >> (<u64>i << 3)) & 0xff));
   }
 
   /** Lead byte `c` (≥ 0x80) of a UTF-8 sequence at `p`. */
   private startUtf8(p: usize, end: usize, c: i32): usize {
-    let need = 0;
-    let lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) need = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      need = 2;
-      if (c == 0xe0) lo = 0xa0; // no overlongs
-      else if (c == 0xed) hi = 0x9f; // no surrogates
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      need = 3;
-      if (c == 0xf0) lo = 0x90;
-      else if (c == 0xf4) hi = 0x8f; // nothing above U+10FFFF
-    } else {
-      return this.fail();
-    }
+    const lead = utf8Lead(c);
+    if (lead == 0) return this.fail();
     this.pushByte(c);
-    this.utfNeed = need;
-    this.utfLo = lo;
-    this.utfHi = hi;
+    this.utfNeed = lead & 0xff;
+    this.utfLo = (lead >> 8) & 0xff;
+    this.utfHi = lead >> 16;
     return this.continueUtf8(p + 1, end);
   }
 
@@ -720,15 +690,8 @@ export class JsonDigest extends ByteSink {
   }
 
   private escape(p: usize): usize {
-    const c = <i32>load<u8>(p);
-    let unit = -1;
-    if (c == 0x22 || c == 0x5c || c == 0x2f) unit = c;
-    else if (c == 0x6e) unit = 0x0a;
-    else if (c == 0x74) unit = 0x09;
-    else if (c == 0x72) unit = 0x0d;
-    else if (c == 0x62) unit = 0x08;
-    else if (c == 0x66) unit = 0x0c;
-    else if (c == 0x75) {
+    const unit = escapeByte(<i32>load<u8>(p));
+    if (unit == ESCAPE_U) {
       this.uDigits = 0;
       this.uValue = 0;
       this.state = S_UNICODE;
@@ -755,15 +718,15 @@ export class JsonDigest extends ByteSink {
     const high = this.highSurrogate;
     if (high != 0) {
       this.highSurrogate = 0;
-      if (value >= 0xdc00 && value <= 0xdfff) {
-        this.pushCodePoint(0x10000 + ((high - 0xd800) << 10) + (value - 0xdc00));
+      if (isLowSurrogate(value)) {
+        this.pushCodePoint(surrogatePair(high, value));
         this.state = S_STRING;
         return p;
       }
       // The high half stays alone; this escape is read on its own.
       this.pushCodePoint(high);
     }
-    if (value >= 0xd800 && value <= 0xdbff) {
+    if (isHighSurrogate(value)) {
       this.highSurrogate = value;
       this.state = S_LOW_BACKSLASH;
       return p;

@@ -16,6 +16,7 @@
 //   Without paths, the output is a plain bounded copy of any body (an HTML error page, text).
 import { ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
 import { hexValue, JsonPathMatcher, JsonPathSet } from "./json_path";
+import { ESCAPE_U, escapeByte, isHighSurrogate, isLowSurrogate, specialBytes, surrogatePair, utf8Bytes, utf8Lead } from "./json_text";
 
 /** Deepest nesting read as JSON, as the comparator (json_digest.ts MAX_JSON_NESTING). */
 // @ts-ignore: decorator
@@ -94,10 +95,6 @@ const REDACTED_BYTES: ArrayBuffer = String.UTF8.encode(REDACTED_VALUE);
 // @ts-ignore: decorator
 @inline const LIT_NULL: u64 = 0x6c6c756e;
 
-// @ts-ignore: decorator
-@inline const ONES: u64 = 0x0101010101010101;
-// @ts-ignore: decorator
-@inline const HIGHS: u64 = 0x8080808080808080;
 
 /**
  * One body's redacted copy, for one side of a sample. Built once per rule and side (the output
@@ -512,10 +509,7 @@ export class JsonRedactor extends ByteSink {
     while (p < end) {
       const from = p;
       while (p + 8 <= end) {
-        const w = load<u64>(p);
-        const q = w ^ 0x2222222222222222;
-        const b = w ^ 0x5c5c5c5c5c5c5c5c;
-        const special = (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - 0x2020202020202020) & ~w) | w) & HIGHS;
+        const special = specialBytes(load<u64>(p));
         if (special != 0) {
           p += <usize>(ctz(special) >> 3);
           break;
@@ -552,24 +546,12 @@ export class JsonRedactor extends ByteSink {
 
   /** Lead byte `c` (≥ 0x80) of a UTF-8 sequence at `p`: the comparator's checks. */
   private startUtf8(p: usize, end: usize, c: i32): usize {
-    let need = 0;
-    let lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) need = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      need = 2;
-      if (c == 0xe0) lo = 0xa0; // no overlongs
-      else if (c == 0xed) hi = 0x9f; // no surrogates
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      need = 3;
-      if (c == 0xf0) lo = 0x90;
-      else if (c == 0xf4) hi = 0x8f; // nothing above U+10FFFF
-    } else {
-      return this.fail(p);
-    }
+    const lead = utf8Lead(c);
+    if (lead == 0) return this.fail(p);
     if (this.inKey) this.keyByte(c);
-    this.utfNeed = need;
-    this.utfLo = lo;
-    this.utfHi = hi;
+    this.utfNeed = lead & 0xff;
+    this.utfLo = (lead >> 8) & 0xff;
+    this.utfHi = lead >> 16;
     this.state = S_UTF8;
     return this.continueUtf8(p + 1, end);
   }
@@ -591,15 +573,8 @@ export class JsonRedactor extends ByteSink {
   }
 
   private escape(p: usize): usize {
-    const c = <i32>load<u8>(p);
-    let unit = -1;
-    if (c == 0x22 || c == 0x5c || c == 0x2f) unit = c;
-    else if (c == 0x6e) unit = 0x0a;
-    else if (c == 0x74) unit = 0x09;
-    else if (c == 0x72) unit = 0x0d;
-    else if (c == 0x62) unit = 0x08;
-    else if (c == 0x66) unit = 0x0c;
-    else if (c == 0x75) {
+    const unit = escapeByte(<i32>load<u8>(p));
+    if (unit == ESCAPE_U) {
       this.uDigits = 0;
       this.uValue = 0;
       this.state = S_UNICODE;
@@ -629,13 +604,13 @@ export class JsonRedactor extends ByteSink {
     const high = this.highSurrogate;
     if (high != 0) {
       this.highSurrogate = 0;
-      if (value >= 0xdc00 && value <= 0xdfff) {
-        this.keyCodePoint(0x10000 + ((high - 0xd800) << 10) + (value - 0xdc00));
+      if (isLowSurrogate(value)) {
+        this.keyCodePoint(surrogatePair(high, value));
         return p;
       }
       this.keyCodePoint(high); // the high half stays alone; this escape is read on its own
     }
-    if (value >= 0xd800 && value <= 0xdbff) {
+    if (isHighSurrogate(value)) {
       this.highSurrogate = value;
       this.state = S_LOW_BACKSLASH;
       return p;
@@ -686,21 +661,9 @@ export class JsonRedactor extends ByteSink {
 
   /** Code point (or lone surrogate, in its 3-byte form) `cp` into the key as UTF-8. */
   private keyCodePoint(cp: i32): void {
-    if (cp < 0x80) {
-      this.keyByte(cp);
-    } else if (cp < 0x800) {
-      this.keyByte(0xc0 | (cp >> 6));
-      this.keyByte(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-      this.keyByte(0xe0 | (cp >> 12));
-      this.keyByte(0x80 | ((cp >> 6) & 0x3f));
-      this.keyByte(0x80 | (cp & 0x3f));
-    } else {
-      this.keyByte(0xf0 | (cp >> 18));
-      this.keyByte(0x80 | ((cp >> 12) & 0x3f));
-      this.keyByte(0x80 | ((cp >> 6) & 0x3f));
-      this.keyByte(0x80 | (cp & 0x3f));
-    }
+    const bytes = utf8Bytes(cp);
+    const n = <i32>(bytes >> 56);
+    for (let i = 0; i < n; i++) this.keyByte(<i32>((bytes >> (<u64>i << 3)) & 0xff));
   }
 
   // ---- numbers and literals ----
