@@ -6,7 +6,7 @@
 // the values at depth 2 and 1 for when too many leaves differ. Representation, choices and
 // measurements: docs/json-comparison.md.
 import { ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
-import { countUpElement, isPlainName, putElementSegment, putMemberSegment } from "./json_names";
+import { countUpElement, putElementSegment, putMemberSegment } from "./json_names";
 import { hexValue, JsonPathMatcher, JsonPathSet } from "./json_path";
 import { finishBytes, fmix64, P1, P2, P3, round } from "./json_hash";
 import { ESCAPE_U, escapeByte, isHighSurrogate, isLowSurrogate, specialBytes, surrogatePair, utf8Bytes, utf8Lead } from "./json_text";
@@ -153,12 +153,6 @@ export class JsonDigest extends ByteSink {
   private sn: i32 = 0;
   private slen: i64 = 0;
   private inKey: bool = false;
-  /**
-   * Hashes of keys known to be bare names (isPlainName), 64 slots by the hash's top bits. A key
-   * is only ever taken for another by a 64-bit hash collision, and a name spelled bare that
-   * should have been quoted is all that could come of it. Kept across bodies.
-   */
-  private plainKeys: StaticArray<u64> = new StaticArray<u64>(64);
   /** The key being read, unescaped: its first `keyCap` bytes. */
   private keys: ArrayBuffer;
   private readonly keyCap: i32;
@@ -499,14 +493,7 @@ export class JsonDigest extends ByteSink {
     unchecked((this.pathHashes[level] = round(unchecked(this.pathHashes[parent]), keyHash ^ TAG_MEMBER)));
     const keyLen = <i32>min<i64>(this.slen, <i64>i32.MAX_VALUE);
     const keys = changetype<usize>(this.keys);
-    // Whether the key is a bare name, remembered by its hash: objects repeat their keys.
-    const slot = changetype<usize>(this.plainKeys) + (<usize>(keyHash >> 58) << 3);
-    let plain = keyLen > 0 && load<u64>(slot) == keyHash; // (the empty key hashes to 0, as an empty slot reads)
-    if (!plain) {
-      plain = isPlainName(keys, keyLen);
-      if (plain) store<u64>(slot, keyHash);
-    }
-    unchecked((this.nameLens[level] = putMemberSegment(changetype<usize>(this.names), unchecked(this.nameLens[parent]), keys, keyLen, plain)));
+    unchecked((this.nameLens[level] = putMemberSegment(changetype<usize>(this.names), unchecked(this.nameLens[parent]), keys, keyLen)));
     this.enterRegion(level);
     const matcher = this.matcher;
     if (matcher !== null && matcher.enterMemberHashed(parent, changetype<usize>(this.keys), keyLen, keyHash)) this.skipLevel = level;

@@ -2,7 +2,6 @@
 // differs"): written byte by byte into a name buffer of NAME_WIDTH bytes as a reader goes down a
 // document, so that every leaf's full name is at hand. Only NAME_KEPT bytes are stored; a longer
 // name is marked cut (json_sketch.ts). test/support/json-twins.ts (pathName) restates these rules.
-import { isNameByte } from "./json_path";
 import { NAME_CUT_MARK, NAME_KEPT, NAME_WIDTH } from "./json_sketch";
 
 /**
@@ -64,12 +63,47 @@ function putEscape(names: usize, at: i32, unit: i32): i32 {
   return putByte(names, at, HEX.charCodeAt(unit & 15));
 }
 
-/** Whether a key of `keyLen` bytes at `keys` is spelled as a bare name (its first NAME_WIDTH bytes decide). */
+// Byte-wise comparisons of 8 bytes at once, for bytes below 0x80: the high bit of each byte of
+// `atLeast(x, n)` is set where that byte is ≥ n (1 ≤ n ≤ 0x80; no carry crosses a byte).
+// @ts-ignore: decorator
+@inline const ONES: u64 = 0x0101010101010101;
+// @ts-ignore: decorator
+@inline const HIGHS: u64 = 0x8080808080808080;
+// @ts-ignore: decorator
+@inline function atLeast(x: u64, n: u64): u64 {
+  return (x + (0x80 - n) * ONES) & HIGHS;
+}
+// @ts-ignore: decorator
+@inline function within(x: u64, lo: u64, hi: u64): u64 {
+  return atLeast(x, lo) & ~atLeast(x, hi + 1);
+}
+
+/** The high bit of each byte of `w` that may stand in a bare name ([A-Za-z0-9_$@-], isNameByte). */
+// @ts-ignore: decorator
+@inline function nameBytes(w: u64): u64 {
+  const x = w & ~HIGHS; // non-ASCII bytes are refused by the caller
+  const letters = within(x | (0x20 * ONES), 0x61, 0x7a); // A-Z folded onto a-z
+  const digits = within(x, 0x30, 0x39);
+  const signs = within(x, 0x24, 0x24) | within(x, 0x2d, 0x2d) | within(x, 0x40, 0x40) | within(x, 0x5f, 0x5f);
+  return (letters | digits | signs) & ~(w & HIGHS);
+}
+
+/**
+ * Whether a key of `keyLen` bytes at `keys` is spelled as a bare name (its first NAME_WIDTH
+ * bytes decide), a word at a time. The buffer at `keys` must have 7 readable bytes past them.
+ */
 export function isPlainName(keys: usize, keyLen: i32): bool {
   const kept = min(keyLen, NAME_WIDTH);
-  let plain = keyLen > 0;
-  for (let i = 0; plain && i < kept; i++) plain = isNameByte(<i32>load<u8>(keys + <usize>i));
-  return plain;
+  if (kept <= 0) return false;
+  let i = 0;
+  for (; i + 8 <= kept; i += 8) {
+    if (nameBytes(load<u64>(keys + <usize>i)) != HIGHS) return false;
+  }
+  if (i == kept) return true;
+  // The last 1–7 bytes; the bytes past the key read as "a".
+  const keep = ((<u64>1) << (<u64>(kept - i) << 3)) - 1;
+  const w = (load<u64>(keys + <usize>i) & keep) | (0x6161616161616161 & ~keep);
+  return nameBytes(w) == HIGHS;
 }
 
 /**
@@ -77,11 +111,11 @@ export function isPlainName(keys: usize, keyLen: i32): bool {
  * key is a plain name of the path grammar, else `["…"]` with JSON escapes, and also escapes for
  * the comma, space and "=" so that a list of names fits a log line. Returns the new length.
  * A key longer than NAME_WIDTH bytes makes a cut name, spelled from its first NAME_WIDTH bytes
- * alone (whatever the ignored paths, so names never depend on them). `plain`: isPlainName of the
- * key, which the caller may know already.
+ * alone (whatever the ignored paths, so names never depend on them).
  */
-export function putMemberSegment(names: usize, at: i32, keys: usize, keyLen: i32, plain: bool): i32 {
+export function putMemberSegment(names: usize, at: i32, keys: usize, keyLen: i32): i32 {
   const kept = min(keyLen, NAME_WIDTH);
+  const plain = isPlainName(keys, keyLen);
   if (plain) {
     if (at > 0) at = putByte(names, at, 0x2e);
     if (at + kept <= NAME_KEPT) {

@@ -151,6 +151,9 @@ export class DarkLaunchStream extends StreamContext {
     this.phase = Phase.Ignored;
     this.requestHeaders = null;
     this.body = null;
+    // No dark call was made (every skip comes before one): the primary's digest and decoder go back.
+    const primary = this.primary;
+    if (primary !== null) primary.body.release();
     this.primary = null;
   }
 
