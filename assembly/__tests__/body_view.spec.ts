@@ -4,13 +4,9 @@
 import { BodyView, idleInflaterCount } from "../darklaunch/body_view";
 import { Compare } from "../darklaunch/config";
 import { ContentCoding } from "../darklaunch/inflate";
-import { JsonDigest, jsonValuesEqual } from "../darklaunch/json_digest";
+import { jsonValuesEqual } from "../darklaunch/json_digest";
 import { INFLATE_VECTORS, InflateVector } from "./fixtures/inflate_vectors";
-import { hexBytes, ruleOf, utf8 } from "./helpers";
-
-function compareOf(compareJson: string): Compare {
-  return ruleOf('{"name":"a","dark":{"cluster":"v2"},"compare":' + compareJson + "}").compare;
-}
+import { compareOf, digestOf, hexBytes, utf8 } from "./helpers";
 
 function vector(name: string): InflateVector {
   for (let i = 0; i < INFLATE_VECTORS.length; i++) if (INFLATE_VECTORS[i].name == name) return INFLATE_VECTORS[i];
@@ -36,14 +32,6 @@ function decodeInto(c: Compare, v: InflateVector, bytes: ArrayBuffer): BodyView 
   expect(view.length).toBe(<i64>v.outputLength);
   expect(view.hash).toBe(v.outputHash);
   return view;
-}
-
-function freshDigest(s: string): JsonDigest {
-  const d = new JsonDigest();
-  const b = utf8(s);
-  d.write(changetype<usize>(b), b.byteLength);
-  d.finish();
-  return d;
 }
 
 describe("BodyView: the gzip decoder goes back for the next body", () => {
@@ -108,7 +96,7 @@ describe("BodyView: the JSON digest goes back when the pair is settled", () => {
     text(second, '{"b":[1,2.50,"x"]}');
     second.finish();
     expect(second.jsonValid).toBe(true);
-    expect(jsonValuesEqual(second.json!, freshDigest('{"b":[1,2.5,"x"]}'))).toBe(true);
+    expect(jsonValuesEqual(second.json!, digestOf('{"b":[1,2.5,"x"]}'))).toBe(true);
     expect(second.json!.leaves).toBe(3);
   });
 
@@ -123,7 +111,7 @@ describe("BodyView: the JSON digest goes back when the pair is settled", () => {
     text(second, '{"a":true}');
     second.finish();
     expect(second.jsonValid).toBe(true);
-    expect(jsonValuesEqual(second.json!, freshDigest('{"a":true}'))).toBe(true);
+    expect(jsonValuesEqual(second.json!, digestOf('{"a":true}'))).toBe(true);
   });
 
   test("releasing twice gives the digest back once", () => {

@@ -2,11 +2,7 @@
 import { HeaderMap } from "proxy-wasm-sdk-as/assembly/headers";
 import { Compare } from "../darklaunch/config";
 import { compareResponses, Outcome, parseStatus, ResponseSummary, statusClass } from "../darklaunch/compare";
-import { headerMap, ruleOf, utf8 } from "./helpers";
-
-function compareOf(compareJson: string): Compare {
-  return ruleOf('{"name":"a","dark":{"cluster":"v2"},"compare":' + compareJson + "}").compare;
-}
+import { compareOf, headerMap, utf8 } from "./helpers";
 
 function status(s: string): i32 {
   const b = utf8(s);

@@ -1,7 +1,10 @@
-// Test-only builders: header maps through the real wire codec, configs through the real parser.
+// Test-only builders: header maps through the real wire codec, configs through the real parser,
+// JSON digests through the real reader.
 import { HeaderMap, HeaderMapWriter } from "proxy-wasm-sdk-as/assembly/headers";
-import { Config, Rule } from "../darklaunch/config";
+import { Compare, Config, Rule } from "../darklaunch/config";
 import { parseConfig } from "../darklaunch/config_parse";
+import { JsonDigest } from "../darklaunch/json_digest";
+import { JsonPathSet } from "../darklaunch/json_path";
 
 /** A decoded header map of `pairs` given flat: name, value, name, value, ... */
 export function headerMap(pairs: string[]): HeaderMap {
@@ -56,4 +59,32 @@ export function hexBytes(hex: string): ArrayBuffer {
     store<u8>(changetype<usize>(out) + i, <u8>I32.parseInt(hex.substr(i * 2, 2), 16));
   }
   return out;
+}
+
+/** The `compare` block of a rule with `compareJson` (and a name and dark cluster), parsed for real. */
+export function compareOf(compareJson: string): Compare {
+  return ruleOf('{"name":"a","dark":{"cluster":"v2"},"compare":' + compareJson + "}").compare;
+}
+
+/** JSON paths compiled as a rule's ignore list (all well-formed). */
+export function paths(texts: string[]): JsonPathSet {
+  return JsonPathSet.compile(texts)!;
+}
+
+/** A new digest of `bytes` written in pieces cut at `cuts` (increasing offsets), then finished. */
+export function digestBytes(bytes: ArrayBuffer, cuts: i32[], ignore: JsonPathSet): JsonDigest {
+  const d = new JsonDigest(ignore);
+  let at = 0;
+  for (let i = 0; i <= cuts.length; i++) {
+    const next = i < cuts.length ? cuts[i] : bytes.byteLength;
+    d.write(changetype<usize>(bytes) + <usize>at, next - at);
+    at = next;
+  }
+  d.finish();
+  return d;
+}
+
+/** A new digest of `text` in one piece, finished. */
+export function digestOf(text: string, ignore: JsonPathSet = JsonPathSet.EMPTY): JsonDigest {
+  return digestBytes(String.UTF8.encode(text), [], ignore);
 }

@@ -9,27 +9,7 @@ import {
   MAX_JSON_NESTING,
 } from "../darklaunch/json_digest";
 import { JsonPathSet } from "../darklaunch/json_path";
-
-function paths(texts: string[]): JsonPathSet {
-  return JsonPathSet.compile(texts)!;
-}
-
-/** `bytes` written in pieces cut at `cuts` (increasing offsets), then finished. */
-function digestBytes(bytes: ArrayBuffer, cuts: i32[], ignore: JsonPathSet): JsonDigest {
-  const d = new JsonDigest(ignore);
-  let at = 0;
-  for (let i = 0; i <= cuts.length; i++) {
-    const next = i < cuts.length ? cuts[i] : bytes.byteLength;
-    d.write(changetype<usize>(bytes) + <usize>at, next - at);
-    at = next;
-  }
-  d.finish();
-  return d;
-}
-
-function digestOf(text: string, ignore: JsonPathSet = JsonPathSet.EMPTY): JsonDigest {
-  return digestBytes(String.UTF8.encode(text), [], ignore);
-}
+import { digestBytes, digestOf, paths } from "./helpers";
 
 function valid(text: string): bool {
   return digestOf(text).valid;

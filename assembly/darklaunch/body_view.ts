@@ -44,7 +44,7 @@ export function idleInflaterCount(): i32 {
 class DecodedSink extends ByteSink {
   constructor(
     readonly hasher: BodyHasher,
-    public json: JsonDigest | null,
+    readonly json: JsonDigest | null,
     readonly capture: SampleCapture | null,
   ) {
     super();
@@ -96,8 +96,6 @@ export class BodyView extends ByteSink {
     const json = this.json;
     if (json !== null) {
       this.json = null;
-      const decoded = this.decoded;
-      if (decoded !== null) decoded.json = null;
       this.compare.jsonDigests.give(json);
     }
     const inflater = this.inflater;

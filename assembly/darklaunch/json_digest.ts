@@ -496,7 +496,7 @@ export class JsonDigest extends ByteSink {
     unchecked((this.nameLens[level] = putMemberSegment(changetype<usize>(this.names), unchecked(this.nameLens[parent]), keys, keyLen)));
     this.enterRegion(level);
     const matcher = this.matcher;
-    if (matcher !== null && matcher.enterMemberHashed(parent, changetype<usize>(this.keys), keyLen, keyHash)) this.skipLevel = level;
+    if (matcher !== null && matcher.enterMemberHashed(parent, keys, keyLen, keyHash)) this.skipLevel = level;
   }
 
   // @ts-ignore: decorator

@@ -3,6 +3,7 @@
 // document, so that every leaf's full name is at hand. Only NAME_KEPT bytes are stored; a longer
 // name is marked cut (json_sketch.ts). test/support/json-twins.ts (pathName) restates these rules.
 import { NAME_CUT_MARK, NAME_KEPT, NAME_WIDTH } from "./json_sketch";
+import { HIGHS, ONES } from "./json_text";
 
 /**
  * Writes byte `c` of a path name at `at` when it is within the kept bytes, else marks the name
@@ -65,10 +66,6 @@ function putEscape(names: usize, at: i32, unit: i32): i32 {
 
 // Byte-wise comparisons of 8 bytes at once, for bytes below 0x80: the high bit of each byte of
 // `atLeast(x, n)` is set where that byte is ≥ n (1 ≤ n ≤ 0x80; no carry crosses a byte).
-// @ts-ignore: decorator
-@inline const ONES: u64 = 0x0101010101010101;
-// @ts-ignore: decorator
-@inline const HIGHS: u64 = 0x8080808080808080;
 // @ts-ignore: decorator
 @inline function atLeast(x: u64, n: u64): u64 {
   return (x + (0x80 - n) * ONES) & HIGHS;

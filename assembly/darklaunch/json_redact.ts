@@ -95,7 +95,6 @@ const REDACTED_BYTES: ArrayBuffer = String.UTF8.encode(REDACTED_VALUE);
 // @ts-ignore: decorator
 @inline const LIT_NULL: u64 = 0x6c6c756e;
 
-
 /**
  * One body's redacted copy, for one side of a sample. Built once per rule and side (the output
  * buffer grows up to the cap and is kept); `reset` before each body, then `write` every chunk and

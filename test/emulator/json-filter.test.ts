@@ -145,7 +145,7 @@ test("emulator: JSON mode with 40 pairs in flight at once, settled out of order,
   let expectedMatch = 0;
   let expectedMismatch = 0;
   for (let round = 0; round < 3; round++) {
-    const pairs: Array<{ token: number; dark: Buffer; changedPath: string | null; id: string }> = [];
+    const pairs: Array<{ token: number; dark: Buffer; changedPath: string | null; id: string; finishPrimary: () => void }> = [];
     const logsBefore = host.logs.length;
     for (let i = 0; i < 40; i++) {
       const id = `r${round}-${i}`;
@@ -181,11 +181,11 @@ test("emulator: JSON mode with 40 pairs in flight at once, settled out of order,
       s.responseBody(primaryBody.subarray(0, half), false);
       const calls = host.pendingCalls();
       const call = calls[calls.length - 1]!;
-      pairs.push({ token: call.token, dark: Buffer.from(twin(darkDoc, rng)), changedPath, id });
-      (pairs.at(-1) as { finish?: () => void }).finish = () => {
+      const finishPrimary = (): void => {
         s.responseBody(primaryBody.subarray(half), true);
         s.end();
       };
+      pairs.push({ token: call.token, dark: Buffer.from(twin(darkDoc, rng)), changedPath, id, finishPrimary });
       if (changedPath === null) expectedMatch++;
       else expectedMismatch++;
     }
@@ -195,13 +195,15 @@ test("emulator: JSON mode with 40 pairs in flight at once, settled out of order,
       [pairs[i], pairs[j]] = [pairs[j]!, pairs[i]!];
     }
     for (const pair of pairs) {
-      const finish = (pair as { finish?: () => void }).finish!;
+      const answerDark = (): void => {
+        host.respond(pair.token, { status: 200, headers: [["content-type", "application/json"]], body: pair.dark });
+      };
       if (rng.chance(0.5)) {
-        finish();
-        host.respond(pair.token, { status: 200, headers: [["content-type", "application/json"]], body: pair.dark });
+        pair.finishPrimary();
+        answerDark();
       } else {
-        host.respond(pair.token, { status: 200, headers: [["content-type", "application/json"]], body: pair.dark });
-        finish();
+        answerDark();
+        pair.finishPrimary();
       }
     }
     host.advanceMs(1000);

@@ -631,6 +631,11 @@ export class ProxyWasmHost {
     return utf8.decode(this.bytes(ptr, len));
   }
 
+  /** A property path as the module passes it (segments separated by NUL) in dotted form, as `properties` keys it. */
+  private propertyPath(ptr: number, len: number): string {
+    return this.string(ptr, len).split("\0").join(".");
+  }
+
   private view(): DataView {
     return new DataView(this.memory.buffer);
   }
@@ -901,7 +906,7 @@ export class ProxyWasmHost {
         return WasmResult.Ok;
       },
       proxy_get_property: (pPtr: number, pLen: number, ptrPtr: number, lenPtr: number) => {
-        const path = this.string(pPtr, pLen).split("\0").join(".");
+        const path = this.propertyPath(pPtr, pLen);
         // A property the stream set itself (Envoy: its filter state) comes before the host's.
         const value = this.currentStream()?.properties.get(path) ?? this.properties[path];
         if (value === undefined) return WasmResult.NotFound;
@@ -911,7 +916,7 @@ export class ProxyWasmHost {
         // Envoy keeps it in the stream's filter state: a root context has none to set.
         const stream = this.currentStream();
         if (stream === undefined) return WasmResult.NotFound;
-        stream.properties.set(this.string(pPtr, pLen).split("\0").join("."), Buffer.from(this.bytes(vPtr, vLen)));
+        stream.properties.set(this.propertyPath(pPtr, pLen), Buffer.from(this.bytes(vPtr, vLen)));
         return WasmResult.Ok;
       },
       proxy_get_shared_data: (kPtr: number, kLen: number, ptrPtr: number, lenPtr: number, casPtr: number) => {
