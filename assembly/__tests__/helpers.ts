@@ -1,5 +1,6 @@
 // Test-only builders: header maps through the real wire codec, configs through the real parser,
 // JSON digests through the real reader.
+import { ByteSink } from "proxy-wasm-sdk-as/assembly/bytes";
 import { HeaderMap, HeaderMapWriter } from "proxy-wasm-sdk-as/assembly/headers";
 import { Compare, Config, Rule } from "../darklaunch/config";
 import { parseConfig } from "../darklaunch/config_parse";
@@ -71,15 +72,20 @@ export function paths(texts: string[]): JsonPathSet {
   return JsonPathSet.compile(texts)!;
 }
 
-/** A new digest of `bytes` written in pieces cut at `cuts` (increasing offsets), then finished. */
-export function digestBytes(bytes: ArrayBuffer, cuts: i32[], ignore: JsonPathSet): JsonDigest {
-  const d = new JsonDigest(ignore);
+/** Writes `bytes` to `sink` in pieces cut at `cuts` (increasing offsets). */
+export function writeInPieces(sink: ByteSink, bytes: ArrayBuffer, cuts: i32[]): void {
   let at = 0;
   for (let i = 0; i <= cuts.length; i++) {
     const next = i < cuts.length ? cuts[i] : bytes.byteLength;
-    d.write(changetype<usize>(bytes) + <usize>at, next - at);
+    sink.write(changetype<usize>(bytes) + <usize>at, next - at);
     at = next;
   }
+}
+
+/** A new digest of `bytes` written in pieces cut at `cuts` (increasing offsets), then finished. */
+export function digestBytes(bytes: ArrayBuffer, cuts: i32[], ignore: JsonPathSet): JsonDigest {
+  const d = new JsonDigest(ignore);
+  writeInPieces(d, bytes, cuts);
   d.finish();
   return d;
 }

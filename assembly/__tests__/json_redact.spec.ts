@@ -3,19 +3,14 @@
 // redaction without half a UTF-8 sequence, and what is sent when a body is not JSON.
 import { JsonPathSet } from "../darklaunch/json_path";
 import { JsonRedactor, REDACTED_VALUE } from "../darklaunch/json_redact";
-import { digestOf, paths } from "./helpers";
+import { digestOf, paths, writeInPieces } from "./helpers";
 
 const R = REDACTED_VALUE;
 
 /** `bytes` written in pieces cut at `cuts` (increasing offsets), then finished. */
 function redactBytes(r: JsonRedactor, bytes: ArrayBuffer, cuts: i32[]): JsonRedactor {
   r.reset();
-  let at = 0;
-  for (let i = 0; i <= cuts.length; i++) {
-    const next = i < cuts.length ? cuts[i] : bytes.byteLength;
-    r.write(changetype<usize>(bytes) + <usize>at, next - at);
-    at = next;
-  }
+  writeInPieces(r, bytes, cuts);
   r.finish();
   return r;
 }
