@@ -38,13 +38,8 @@ export async function measureJsonPair(seconds: number, wasm?: string): Promise<J
   const dark = JSON_BENCH_DARK_BODY;
   const set = module.compilePaths(JSON_BENCH_IGNORE);
   if (typeof set !== "number") throw new Error(`ignore paths refused: ${set.join("; ")}`);
-  const place = (bytes: Uint8Array): number => {
-    const ptr = e.alloc(bytes.length) >>> 0;
-    new Uint8Array(e.memory.buffer, ptr, bytes.length).set(bytes);
-    return ptr;
-  };
-  const primaryPtr = place(primary);
-  const darkPtr = place(dark);
+  const primaryPtr = module.place(primary);
+  const darkPtr = module.place(dark);
   const a = module.digest(set);
   const b = module.digest(set);
   const comparePair = (): void => {

@@ -57,8 +57,7 @@ const rows: Row[] = [];
 
 for (const { name, text } of jsonBenchBodies()) {
   const bytes = Buffer.from(text, "utf8");
-  const ptr = e.alloc(bytes.length) >>> 0;
-  new Uint8Array(e.memory.buffer, ptr, bytes.length).set(bytes);
+  const ptr = module.place(bytes);
   const feed = (write: (p: number, n: number) => void) => {
     for (let at = 0; at < bytes.length; at += CHUNK) write(ptr + at, Math.min(CHUNK, bytes.length - at));
   };

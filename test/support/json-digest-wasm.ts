@@ -74,6 +74,13 @@ export class JsonDigestModule {
     return Buffer.from(e.memory.buffer, e.resultPtr() >>> 0, e.resultLength()).toString("utf8");
   }
 
+  /** Copies `bytes` into a block of their own in the module's memory (until `exports.release`). */
+  place(bytes: Uint8Array): number {
+    const ptr = this.exports.alloc(bytes.length) >>> 0;
+    new Uint8Array(this.exports.memory.buffer, ptr, bytes.length).set(bytes);
+    return ptr;
+  }
+
   /** Copies `bytes` into the module; the pointer is valid until the next call of `stage`. */
   stage(bytes: Uint8Array): number {
     if (bytes.length > this.stagingSize) {
